@@ -1,0 +1,42 @@
+# The two commands of the README: `make demo` and `make test`. Both set everything up on a fresh machine
+# with Python 3.11+ and make: a virtualenv with Meltano and the plugins, then Meltano's own plugin venvs.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PLUGINS := tap-billbee target-wemalo tap-wemalo-shipments target-billbee
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup demo test unit e2e lint sandbox clean
+
+$(VENV)/.installed: requirements-dev.txt $(foreach p,$(PLUGINS),$(p)/pyproject.toml)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt $(foreach p,$(PLUGINS),-e ./$(p))
+	touch $@
+
+.meltano/.installed: $(VENV)/.installed meltano.yml
+	$(BIN)/meltano install
+	touch $@
+
+setup: $(VENV)/.installed .meltano/.installed
+
+demo: setup  ## sandbox with demo data, sync, ship, sync again, summary
+	$(BIN)/python -m sandbox.demo
+
+test: setup  ## the whole test suite (unit, sandbox fidelity, end to end through meltano run)
+	$(BIN)/python -m pytest
+
+unit: setup
+	$(BIN)/python -m pytest -m "not e2e"
+
+lint: setup
+	$(BIN)/ruff check .
+
+sandbox: setup  ## the simulated Billbee and wemalo APIs with demo data, until Ctrl-C
+	$(BIN)/python -m sandbox --demo
+
+clean:
+	rm -rf $(VENV) .meltano output .pytest_cache

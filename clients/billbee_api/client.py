@@ -1,0 +1,183 @@
+"""The Billbee API v1 client, shared by tap-billbee and target-billbee.
+
+Billbee's limits (billbee-api.md §2): 2 requests/s per endpoint and 10/s per user, per API key + user.
+The client keeps under both with one limiter per endpoint template and one for the user, so a normal run
+draws no 429. The window is 5 % longer than Billbee's second so that jitter on the way cannot bunch two
+requests closer than they were sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+from requests.auth import HTTPBasicAuth
+
+from connector_http import ApiSession, ConfigError, RateLimiter, RetryPolicy, check_base_url
+from connector_http.session import ApiResponse
+
+DEFAULT_API_URL = "https://app.billbee.io/api/v1"
+MAX_PAGE_SIZE = 250
+ENDPOINT_RATE = 2
+USER_RATE = 10
+WINDOW_SECONDS = 1.05
+
+# Billbee answers some errors with HTTP 200 and an ErrorCode in the envelope (billbee-api.md §3).
+_ERROR_CODE_STATUS = {1: 403, 2: 404, 6: 404, 8: 500, 11: 400, 16: 403, 17: 403}
+
+
+def format_query_time(value: datetime) -> str:
+    """Billbee query timestamps: naive, second precision, in Billbee's own frame (see the tap's timezone)."""
+    return value.replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+class _BillbeeSession(ApiSession):
+    def effective_status(self, http_status: int, data: Any) -> int:
+        if http_status < 400 and isinstance(data, dict):
+            code = data.get("ErrorCode")
+            if isinstance(code, int) and code != 0:
+                return _ERROR_CODE_STATUS.get(code, 400)
+        return http_status
+
+
+class BillbeeClient:
+    """Typed calls for the endpoints the connector uses; one instance per Billbee account."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str = DEFAULT_API_URL,
+        username: str,
+        password: str,
+        api_key: str,
+        timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+        logger: logging.Logger | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        endpoint_rate: int = ENDPOINT_RATE,
+        user_rate: int = USER_RATE,
+    ) -> None:
+        missing = [name for name, value in (("username", username), ("password", password), ("api_key", api_key))
+                   if not value]
+        if missing:
+            raise ConfigError(f"Billbee setting(s) missing: {', '.join(missing)}")
+        self.endpoint_limiter = RateLimiter(endpoint_rate, WINDOW_SECONDS, sleep=sleep)
+        self.user_limiter = RateLimiter(user_rate, WINDOW_SECONDS, sleep=sleep)
+        self.session = _BillbeeSession(
+            system="Billbee",
+            base_url=check_base_url(api_url, "api_url"),
+            auth=HTTPBasicAuth(username, password),
+            headers={"X-Billbee-Api-Key": api_key},
+            secrets=[password, api_key],
+            auth_hint="the settings username, password (the Billbee API password) and api_key",
+            timeout=timeout,
+            retry=retry,
+            throttle=self._throttle,
+            logger=logger,
+            sleep=sleep,
+        )
+
+    def _throttle(self, endpoint: str) -> None:
+        self.endpoint_limiter.acquire(endpoint)
+        self.user_limiter.acquire("user")
+
+    @property
+    def stats(self) -> dict[str, int]:
+        return dict(self.session.stats)
+
+    def _call(self, method: str, endpoint: str, path: str, **kwargs: Any) -> ApiResponse:
+        return self.session.request(method, path, endpoint=f"{method} {endpoint}", **kwargs)
+
+    # -- paging --------------------------------------------------------------------------------------
+    def iter_pages(self, endpoint: str, params: dict[str, Any] | None = None,
+                   page_size: int = MAX_PAGE_SIZE) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
+        """Yield (rows, Paging) per page, stopping after `Paging.TotalPages` (no extra empty request)."""
+        page = 1
+        while True:
+            query = {**(params or {}), "page": page, "pageSize": min(page_size, MAX_PAGE_SIZE)}
+            data = self._call("GET", endpoint, endpoint, params=query).data or {}
+            rows = data.get("Data") or []
+            paging = data.get("Paging") or {}
+            yield rows, paging
+            total_pages = paging.get("TotalPages")
+            if total_pages is None:  # no paging info: fall back on a short page meaning "last"
+                total_pages = page if len(rows) < query["pageSize"] else math.inf
+            if page >= total_pages or not rows:
+                return
+            page += 1
+
+    # -- reads ---------------------------------------------------------------------------------------
+    def iter_products(self, page_size: int = MAX_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        for rows, _ in self.iter_pages("/products", page_size=page_size):
+            yield from rows
+
+    def iter_orders(
+        self,
+        *,
+        state_ids: list[int] | None = None,
+        tags: list[str] | None = None,
+        exclude_tags: bool = False,
+        modified_after: str | None = None,
+        modified_until: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> Iterator[dict[str, Any]]:
+        """Orders filtered on the server. `modified_after` is exclusive (Billbee: "newer than")."""
+        params: dict[str, Any] = {}
+        if state_ids:
+            params["orderStateId"] = list(state_ids)  # sent as repeated keys (collectionFormat multi)
+        if tags:
+            params["tag"] = list(tags)
+            if exclude_tags:
+                params["excludeTags"] = "true"
+        if modified_after:
+            params["modifiedAtMin"] = modified_after
+        if modified_until:
+            params["modifiedAtMax"] = modified_until
+        for rows, _ in self.iter_pages("/orders", params, page_size):
+            yield from rows
+
+    def get_order(self, order_id: int) -> dict[str, Any]:
+        """One order. Billbee allows 6 of these per order per minute: use sparingly."""
+        return self._call("GET", "/orders/{id}", f"/orders/{order_id}").data["Data"]
+
+    def stocks(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/products/stocks", "/products/stocks").data.get("Data") or []
+
+    def shipping_providers(self) -> list[dict[str, Any]]:
+        """Raw array with lower-camel keys (`id`, `name`, `products[{id, displayName, productName}]`)."""
+        return self._call("GET", "/shipment/shippingproviders", "/shipment/shippingproviders").data or []
+
+    # -- writes --------------------------------------------------------------------------------------
+    def add_tags(self, order_id: int, tags: list[str]) -> None:
+        """POST merges (case-insensitively, duplicates ignored): repeating it is harmless."""
+        self._call("POST", "/orders/{id}/tags", f"/orders/{order_id}/tags", json_body={"Tags": tags},
+                   idempotent=True)
+
+    def replace_tags(self, order_id: int, tags: list[str]) -> None:
+        self._call("PUT", "/orders/{id}/tags", f"/orders/{order_id}/tags", json_body={"Tags": tags})
+
+    def set_order_state(self, order_id: int, state_id: int) -> None:
+        self._call("PUT", "/orders/{id}/orderstate", f"/orders/{order_id}/orderstate",
+                   json_body={"NewStateId": state_id})
+
+    def add_shipment(self, order_id: int, shipment: dict[str, Any]) -> None:
+        """Not idempotent at Billbee: an ambiguous failure raises AmbiguousWriteError; re-read, then decide."""
+        self._call("POST", "/orders/{id}/shipment", f"/orders/{order_id}/shipment", json_body=shipment,
+                   idempotent=False)
+
+    def add_message(self, order_id: int, text: str, sender: str = "billbee-wemalo-connector") -> None:
+        self._call("POST", "/orders/{id}/message", f"/orders/{order_id}/message",
+                   json_body={"IsInternal": True, "SenderName": sender, "Text": text}, idempotent=False)
+
+    def update_stock_multiple(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Absolute quantities, so repeating a batch is harmless. Returns one ApiResult per item."""
+        data = self._call("POST", "/products/updatestockmultiple", "/products/updatestockmultiple",
+                          json_body=items, idempotent=True).data
+        return data if isinstance(data, list) else (data or {}).get("Data") or []
+
+    def close(self) -> None:
+        self.session.close()

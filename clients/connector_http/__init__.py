@@ -1,0 +1,32 @@
+"""HTTP plumbing shared by the Billbee and wemalo clients: errors, rate limiting, retries, redaction.
+
+Nothing here knows either API; ``billbee_api`` and ``wemalo_api`` build on it.
+"""
+
+from connector_http.errors import (
+    AmbiguousWriteError,
+    ApiError,
+    AuthError,
+    ClientError,
+    ConfigError,
+    NotFoundError,
+    ResponseFormatError,
+    TransientError,
+)
+from connector_http.limiter import RateLimiter
+from connector_http.session import ApiSession, RetryPolicy, check_base_url
+
+__all__ = [
+    "AmbiguousWriteError",
+    "ApiError",
+    "ApiSession",
+    "AuthError",
+    "ClientError",
+    "ConfigError",
+    "NotFoundError",
+    "RateLimiter",
+    "ResponseFormatError",
+    "RetryPolicy",
+    "TransientError",
+    "check_base_url",
+]

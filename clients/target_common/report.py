@@ -1,0 +1,90 @@
+"""Per-record outcomes of a target run and the summary a merchant reads (log lines and a JSON file).
+
+Every record a target receives ends in exactly one outcome (`created`, `updated`, `unchanged`, `rejected`,
+`skipped`, ...), with a reason where it is not a success. Outcomes carry ids, never names or addresses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SUCCESS = frozenset({"created", "updated", "unchanged", "written", "cancelled"})
+
+
+@dataclass
+class Outcome:
+    stream: str
+    record_id: str
+    outcome: str
+    reason: str = ""
+
+
+@dataclass
+class RunReport:
+    plugin: str
+    logger: logging.Logger
+    started: float = field(default_factory=time.time)
+    outcomes: list[Outcome] = field(default_factory=list)
+    counters: Counter[str] = field(default_factory=Counter)  # free-form tallies, e.g. "tracking_numbers_written"
+
+    def add(self, stream: str, record_id: object, outcome: str, reason: str = "") -> Outcome:
+        item = Outcome(stream, str(record_id), outcome, reason)
+        self.outcomes.append(item)
+        if outcome in SUCCESS:
+            self.logger.debug("%s %s: %s", stream, record_id, outcome)
+        else:
+            self.logger.warning("%s %s: %s%s", stream, record_id, outcome, f" - {reason}" if reason else "")
+        return item
+
+    def tally(self) -> dict[str, dict[str, int]]:
+        out: dict[str, Counter[str]] = defaultdict(Counter)
+        for item in self.outcomes:
+            out[item.stream][item.outcome] += 1
+        return {stream: dict(c) for stream, c in out.items()}
+
+    def problems(self) -> dict[str, dict[str, list[str]]]:
+        """Non-success outcomes grouped by stream and reason, with the record ids."""
+        out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for item in self.outcomes:
+            if item.outcome not in SUCCESS and item.outcome != "skipped":
+                out[item.stream][item.reason or item.outcome].append(item.record_id)
+        return {s: dict(r) for s, r in out.items()}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "plugin": self.plugin,
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
+            "duration_seconds": round(time.time() - self.started, 2),
+            "outcomes": self.tally(),
+            "counters": dict(self.counters),
+            "problems": self.problems(),
+            "skipped": {item.record_id: item.reason for item in self.outcomes if item.outcome == "skipped"},
+        }
+
+    def log_summary(self) -> None:
+        for stream, counts in sorted(self.tally().items()):
+            self.logger.info("Summary %s: %s", stream, ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        for key, value in sorted(self.counters.items()):
+            self.logger.info("Summary: %s %s", key, value)
+        for stream, reasons in sorted(self.problems().items()):
+            for reason, ids in sorted(reasons.items()):
+                shown = ", ".join(ids[:10]) + (f" (+{len(ids) - 10} more)" if len(ids) > 10 else "")
+                self.logger.warning("Problem %s (%d): %s [%s]", stream, len(ids), reason, shown)
+
+    def write(self, folder: str | None) -> Path | None:
+        """Write the report as JSON under `folder` (one file per run); None when no folder is configured."""
+        if not folder:
+            return None
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.started))
+        target = path / f"{self.plugin}-{stamp}-{os.getpid()}.json"
+        target.write_text(json.dumps(self.as_dict(), indent=2, ensure_ascii=False, default=str))
+        return target

@@ -1,0 +1,23 @@
+"""wemalo-connect v1 client (shared by target-wemalo and tap-wemalo-shipments)."""
+
+from wemalo_api.client import (
+    CANCELLABLE_STATUSES,
+    CHANGEABLE_STATUSES,
+    DEFAULT_API_URL,
+    ORDER_STATUSES,
+    WemaloClient,
+    parse_wemalo_datetime,
+    wemalo_datetime,
+    wemalo_hour,
+)
+
+__all__ = [
+    "CANCELLABLE_STATUSES",
+    "CHANGEABLE_STATUSES",
+    "DEFAULT_API_URL",
+    "ORDER_STATUSES",
+    "WemaloClient",
+    "parse_wemalo_datetime",
+    "wemalo_datetime",
+    "wemalo_hour",
+]

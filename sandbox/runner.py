@@ -1,0 +1,118 @@
+"""Start both simulators in this process, and drive them through their admin routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from sandbox import demo_data
+from sandbox.billbee.app import create_app as create_billbee
+from sandbox.core import ServerThread
+from sandbox.wemalo.app import create_app as create_wemalo
+
+
+class SandboxControl:
+    """Client for the operator routes under /_admin of both simulators."""
+
+    def __init__(self, billbee_url: str, wemalo_url: str) -> None:
+        self.billbee_url = billbee_url.rstrip("/")
+        self.wemalo_url = wemalo_url.rstrip("/")
+        self._http = requests.Session()
+
+    def _call(self, base: str, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        resp = self._http.request(method, f"{base}/_admin{path}", json=body, params=params or None, timeout=30)
+        resp.raise_for_status()
+        return resp.json()
+
+    def billbee(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        return self._call(self.billbee_url, method, path, body, **params)
+
+    def wemalo(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        return self._call(self.wemalo_url, method, path, body, **params)
+
+    # -- both ----------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        self.billbee("POST", "/reset")
+        self.wemalo("POST", "/reset")
+
+    def load(self, scenario: dict[str, Any]) -> None:
+        """Load `{"billbee": {...}, "wemalo": {...}}` (the shape demo_data.generate returns)."""
+        self.reset()
+        if "billbee" in scenario:
+            self.billbee("POST", "/scenario", scenario["billbee"])
+        if "wemalo" in scenario:
+            self.wemalo("POST", "/scenario", scenario["wemalo"])
+
+    def load_demo(self, seed: int = 7, **sizes: int) -> dict[str, Any]:
+        scenario = demo_data.generate(seed=seed, **sizes)
+        self.load(scenario)
+        return scenario
+
+    def faults(self, **config: Any) -> None:
+        self.billbee("POST", "/faults", config)
+        self.wemalo("POST", "/faults", config)
+
+    def requests(self, system: str) -> list[dict[str, Any]]:
+        return self.billbee("GET", "/requests") if system == "billbee" else self.wemalo("GET", "/requests")
+
+    def violations(self) -> dict[str, list[dict[str, Any]]]:
+        return {"billbee": self.billbee("GET", "/violations"), "wemalo": self.wemalo("GET", "/violations")}
+
+    # -- one side ------------------------------------------------------------------------------------
+    def billbee_settings(self, **settings: Any) -> dict[str, Any]:
+        return self.billbee("POST", "/settings", settings)
+
+    def wemalo_settings(self, **settings: Any) -> dict[str, Any]:
+        return self.wemalo("POST", "/settings", settings)
+
+    def billbee_state(self) -> dict[str, Any]:
+        return self.billbee("GET", "/state")
+
+    def wemalo_state(self) -> dict[str, Any]:
+        return self.wemalo("GET", "/state")
+
+    def advance(self, to: str = "SHIPPED", external_ids: list[str] | None = None, **options: Any) -> Any:
+        """Let the simulated warehouse move orders on (picking, packing, shipping with parcels)."""
+        return self.wemalo("POST", "/advance", {"externalIds": external_ids, "to": to, **options})
+
+
+@dataclass
+class Sandbox:
+    """Both simulators on loopback threads of this process. Port 0 picks free ports."""
+
+    host: str = "127.0.0.1"
+    billbee_port: int = 8301
+    wemalo_port: int = 8302
+    _servers: list[ServerThread] = field(default_factory=list)
+
+    def start(self) -> Sandbox:
+        self._servers = [ServerThread(create_billbee(), self.host, self.billbee_port),
+                         ServerThread(create_wemalo(), self.host, self.wemalo_port)]
+        for server in self._servers:
+            server.start()
+        self.billbee_port, self.wemalo_port = (s.port for s in self._servers)
+        return self
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.stop()
+
+    @property
+    def billbee_url(self) -> str:
+        return f"http://{self.host}:{self.billbee_port}"
+
+    @property
+    def wemalo_url(self) -> str:
+        return f"http://{self.host}:{self.wemalo_port}"
+
+    @property
+    def control(self) -> SandboxControl:
+        return SandboxControl(self.billbee_url, self.wemalo_url)
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

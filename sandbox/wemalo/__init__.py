@@ -1,0 +1,5 @@
+"""Simulator of the wemalo-connect v1 API (see app.py, store.py, spec.py)."""
+
+from sandbox.wemalo.app import create_app
+
+__all__ = ["create_app"]

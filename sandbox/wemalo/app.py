@@ -1,0 +1,243 @@
+"""Flask app simulating wemalo-connect v1 (`/v1/...`) plus operator routes under `/_admin`.
+
+Answers carry wemalo's body fields `Success` and `status`; whether the HTTP status mirrors the body status is
+unknown, so the setting `http_status` chooses ("mirror" or "always_200"). Settings and their defaults:
+`store.DEFAULT_SETTINGS`.
+
+Admin routes besides core's (reset, scenario, state, faults, settings, requests, violations):
+
+* `POST /_admin/advance` `{"externalIds": [...] | null, "to": "INPROCESS"|...|"SHIPPED"|"CANCELLED", "parcels": 1,
+  "partial": false, "profile": null, "at": null, "blockReason": null}` -> `{"ok", "changed": [...], "skipped"}`
+* `POST /_admin/stock` `{"<sku>": qty, ...}` -> `{"ok", "stock", "unknown", "promoted"}`
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+
+from sandbox.core import SimContext, admin_blueprint, install_request_hooks
+from sandbox.wemalo import spec
+from sandbox.wemalo.store import (
+    DATETIME_FORMAT,
+    DEFAULT_SETTINGS,
+    HOUR_FORMAT,
+    WemaloError,
+    WemaloStore,
+    missing,
+    parse_local,
+)
+
+API_PREFIX = spec.API_PREFIX + "/"
+LIMIT_KEY = "wemalo-calls"
+HTML_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
+            "</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+
+
+def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
+    ctx = ctx or SimContext(system="wemalo")
+    unknown = set(settings) - set(DEFAULT_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown wemalo settings: {sorted(unknown)}")
+    defaults = {**DEFAULT_SETTINGS, **settings}
+    with ctx.lock:
+        ctx.settings.clear()
+        ctx.settings.update(defaults)
+    store = WemaloStore(ctx)
+
+    app = Flask("sandbox.wemalo")
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.strict_slashes = False  # Express (wemalo-connect) ignores trailing slashes
+    app.extensions["wemalo_store"] = store
+    app.extensions["wemalo_ctx"] = ctx
+
+    def answer(body: dict[str, Any], status: int = 200) -> Response:
+        body = dict(body)
+        status = int(body.setdefault("status", status))
+        body.setdefault("Success", status == 200)
+        resp = jsonify(body)
+        resp.status_code = 200 if ctx.settings.get("http_status") == "always_200" else status
+        return resp
+
+    def render_fault(kind: str) -> Response:
+        if kind in ("429", "429_no_retry_after"):
+            # wemalo's plugin treats body status 419 as "rate limited"; 429 on the wire is our choice.
+            resp = jsonify({"Success": False, "status": 419, "message": "call limit exceeded"})
+            resp.status_code = 429
+            if kind == "429":
+                resp.headers["Retry-After"] = "2"
+            return resp
+        if kind == "500":
+            resp = jsonify({"Success": False, "status": 500, "message": "internal server error"})
+            resp.status_code = 500
+            return resp
+        if kind == "503":
+            return Response("Service Unavailable", status=503, mimetype="text/plain")
+        if kind == "html_error":
+            return Response(HTML_502, status=502, mimetype="text/html")
+        if kind == "malformed_json":
+            return Response('{"Success": true, "status": 200, "id": 10', status=200, mimetype="application/json")
+        raise ValueError(f"fault kind without rendering: {kind}")
+
+    install_request_hooks(app, ctx, api_prefix=API_PREFIX, check=spec.check_request, fault_response=render_fault)
+
+    @app.before_request
+    def _auth_and_limit() -> Response | None:
+        g.limit = None
+        if not request.path.startswith(API_PREFIX):
+            return None
+        auth = request.headers.get("Authorization") or ""
+        if auth != f"JWT {ctx.settings.get('token')}":
+            return answer({"message": "unauthorized: missing or invalid JWT token"}, 401)
+        limit = ctx.settings.get("call_limit")
+        if limit:
+            wait = ctx.throttle(LIMIT_KEY, int(limit), float(ctx.settings.get("call_limit_window") or 60))
+            with ctx.lock:
+                used = len(ctx.throttle_windows[LIMIT_KEY])
+            g.limit = (int(limit), max(0, int(limit) - used))
+            if wait is not None:
+                resp = answer({"message": "call limit exceeded"}, 419)
+                if ctx.settings.get("http_status") != "always_200":
+                    resp.status_code = 429
+                return resp
+        return None
+
+    @app.after_request
+    def _limit_headers(resp: Response) -> Response:
+        if g.get("limit"):
+            resp.headers["x-wemalo-limit-maxcall"] = str(g.limit[0])
+            resp.headers["x-wemalo-limit-remainingcall"] = str(g.limit[1])
+        return resp
+
+    @app.errorhandler(WemaloError)
+    def _wemalo_error(exc: WemaloError) -> Response:
+        return answer(exc.body(), exc.status)
+
+    def body() -> Any:
+        return request.get_json(silent=True)  # like Express's json parser: only with Content-Type json
+
+    def flag(name: str) -> bool:
+        return (request.args.get(name) or "").lower() in ("true", "1")
+
+    def page() -> int:
+        raw = request.args.get("page") or "1"
+        return int(raw) if raw.isdigit() else 1
+
+    api = Blueprint("wemalo_api", __name__, url_prefix=spec.API_PREFIX)
+
+    # -- products ------------------------------------------------------------------------------------
+    @api.post("/product/add")
+    def add_product() -> Response:
+        return answer(store.add_product(body()))
+
+    @api.post("/product/addMultiple")
+    def add_multiple() -> Response:
+        return answer(store.add_multiple(body()))
+
+    @api.put("/product/update/<path:external_id>")
+    def update_product(external_id: str) -> Response:
+        return answer(store.update_product(external_id, body()))
+
+    @api.get("/product/get/<path:external_id>")
+    def get_product(external_id: str) -> Response:
+        return answer(store.get_product(external_id))
+
+    def from_date() -> Any:
+        raw = request.args.get("fromDate")
+        if not raw:
+            raise missing("fromDate")
+        return parse_local(raw, HOUR_FORMAT, "fromDate")
+
+    @api.get("/product/getAll")
+    def get_all() -> Response:
+        return answer({"products": store.all_products(from_date())})
+
+    @api.get("/product/availableStock/")
+    def available_stock() -> Response:
+        return answer({"articles": store.available_stock(from_date())})
+
+    # -- goods orders ----------------------------------------------------------------------------------
+    @api.post("/goodsOrder/add")
+    def add_order() -> Response:
+        return answer(store.add_order(body()))
+
+    @api.post("/goodsOrder/addConditional")
+    def add_conditional() -> Response:
+        return answer(store.add_order(body(), conditional=True))
+
+    @api.get("/goodsOrder/getStatus/<path:order_id>")
+    def get_status(order_id: str) -> Response:
+        return answer(store.order_status(order_id))
+
+    @api.put("/goodsOrder/updateMeta/<path:order_id>")
+    def update_meta(order_id: str) -> Response:
+        return answer(store.update_meta(order_id, body()))
+
+    @api.put("/goodsOrder/cancel/<path:order_id>")
+    def cancel(order_id: str) -> Response:
+        data = body()
+        return answer(store.cancel(order_id, str((data or {}).get("reason") or "") if isinstance(data, dict) else ""))
+
+    @api.get("/goodsOrder/packages")
+    def packages() -> Response:
+        return answer(store.packages(request.args.get("orderId"), request.args.get("externalOrderId")))
+
+    @api.get("/goodsOrder/sentPackages/")
+    def sent_packages() -> Response:
+        date_from, date_to = request.args.get("dateFrom"), request.args.get("dateTo")
+        return answer(store.sent_packages(
+            request.args.get("externalId"),
+            parse_local(date_from, DATETIME_FORMAT, "dateFrom") if date_from else None,
+            parse_local(date_to, DATETIME_FORMAT, "dateTo") if date_to else None,
+            page(), flag("addRecipient")))
+
+    @api.get("/goodsOrder/packages/sent/")
+    def unsynched() -> Response:
+        return answer(store.unsynched(request.args.get("externalId"), page(), flag("addRecipient")))
+
+    @api.put("/goodsOrder/packages/sent/<booking_id>")
+    def ack(booking_id: str) -> Response:
+        return answer(store.ack_booking(booking_id))
+
+    @api.get("/goodsOrder/package/<parcel_id>/trackingNumber")
+    def tracking(parcel_id: str) -> Response:
+        return answer(store.tracking(parcel_id))
+
+    @api.get("/goodsOrder/profiles")
+    def profiles() -> Response:
+        return answer(store.get_profiles())
+
+    @api.route("/<path:rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+    def not_served(rest: str) -> Response:
+        if spec.is_unsimulated(request.method, "/" + rest):
+            return answer({"message": f"{request.method} /{rest} is documented but not simulated"}, 501)
+        return answer({"message": f"no route {request.method} /{rest}"}, 404)
+
+    app.register_blueprint(api)
+
+    # -- admin ---------------------------------------------------------------------------------------
+    def reset() -> None:
+        store.reset()
+        with ctx.lock:
+            ctx.settings.clear()
+            ctx.settings.update(defaults)
+
+    app.register_blueprint(admin_blueprint(ctx, reset=reset, load=store.load, state=store.state))
+    extra = Blueprint("wemalo_admin_extra", __name__, url_prefix="/_admin")
+
+    @extra.post("/advance")
+    def advance() -> tuple[Response, int]:
+        result = store.advance(request.get_json(force=True) or {})
+        return jsonify(result), 200 if result.get("ok") else 400
+
+    @extra.post("/stock")
+    def stock() -> tuple[Response, int]:
+        levels = request.get_json(force=True) or {}
+        if not isinstance(levels, dict):
+            return jsonify({"ok": False, "error": "body must be {sku: quantity}"}), 400
+        result = store.set_stock(levels)
+        return jsonify(result), 200 if result.get("ok") else 400
+
+    app.register_blueprint(extra)
+    return app

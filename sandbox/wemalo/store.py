@@ -1,0 +1,813 @@
+"""In-memory wemalo account: products, stock, goods orders, parcels, sent bookings, dispatcher profiles.
+
+All methods take `ctx.lock`. Business errors raise :class:`WemaloError`, which app.py renders as wemalo's body
+(`Success: false`, `status`, `message`, ...).
+
+Modelling choices where wemalo's real behaviour is unknown (wemalo-api.md §6) are marked *(choice)*:
+
+* Status ids *(choice, except PARTIAL 100 and 500 = completely sent)*: see STATUS_IDS.
+* Stock: `physical` per product; an order reserves its open quantities while OPEN..PACKED. `virtualQuantity`
+  = physical minus the open quantities of every unshipped, uncancelled order, PARTIAL ones included, so it goes
+  negative when orders exceed stock (as wemalo's help pages describe) *(choice)*.
+* A new order is OPEN (reserved) when the unreserved stock covers all positions, else PARTIAL with
+  reasonPartiallyReserved "STOCK" *(choice of string)*; PARTIAL orders are re-checked, oldest first, whenever
+  stock is set or reservations are released.
+* Product upserts (`addMultiple`) merge the sent fields into the stored product; `updatedAt` moves only
+  when something changed *(choice)*. SKUs compare case-insensitively (setting `sku_case_insensitive`).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sandbox.core import SimContext
+from sandbox.wemalo.spec import PRODUCT_BOOLEANS, PRODUCT_NUMBERS, PRODUCT_REQUIRED, PRODUCT_STRINGS, RECEIVER_REQUIRED
+
+BERLIN = ZoneInfo("Europe/Berlin")
+DATETIME_FORMAT = "%d.%m.%Y %H:%M:%S"
+HOUR_FORMAT = "%d%m%Y%H"
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "token": "sandbox-wemalo-token",
+    "http_status": "mirror",  # "mirror": HTTP status = body status; "always_200": HTTP 200 whatever the body says
+    "add_multiple_mode": "all_or_nothing",  # or "partial": the good products are saved, `errors` lists the bad
+    "duplicate_order": "reject",  # goodsOrder/add on a known externalId: "reject" (409) or "return_existing"
+    "reserve_stock": True,  # False: every new order is OPEN whatever the stock
+    "sent_page_size": 50,  # rows per page of sentPackages and packages/sent
+    "sku_case_insensitive": True,  # SKU uniqueness and position matching ignore case
+    "products_include_external_id": True,  # the apidoc's product examples have no externalId; False drops it
+    "default_profile": "DHL Paket",  # profile name of parcels when neither advance nor the order names one
+    "call_limit": None,  # int: calls per `call_limit_window` seconds, x-wemalo-limit-* headers, 419 when over
+    "call_limit_window": 60.0,
+    "now": None,  # ISO datetime (naive = Europe/Berlin) to freeze the clock; None = wall clock
+}
+
+STATUS_IDS = {"PARTIAL": "100", "OPEN": "200", "INPROCESS": "300", "INPICKING": "310", "READYFORSHIPMENT": "350",
+              "BLOCKEDPACKED": "390", "PACKED": "400", "SHIPPED": "500", "CANCELLED": "900"}
+LIFECYCLE = ("PARTIAL", "OPEN", "INPROCESS", "INPICKING", "READYFORSHIPMENT", "BLOCKEDPACKED", "PACKED", "SHIPPED")
+CHANGEABLE = frozenset({"PARTIAL", "OPEN"})
+CANCELLABLE = frozenset({"PARTIAL", "OPEN", "INPROCESS"})
+CLOSED = frozenset({"SHIPPED", "CANCELLED"})
+EAN_FIELDS = ("ean", "ean2", "ean3", "ean4")
+PRODUCT_FIELDS = PRODUCT_STRINGS + PRODUCT_NUMBERS + PRODUCT_BOOLEANS
+PRODUCT_DEFAULTS: dict[str, Any] = {
+    **{k: "" for k in PRODUCT_STRINGS}, **{k: 0 for k in PRODUCT_NUMBERS},
+    "hasSerialNumber": False, "isActive": True, "ignorePicking": False,
+}
+ORDER_INFO_FIELDS = ("departmentNumber", "extraInfo", "extraInfo2", "extraInfo3", "extraInfo4")
+
+
+class WemaloError(Exception):
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"Success": False, "status": self.status, "message": self.message, **self.extra}
+
+
+def missing(field: str) -> WemaloError:
+    return WemaloError(400, f"non optional parameter missing: {field}", error="missingParameter", field=field)
+
+
+def fmt(value: datetime | None) -> str:
+    return value.astimezone(BERLIN).strftime(DATETIME_FORMAT) if value else ""
+
+
+def parse_local(value: str, fmt_: str, field: str) -> datetime:
+    try:
+        return datetime.strptime(value, fmt_).replace(tzinfo=BERLIN)
+    except (TypeError, ValueError):
+        raise WemaloError(400, f"{field}: '{value}' is not a date in the expected format", field=field) from None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _s10_check(digits: str) -> int:
+    total = sum(int(d) * w for d, w in zip(digits, (8, 6, 4, 2, 3, 5, 9, 7), strict=True))
+    check = 11 - total % 11
+    return {10: 0, 11: 5}.get(check, check)
+
+
+def tracking_number(carrier: str, n: int) -> str:
+    """A realistic-looking, deterministic tracking number for the carrier's n-th parcel."""
+    key = carrier.lower()
+    if key == "dhl":
+        return f"00340434{161094000000 + n:012d}"  # 20 digits, DHL Paket
+    if key == "dpd":
+        return f"0150{5300000000 + n:010d}"  # 14 digits
+    if key == "gls":
+        return f"{60000000000 + n:011d}"
+    if key == "ups":
+        return f"1Z999AA1{n:010d}"
+    if key == "hermes":
+        return f"H{1000000000000 + n:013d}"
+    if key == "deutsche post":
+        digits = f"{n % 100000000:08d}"
+        return f"RX{digits}{_s10_check(digits)}DE"  # UPU S10 with a valid check digit
+    return f"SIM{n:010d}"
+
+
+def carrier_for(*names: str | None) -> str:
+    text = " ".join(n for n in names if n).lower()
+    for needle, carrier in (("internetmarke", "Deutsche Post"), ("deutsche post", "Deutsche Post"),
+                            ("dhl", "DHL"), ("v01pak", "DHL"), ("v53wpak", "DHL"), ("v62wp", "DHL"),
+                            ("dpd", "DPD"), ("gls", "GLS"), ("ups", "UPS"), ("hermes", "Hermes")):
+        if needle in text:
+            return carrier
+    return next((n for n in names if n), "SIM")
+
+
+class WemaloStore:
+    def __init__(self, ctx: SimContext) -> None:
+        self.ctx = ctx
+        self.reset()
+
+    # -- basics ----------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        with self.ctx.lock:
+            self.products: dict[str, dict[str, Any]] = {}  # by externalId
+            self.stock: Counter[int] = Counter()  # physical stock by product id
+            self.orders: dict[str, dict[str, Any]] = {}  # by externalId, in creation order
+            self.parcels: dict[int, dict[str, Any]] = {}
+            self.bookings: list[dict[str, Any]] = []
+            self.profiles: list[dict[str, Any]] = []
+            self.next_product_id = 45001
+            self.next_order_id = 1001
+            self.next_parcel_id = 7001
+            self.next_history_id = 880001
+            self.tracking_counter = 1
+
+    def now(self) -> datetime:
+        frozen = self.ctx.settings.get("now")
+        if frozen:
+            value = datetime.fromisoformat(str(frozen))
+            return value if value.tzinfo else value.replace(tzinfo=BERLIN)
+        return datetime.now(BERLIN)
+
+    def _sku_key(self, sku: Any) -> str:
+        text = str(sku or "").strip()
+        return text.casefold() if self.ctx.settings.get("sku_case_insensitive", True) else text
+
+    # -- products --------------------------------------------------------------------------------------
+    def product_out(self, rec: dict[str, Any]) -> dict[str, Any]:
+        data = dict(rec["data"])
+        if not self.ctx.settings.get("products_include_external_id", True):
+            data.pop("externalId", None)
+        return data
+
+    def _clash(self, data: dict[str, Any], own: str, pool: dict[str, dict[str, Any]]) -> WemaloError | None:
+        """The uniqueness error `data` (product `own`) would cause among `pool` (externalId -> fields)."""
+        sku = self._sku_key(data.get("sku"))
+        eans = {str(data[k]).strip() for k in EAN_FIELDS if not _blank(data.get(k))}
+        for ext, other in pool.items():
+            if ext == own:
+                continue
+            if sku and self._sku_key(other.get("sku")) == sku:
+                return WemaloError(400, f"sku '{data['sku']}' is already used by product '{ext}'", field="sku",
+                                   conflictingExternalId=ext)
+            taken = eans & {str(other[k]).strip() for k in EAN_FIELDS if not _blank(other.get(k))}
+            if taken:
+                ean = sorted(taken)[0]
+                return WemaloError(400, f"ean '{ean}' is already used by product '{ext}'", field="ean",
+                                   conflictingExternalId=ext)
+        return None
+
+    @staticmethod
+    def _clean_fields(body: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in body.items() if k in PRODUCT_FIELDS}  # WP extras (shop, stock, ...) are dropped
+
+    def _check_product(self, body: Any, pool: dict[str, dict[str, Any]], *, upsert: bool) -> dict[str, Any]:
+        """Validated full field set for a create (or, with upsert, create-or-merge) of `body`."""
+        if not isinstance(body, dict):
+            raise missing("externalId")
+        for name in PRODUCT_REQUIRED:
+            if _blank(body.get(name)):
+                raise missing(name)
+        ext = str(body["externalId"])
+        if ext in pool and not upsert:
+            raise WemaloError(400, f"a product with externalId '{ext}' already exists", field="externalId",
+                              conflictingExternalId=ext)
+        base = pool.get(ext) or PRODUCT_DEFAULTS
+        data = {**base, **self._clean_fields(body), "externalId": ext}
+        clash = self._clash(data, ext, pool)
+        if clash:
+            raise clash
+        return data
+
+    def _save_product(self, data: dict[str, Any]) -> None:
+        now = self.now()
+        rec = self.products.get(data["externalId"])
+        if rec is None:
+            self.products[data["externalId"]] = {"id": self.next_product_id, "data": data, "createdAt": now,
+                                                 "updatedAt": now, "stockChangedAt": now}
+            self.next_product_id += 1
+        elif rec["data"] != data:
+            rec["data"] = data
+            rec["updatedAt"] = now
+
+    def _pool(self) -> dict[str, dict[str, Any]]:
+        return {ext: rec["data"] for ext, rec in self.products.items()}
+
+    def add_product(self, body: Any) -> dict[str, Any]:
+        with self.ctx.lock:
+            data = self._check_product(body, self._pool(), upsert=False)
+            self._save_product(data)
+            return {"Success": True, "status": 200}
+
+    def add_multiple(self, body: Any) -> dict[str, Any]:
+        with self.ctx.lock:
+            items = body.get("products") if isinstance(body, dict) else None
+            if not isinstance(items, list):
+                raise missing("products")
+            pool = self._pool()
+            good: list[dict[str, Any]] = []
+            errors: list[dict[str, Any]] = []
+            for item in items:
+                try:
+                    data = self._check_product(item, pool, upsert=True)
+                except WemaloError as exc:
+                    ext = item.get("externalId") if isinstance(item, dict) else None
+                    errors.append({"externalId": ext, "field": exc.extra.get("field"), "message": exc.message,
+                                   **({"conflictingExternalId": exc.extra["conflictingExternalId"]}
+                                      if "conflictingExternalId" in exc.extra else {})})
+                    continue
+                pool[data["externalId"]] = data
+                good.append(data)
+            partial = self.ctx.settings.get("add_multiple_mode") == "partial"
+            if errors and not partial:
+                raise WemaloError(400, f"{len(errors)} of {len(items)} products refused, nothing saved",
+                                  errors=errors)
+            for data in good:
+                self._save_product(data)
+            if errors:
+                raise WemaloError(400, f"{len(errors)} of {len(items)} products refused, the others saved",
+                                  errors=errors, saved=[d["externalId"] for d in good])
+            return {"Success": True, "status": 200}
+
+    def update_product(self, external_id: str, body: Any) -> dict[str, Any]:
+        with self.ctx.lock:
+            rec = self.products.get(external_id)
+            if rec is None:
+                raise WemaloError(404, f"no product with externalId '{external_id}'", field="externalId")
+            if not isinstance(body, dict):
+                body = {}
+            data = {**rec["data"], **self._clean_fields(body), "externalId": external_id}
+            for name in PRODUCT_REQUIRED:
+                if _blank(data.get(name)):
+                    raise missing(name)
+            clash = self._clash(data, external_id, self._pool())
+            if clash:
+                raise clash
+            self._save_product(data)
+            return {"Success": True, "status": 200}
+
+    def get_product(self, external_id: str) -> dict[str, Any]:
+        with self.ctx.lock:
+            rec = self.products.get(external_id)
+            if rec is None:
+                raise WemaloError(404, f"no product with externalId '{external_id}'", field="externalId")
+            return {**self.product_out(rec), "Success": True, "status": 200}
+
+    def all_products(self, since: datetime) -> list[dict[str, Any]]:
+        with self.ctx.lock:
+            return [self.product_out(rec) for rec in self.products.values() if rec["updatedAt"] >= since]
+
+    def _find_product(self, key: str, match: str) -> dict[str, Any] | None:
+        if match == "sku":
+            wanted = self._sku_key(key)
+            return next((r for r in self.products.values() if self._sku_key(r["data"]["sku"]) == wanted), None)
+        return self.products.get(key)
+
+    def _product_by_id(self, product_id: int) -> dict[str, Any]:
+        return next(r for r in self.products.values() if r["id"] == product_id)
+
+    # -- stock -------------------------------------------------------------------------------------------
+    def _open_quantities(self, reserved_only: bool) -> Counter[int]:
+        out: Counter[int] = Counter()
+        for order in self.orders.values():
+            if order["status"] in CLOSED or (reserved_only and not order["reserved"]):
+                continue
+            for pos in order["positions"]:
+                out[pos["productId"]] += pos["quantity"] - pos["shipped"]
+        return out
+
+    def _touch_stock(self, product_ids: set[int]) -> None:
+        now = self.now()
+        for rec in self.products.values():
+            if rec["id"] in product_ids:
+                rec["stockChangedAt"] = now
+
+    def available_stock(self, since: datetime) -> list[dict[str, Any]]:
+        with self.ctx.lock:
+            demand = self._open_quantities(reserved_only=False)
+            out = []
+            for rec in self.products.values():
+                if rec["stockChangedAt"] < since:
+                    continue
+                pid, data = rec["id"], rec["data"]
+                physical = self.stock[pid]
+                out.append({"id": pid, "sku": data["sku"], "ean": data["ean"], "externalId": data["externalId"],
+                            "virtualQuantity": physical - demand[pid],
+                            "attributes": [{"id": 91, "isDefault": True, "external": "1", "quantity": physical}]})
+            return out
+
+    def set_stock(self, levels: dict[str, Any]) -> dict[str, Any]:
+        """Admin: physical stock by SKU (or externalId); re-checks PARTIAL orders."""
+        with self.ctx.lock:
+            bad = [k for k, v in levels.items() if isinstance(v, bool) or not isinstance(v, int)]
+            if bad:
+                return {"ok": False, "error": f"quantities must be whole numbers: {bad}", "stock": {},
+                        "unknown": [], "promoted": []}
+            unknown, changed, ids = [], {}, set()
+            for key, qty in levels.items():
+                rec = self._find_product(key, "sku") or self.products.get(key)
+                if rec is None:
+                    unknown.append(key)
+                    continue
+                self.stock[rec["id"]] = int(qty)
+                changed[rec["data"]["sku"]] = int(qty)
+                ids.add(rec["id"])
+            self._touch_stock(ids)
+            promoted = self._recheck_partial()
+            return {"ok": not unknown, "stock": changed, "unknown": unknown, "promoted": promoted}
+
+    def _fits(self, positions: list[dict[str, Any]]) -> bool:
+        free = Counter({pid: qty for pid, qty in self.stock.items()})
+        free.subtract(self._open_quantities(reserved_only=True))
+        need: Counter[int] = Counter()
+        for pos in positions:
+            need[pos["productId"]] += pos["quantity"] - pos["shipped"]
+        return all(free[pid] >= qty for pid, qty in need.items())
+
+    def _recheck_partial(self) -> list[str]:
+        promoted = []
+        for order in self.orders.values():
+            if order["status"] == "PARTIAL" and order["reasonPartiallyReserved"] == "STOCK" \
+                    and self._fits(order["positions"]):
+                order["reserved"] = True
+                order["reasonPartiallyReserved"] = ""
+                self._set_status(order, "OPEN")
+                promoted.append(order["externalId"])
+        return promoted
+
+    # -- goods orders ---------------------------------------------------------------------------------
+    def _set_status(self, order: dict[str, Any], status: str, at: datetime | None = None) -> None:
+        at = at or self.now()
+        order["status"] = status
+        order["statusChangedAt"] = at
+        order["history"].append({"status": status, "at": fmt(at)})
+
+    def status_of(self, order: dict[str, Any]) -> dict[str, Any]:
+        return {"statusId": STATUS_IDS[order["status"]], "statusName": order["status"],
+                "reasonPartiallyReserved": order["reasonPartiallyReserved"], "blockReason": order["blockReason"],
+                "id": order["id"], "orderNumber": order["meta"].get("orderNumber") or order["externalId"],
+                "deliveryDate": order["meta"].get("expectedDeliveryDate") or ""}
+
+    def _order(self, external_id: str) -> dict[str, Any]:
+        order = self.orders.get(external_id)
+        if order is None:
+            raise WemaloError(404, f"no goods order with externalId '{external_id}'", field="externalId")
+        return order
+
+    @staticmethod
+    def _check_meta(meta: Any) -> dict[str, Any]:
+        if not isinstance(meta, dict):
+            raise missing("meta")
+        if _blank(meta.get("externalId")):
+            raise missing("meta.externalId")
+        receivers = meta.get("receiver")
+        if not isinstance(receivers, list) or not receivers:
+            raise missing("meta.receiver")
+        for receiver in receivers:
+            if not isinstance(receiver, dict):
+                raise missing("meta.receiver")
+            for name in RECEIVER_REQUIRED:
+                if _blank(receiver.get(name)):
+                    raise missing(f"meta.receiver.{name}")
+        return copy.deepcopy(meta)
+
+    def _resolve_positions(self, positions: Any, match: str) -> list[dict[str, Any]]:
+        if not isinstance(positions, list) or not positions:
+            raise missing("positions")
+        out, not_found = [], []
+        for index, pos in enumerate(positions, start=1):
+            if not isinstance(pos, dict) or _blank(pos.get("externalId")):
+                raise missing("positions.externalId")
+            key = str(pos["externalId"])
+            raw_qty = pos.get("quantity", 1)
+            try:
+                quantity = float(raw_qty)
+            except (TypeError, ValueError):
+                quantity = -1
+            if quantity <= 0 or quantity != int(quantity):
+                raise WemaloError(400, f"position {index} ({key}): quantity {raw_qty!r} is not a positive whole "
+                                       "number", field="quantity", code="INVALID")
+            if pos.get("serialNumber") and quantity > 1:
+                raise WemaloError(400, f"position {index} ({key}): quantity must be 1 with a serial number",
+                                  field="quantity", code="INVALID")
+            rec = self._find_product(key, match)
+            if rec is None:
+                not_found.append(key)
+                continue
+            out.append({"externalId": key, "productId": rec["id"], "productExternalId": rec["data"]["externalId"],
+                        "sku": rec["data"]["sku"], "name": rec["data"]["name"], "quantity": int(quantity),
+                        "shipped": 0, "serialNumber": pos.get("serialNumber") or "",
+                        "externalPositionIdentifier": pos.get("externalPositionIdentifier") or "",
+                        "total": pos.get("total"), "tax": pos.get("tax")})
+        if not_found:
+            raise WemaloError(404, f"no product with {match} '{not_found[0]}' found (position externalId "
+                                   f"'{not_found[0]}')", field="extId", code="NOT_FOUND", externalId=not_found[0],
+                              notFound=not_found)
+        return out
+
+    def add_order(self, body: Any, *, conditional: bool = False) -> dict[str, Any]:
+        with self.ctx.lock:
+            if not isinstance(body, dict):
+                raise missing("meta")
+            meta_in = body.get("meta")
+            if isinstance(meta_in, dict) and not _blank(meta_in.get("externalId")):
+                existing = self.orders.get(str(meta_in["externalId"]))
+                if existing is not None:
+                    return self._duplicate(existing, conditional)
+            meta = self._check_meta(meta_in)
+            match = "sku" if meta.get("externalIdMatch") == "sku" else "externalId"
+            positions = self._resolve_positions(body.get("positions"), match)
+            order = {"id": self.next_order_id, "externalId": str(meta["externalId"]), "meta": meta,
+                     "positions": positions, "status": "", "reasonPartiallyReserved": "", "blockReason": "",
+                     "reserved": False, "createdAt": self.now(), "statusChangedAt": None, "history": [],
+                     "parcels": [], "cancelReason": "", "shop": body.get("shop") or ""}
+            self.next_order_id += 1
+            if not self.ctx.settings.get("reserve_stock", True) or self._fits(positions):
+                order["reserved"] = True
+                self._set_status(order, "OPEN")
+            else:
+                order["reasonPartiallyReserved"] = "STOCK"
+                self._set_status(order, "PARTIAL")
+            self.orders[order["externalId"]] = order
+            self._touch_stock({p["productId"] for p in positions})
+            out = {"Success": True, "status": 200, "id": order["id"]}
+            if conditional:
+                out.update(self._conditional_status(order))
+            return out
+
+    def _conditional_status(self, order: dict[str, Any]) -> dict[str, Any]:
+        # WP reads `orderStatus` as a status name *(inference)*.
+        status = self.status_of(order)
+        return {"orderStatus": status["statusName"], **status}
+
+    def _duplicate(self, existing: dict[str, Any], conditional: bool) -> dict[str, Any]:
+        if conditional:  # addConditional: keep the order as it is, report its status *(inference)*
+            return {"Success": True, "status": 200, **self._conditional_status(existing)}
+        if self.ctx.settings.get("duplicate_order") == "return_existing":
+            return {"Success": True, "status": 200, "id": existing["id"]}
+        raise WemaloError(409, f"a goods order with externalId '{existing['externalId']}' already exists",
+                          field="externalId", id=existing["id"])
+
+    def order_status(self, external_id: str) -> dict[str, Any]:
+        with self.ctx.lock:
+            return {**self.status_of(self._order(external_id)), "Success": True, "status": 200}
+
+    def update_meta(self, external_id: str, body: Any) -> dict[str, Any]:
+        with self.ctx.lock:
+            order = self._order(external_id)
+            if order["status"] not in CHANGEABLE:
+                raise WemaloError(400, f"order '{external_id}' is {order['status']}; its meta data can only be "
+                                       "changed while PARTIAL or OPEN", statusName=order["status"])
+            meta = self._check_meta(body.get("meta") if isinstance(body, dict) else None)
+            if str(meta["externalId"]) != external_id:
+                raise WemaloError(400, f"meta.externalId '{meta['externalId']}' differs from '{external_id}'",
+                                  field="meta.externalId")
+            order["meta"] = meta
+            return {"Success": True, "status": 200, "id": order["id"]}
+
+    def cancel(self, external_id: str, reason: str, *, admin: bool = False) -> dict[str, Any]:
+        with self.ctx.lock:
+            order = self._order(external_id)
+            if order["status"] == "CANCELLED":  # repeated cancel answers like the first *(choice)*
+                return {"Success": True, "status": 200, "id": order["id"], "statusName": "CANCELLED"}
+            if admin:  # the warehouse can cancel anything not handed over yet
+                handed_over = any(self.parcels[p]["isHandedOver"] for p in order["parcels"])
+                allowed = order["status"] not in CLOSED and not handed_over
+            else:
+                allowed = order["status"] in CANCELLABLE
+            if not allowed:
+                raise WemaloError(400, f"order '{external_id}' cannot be cancelled: already picked/packed "
+                                       f"(status {order['status']})", statusName=order["status"])
+            order["reserved"] = False
+            order["cancelReason"] = reason or ""
+            self._set_status(order, "CANCELLED")
+            self._touch_stock({p["productId"] for p in order["positions"]})
+            self._recheck_partial()
+            return {"Success": True, "status": 200, "id": order["id"], "statusName": "CANCELLED"}
+
+    # -- parcels and bookings ------------------------------------------------------------------------
+    def _profile(self, wanted: str | None, order: dict[str, Any]) -> tuple[str, str]:
+        """(profileName, carrier) for a new parcel."""
+        def lookup(key: str, by_match_only: bool) -> tuple[str, str] | None:
+            for dispatcher in self.profiles:
+                for prof in dispatcher.get("profiles") or []:
+                    name = prof.get("name") or f"{dispatcher.get('name', '')} {prof.get('product', '')}".strip()
+                    if prof.get("matchId") == key or (not by_match_only and key == name):
+                        return name, carrier_for(dispatcher.get("name"), prof.get("product"), name)
+            return None
+
+        if wanted:
+            return lookup(wanted, False) or (wanted, carrier_for(wanted))
+        match_id = order["meta"].get("dispatcherProfile")
+        if match_id:
+            found = lookup(match_id, True)
+            if found:
+                return found
+        default = str(self.ctx.settings.get("default_profile") or "DHL Paket")
+        return lookup(default, False) or (default, carrier_for(default))
+
+    def _make_parcels(self, order: dict[str, Any], count: int, profile: str | None, at: datetime) -> list[int]:
+        units = [i for i, p in enumerate(order["positions"]) for _ in range(p["quantity"] - p["shipped"])]
+        count = max(1, min(count, len(units) or 1))
+        profile_name, carrier = self._profile(profile, order)
+        ids, start = [], 0
+        for k in range(count):
+            size = len(units) // count + (1 if k < len(units) % count else 0)
+            chunk = Counter(units[start:start + size])
+            start += size
+            items = []
+            weight = 0
+            for index, qty in sorted(chunk.items()):
+                pos = order["positions"][index]
+                product = self._product_by_id(pos["productId"])["data"]
+                weight += int(float(product.get("grossWeight") or 0) * qty)
+                items.append({"positionIndex": index, "productId": pos["productId"], "externalId":
+                              pos["productExternalId"], "sku": pos["sku"], "name": pos["name"], "quantity": qty,
+                              "serialNumber": pos["serialNumber"]})
+            parcel_id = self.next_parcel_id
+            self.next_parcel_id += 1
+            self.parcels[parcel_id] = {
+                "id": parcel_id, "goodsOrderId": order["id"], "externalOrderId": order["externalId"],
+                "profileName": profile_name, "carrier": carrier,
+                "trackingNumber": tracking_number(carrier, self.tracking_counter), "barcode": f"P{parcel_id:07d}",
+                "weightTotal": weight, "items": items, "isHandedOver": False, "handoverDate": None, "packedAt": at}
+            self.tracking_counter += 1
+            order["parcels"].append(parcel_id)
+            ids.append(parcel_id)
+        return ids
+
+    def _ship(self, order: dict[str, Any], parcel: dict[str, Any], at: datetime) -> list[str]:
+        parcel["isHandedOver"] = True
+        parcel["handoverDate"] = at
+        history = []
+        for item in parcel["items"]:
+            order["positions"][item["positionIndex"]]["shipped"] += item["quantity"]
+            self.stock[item["productId"]] -= item["quantity"]
+            history_id = str(self.next_history_id)
+            self.next_history_id += 1
+            self.bookings.append({"historyId": history_id, "packageId": parcel["id"], "goodsOrderId": order["id"],
+                                  "externalGoodsOrderId": order["externalId"], "productId": item["productId"],
+                                  "externalProductId": item["externalId"], "sku": item["sku"],
+                                  "productName": item["name"], "count": item["quantity"],
+                                  "serialNumber": item["serialNumber"], "bookingDate": at, "handoverDate": at,
+                                  "synchedAt": None})
+            history.append(history_id)
+        self._touch_stock({i["productId"] for i in parcel["items"]})
+        return history
+
+    def advance(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """Admin: move orders forward through the lifecycle, packing and shipping parcels on the way."""
+        with self.ctx.lock:
+            target = str(spec.get("to") or "").upper()
+            if target not in LIFECYCLE[2:] and target != "CANCELLED":
+                return {"ok": False, "error": f"'to' must be one of {[*LIFECYCLE[2:], 'CANCELLED']}"}
+            at = self.now()
+            try:
+                parcels = int(spec.get("parcels") or 1)
+                if spec.get("at"):
+                    at = datetime.fromisoformat(str(spec["at"]))
+                    at = at if at.tzinfo else at.replace(tzinfo=BERLIN)
+            except (TypeError, ValueError) as exc:
+                return {"ok": False, "error": f"bad 'parcels' or 'at': {exc}"}
+            if not 1 <= parcels <= 20:
+                return {"ok": False, "error": "'parcels' must be 1..20"}
+            wanted = spec.get("externalIds")
+            if wanted is None:
+                orders, skipped = list(self.orders.values()), []
+            else:
+                orders = [self.orders[e] for e in wanted if e in self.orders]
+                skipped = [{"externalId": e, "reason": "unknown order"} for e in wanted if e not in self.orders]
+            changed = []
+            for order in orders:
+                try:
+                    changed.append(self._advance_one(order, target, parcels,
+                                                     bool(spec.get("partial")), spec.get("profile"), at,
+                                                     str(spec.get("blockReason") or "LABEL_ERROR")))
+                except ValueError as exc:
+                    if wanted is not None:
+                        skipped.append({"externalId": order["externalId"], "reason": str(exc)})
+            return {"ok": True, "changed": changed, "skipped": skipped}
+
+    def _advance_one(self, order: dict[str, Any], target: str, parcels: int, partial: bool, profile: str | None,
+                     at: datetime, block_reason: str) -> dict[str, Any]:
+        before = order["status"]
+        result: dict[str, Any] = {"externalId": order["externalId"], "id": order["id"], "from": before,
+                                  "parcelsCreated": [], "parcelsShipped": [], "bookings": []}
+        if target == "CANCELLED":
+            self.cancel(order["externalId"], "cancelled in the warehouse", admin=True)
+            return {**result, "to": order["status"]}
+        if before in CLOSED:
+            raise ValueError(f"already {before}")
+        if before == "PARTIAL":
+            raise ValueError("PARTIAL (not reserved): set stock first")
+        current, goal = LIFECYCLE.index(before), LIFECYCLE.index(target)
+        if goal <= current:  # a partly shipped order is PACKED, so SHIPPED is still ahead of it
+            raise ValueError(f"already {before}")
+        for status in LIFECYCLE[current + 1:goal + 1]:
+            if status == "BLOCKEDPACKED" and target != "BLOCKEDPACKED":
+                continue
+            if status in ("BLOCKEDPACKED", "PACKED", "SHIPPED") and not order["parcels"]:
+                result["parcelsCreated"] = self._make_parcels(order, parcels, profile, at)
+            if status == "SHIPPED":
+                break
+            self._set_status(order, status, at)
+            if status == "BLOCKEDPACKED":
+                order["blockReason"] = block_reason
+            elif status == "PACKED":
+                order["blockReason"] = ""
+        if target == "SHIPPED":
+            pending = [self.parcels[p] for p in order["parcels"] if not self.parcels[p]["isHandedOver"]]
+            for parcel in pending[:1] if partial else pending:
+                result["bookings"] += self._ship(order, parcel, at)
+                result["parcelsShipped"].append(parcel["id"])
+            done = all(self.parcels[p]["isHandedOver"] for p in order["parcels"])
+            final = "SHIPPED" if done else "PACKED"
+            if order["status"] != final:
+                order["blockReason"] = ""
+                self._set_status(order, final, at)
+            if done:
+                order["reserved"] = False
+        result["to"] = order["status"]
+        result["parcels"] = [self.parcel_out(self.parcels[p]) for p in result["parcelsCreated"]]
+        return result
+
+    def parcel_out(self, parcel: dict[str, Any]) -> dict[str, Any]:
+        quantity = sum(i["quantity"] for i in parcel["items"])
+        return {"profileName": parcel["profileName"], "errorMessage": "", "weightTotal": parcel["weightTotal"],
+                "quantity": quantity, "quantitySum": quantity,  # the apidoc names it both ways
+                "isHandedOver": parcel["isHandedOver"], "storageCell": "", "id": parcel["id"],
+                "barcode": parcel["barcode"], "trackingNumber": parcel["trackingNumber"],
+                "items": [{"serialNumber": i["serialNumber"], "quantity": i["quantity"], "name": i["name"],
+                           "sku": i["sku"]} for i in parcel["items"]],
+                "units": []}
+
+    def packages(self, order_id: str | None, external_order_id: str | None) -> dict[str, Any]:
+        with self.ctx.lock:
+            if external_order_id:
+                order = self._order(external_order_id)
+            elif order_id:
+                order = next((o for o in self.orders.values() if str(o["id"]) == str(order_id)), None)
+                if order is None:
+                    raise WemaloError(404, f"no goods order with id '{order_id}'", field="orderId")
+            else:
+                raise missing("orderId")
+            return {"packages": [self.parcel_out(self.parcels[p]) for p in order["parcels"]], "Success": True,
+                    "status": 200}
+
+    def tracking(self, parcel_id: str) -> dict[str, Any]:
+        with self.ctx.lock:
+            parcel = self.parcels.get(int(parcel_id)) if parcel_id.isdigit() else None
+            if parcel is None:
+                raise WemaloError(404, f"no parcel with id '{parcel_id}'", field="parcelId")
+            return {"trackingNumber": parcel["trackingNumber"], "profileName": parcel["profileName"],
+                    "carrier": parcel["carrier"], "Success": True, "status": 200}
+
+    def booking_out(self, booking: dict[str, Any], *, recipient: bool, queue: bool) -> dict[str, Any]:
+        order = self.orders[booking["externalGoodsOrderId"]]
+        parcel = self.parcels[booking["packageId"]]
+        meta = order["meta"]
+        row: dict[str, Any] = {
+            "externalProductId": booking["externalProductId"], "productId": str(booking["productId"]),
+            "productName": booking["productName"], "sku": booking["sku"], "historyId": booking["historyId"],
+            "goodsOrderId": order["id"], "orderNumberCustomer": meta.get("orderNumber") or order["externalId"],
+            "externalGoodsOrderId": order["externalId"], "handoverDate": fmt(booking["handoverDate"]),
+            "bookingDate": fmt(booking["bookingDate"]), "trackingNumber": parcel["trackingNumber"],
+            "count": booking["count"], "serialNumber": booking["serialNumber"], "dispatcherName": parcel["carrier"],
+            "dispatcherProduct": parcel["profileName"],
+            "orderInfo": {k: meta.get(k) or "" for k in ORDER_INFO_FIELDS},
+        }
+        if queue:
+            row["packageId"] = str(parcel["id"])
+            row["orderStatusId"] = STATUS_IDS[order["status"]]
+        if recipient:
+            rec = next((r for r in meta.get("receiver") or [] if r.get("primary")), (meta.get("receiver") or [{}])[0])
+            row["recipient"] = {
+                "name1": rec.get("name1", ""), "name2": rec.get("name2", ""), "name3": rec.get("name3", ""),
+                "street": rec.get("street", ""), "houseNumber": rec.get("streetNumber", ""),
+                "addressAddition": rec.get("addressAddition", ""),
+                "stateProvinceCountry": rec.get("stateProvinceCountry", ""), "zip": rec.get("zip", ""),
+                "city": rec.get("city", ""), "countryCode": rec.get("countryCode2Letter", ""),
+                "email": rec.get("email", ""), "phone": rec.get("phoneNumber", ""),
+                "customerNumber": rec.get("customerNumber", "")}
+        return row
+
+    def _page(self, rows: list[dict[str, Any]], page: int, *, recipient: bool, queue: bool) -> dict[str, Any]:
+        size = max(1, int(self.ctx.settings.get("sent_page_size") or 50))
+        page = max(1, page)
+        chosen = rows[(page - 1) * size:page * size]
+        return {"page": page, "additionalPage": len(rows) > page * size,
+                "bookings": [self.booking_out(b, recipient=recipient, queue=queue) for b in chosen],
+                "Success": True, "status": 200}
+
+    def sent_packages(self, external_id: str | None, date_from: datetime | None, date_to: datetime | None,
+                      page: int, recipient: bool) -> dict[str, Any]:
+        with self.ctx.lock:
+            rows = [b for b in self.bookings
+                    if (not external_id or b["externalGoodsOrderId"] == external_id)
+                    and (date_from is None or b["handoverDate"] >= date_from)
+                    and (date_to is None or b["handoverDate"] <= date_to)]
+            return self._page(rows, page, recipient=recipient, queue=False)
+
+    def unsynched(self, external_id: str | None, page: int, recipient: bool) -> dict[str, Any]:
+        with self.ctx.lock:
+            rows = [b for b in self.bookings if b["synchedAt"] is None
+                    and (not external_id or b["externalGoodsOrderId"] == external_id)]
+            return self._page(rows, page, recipient=recipient, queue=True)
+
+    def ack_booking(self, booking_id: str) -> dict[str, Any]:
+        with self.ctx.lock:
+            booking = next((b for b in self.bookings if b["historyId"] == booking_id), None)
+            if booking is None:
+                raise WemaloError(404, f"no sent booking with id '{booking_id}'", field="bookingId")
+            if booking["synchedAt"] is None:
+                booking["synchedAt"] = self.now()
+            return {"Success": True, "status": 200}
+
+    def get_profiles(self) -> dict[str, Any]:
+        with self.ctx.lock:
+            return {"dispatcher": copy.deepcopy(self.profiles), "Success": True, "status": 200}
+
+    # -- admin ---------------------------------------------------------------------------------------
+    def load(self, scenario: dict[str, Any]) -> dict[str, Any]:
+        """Replace all data: {"products": [...], "profiles": [...], "stock": {sku: qty}, "orders": [...]}.
+
+        An order may carry "status" (advance target, e.g. "SHIPPED") plus "parcels"/"profile" for it.
+        """
+        with self.ctx.lock:
+            self.reset()
+            errors: list[str] = []
+            self.profiles = copy.deepcopy(scenario.get("profiles") or [])
+            for product in scenario.get("products") or []:
+                try:
+                    self.add_product(product)
+                except WemaloError as exc:
+                    errors.append(f"product {product.get('externalId')}: {exc.message}")
+            stock = self.set_stock(scenario.get("stock") or {})
+            errors += [f"stock: unknown sku {s}" for s in stock["unknown"]]
+            if "error" in stock:
+                errors.append(f"stock: {stock['error']}")
+            for raw in scenario.get("orders") or []:
+                body = {k: v for k, v in raw.items() if k not in ("status", "parcels", "profile", "partial")}
+                ext = (body.get("meta") or {}).get("externalId")
+                try:
+                    self.add_order(body)
+                except WemaloError as exc:
+                    errors.append(f"order {ext}: {exc.message}")
+                    continue
+                if raw.get("status") and raw["status"] not in ("OPEN", "PARTIAL"):
+                    done = self.advance({"externalIds": [ext], "to": raw["status"], "parcels": raw.get("parcels"),
+                                         "profile": raw.get("profile"), "partial": raw.get("partial")})
+                    errors += [f"order {s['externalId']}: {s['reason']}" for s in done.get("skipped", [])]
+                    if not done.get("ok"):
+                        errors.append(f"order {ext}: {done.get('error')}")
+            return {"ok": not errors, "errors": errors, "products": len(self.products), "orders": len(self.orders),
+                    "profiles": len(self.profiles)}
+
+    def state(self) -> dict[str, Any]:
+        with self.ctx.lock:
+            demand = self._open_quantities(reserved_only=False)
+            reserved = self._open_quantities(reserved_only=True)
+            products = []
+            for rec in self.products.values():
+                pid = rec["id"]
+                products.append({**rec["data"], "id": pid, "updatedAt": rec["updatedAt"].isoformat(),
+                                 "stock": {"physical": self.stock[pid], "reserved": reserved[pid],
+                                           "virtual": self.stock[pid] - demand[pid]}})
+            orders = []
+            for order in self.orders.values():
+                orders.append({
+                    "id": order["id"], "externalId": order["externalId"], **self.status_of(order),
+                    "status": order["status"], "reserved": order["reserved"], "meta": order["meta"],
+                    "receiver": order["meta"].get("receiver"), "positions": order["positions"],
+                    "history": order["history"], "cancelReason": order["cancelReason"],
+                    "parcels": [{**self.parcel_out(self.parcels[p]), "carrier": self.parcels[p]["carrier"],
+                                 "handoverDate": fmt(self.parcels[p]["handoverDate"])} for p in order["parcels"]]})
+            bookings = [{**self.booking_out(b, recipient=False, queue=True), "synched": b["synchedAt"] is not None}
+                        for b in self.bookings]
+            stock = {rec["data"]["sku"]: self.stock[rec["id"]] for rec in self.products.values()}
+            return {"products": products, "orders": orders, "bookings": bookings, "stock": stock,
+                    "profiles": self.profiles}

@@ -1,0 +1,103 @@
+"""Write the outcomes that target-wemalo reported back into Billbee, as tags and order messages.
+
+The protocol (README, "Acknowledgement after commit"): target-wemalo puts one entry per order it handled into
+the Singer state it emits, under ``bookmarks.orders.pending_acks``. Meltano stores that state only after the
+target finished, so an acknowledgement exists only for what wemalo really has. At the start of the next run
+the tap receives the state, writes the tags here and drops the entries it wrote. An entry whose write failed
+transiently stays in the state and is tried again next run. Every write is idempotent (tags are added with
+POST, which ignores tags already there), so an acknowledgement applied twice after a crash changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from typing import Any
+
+from billbee_api import BillbeeClient, ConnectorTags, has_tag, without_tag
+from connector_http import ClientError, NotFoundError, TransientError
+
+PENDING_KEY = "pending_acks"
+REASONS_KEY = "rejection_reasons"  # order id -> hash of the last reason written as a message
+
+# Outcomes that mean "wemalo has this order".
+RECEIVED_OUTCOMES = {"accepted", "updated", "unchanged", "change_refused"}
+
+
+def reason_hash(reason: str) -> str:
+    return hashlib.sha256(reason.encode()).hexdigest()[:16]
+
+
+class AckWriter:
+    def __init__(self, client: BillbeeClient, tags: ConnectorTags, logger: logging.Logger) -> None:
+        self.client = client
+        self.tags = tags
+        self.log = logger
+        self.counts: Counter[str] = Counter()
+
+    def apply_all(self, stream_state: dict[str, Any]) -> Counter[str]:
+        pending: dict[str, dict[str, Any]] = stream_state.get(PENDING_KEY) or {}
+        reasons: dict[str, str] = stream_state.setdefault(REASONS_KEY, {})
+        for order_id in list(pending):
+            ack = pending[order_id]
+            try:
+                self._apply(int(order_id), ack, reasons)
+            except TransientError as exc:
+                self.counts["kept_for_next_run"] += 1
+                self.log.warning("Billbee order %s: acknowledgement %r kept for the next run: %s",
+                                 order_id, ack.get("outcome"), exc)
+                continue
+            except NotFoundError:
+                self.counts["order_gone"] += 1
+                self.log.warning("Billbee order %s: no longer exists in Billbee; acknowledgement %r dropped",
+                                 order_id, ack.get("outcome"))
+            except ClientError as exc:
+                self.counts["refused"] += 1
+                self.log.error("Billbee order %s: acknowledgement %r refused by Billbee: %s",
+                               order_id, ack.get("outcome"), exc)
+            del pending[order_id]
+        if not pending:
+            stream_state.pop(PENDING_KEY, None)
+        return self.counts
+
+    def _apply(self, order_id: int, ack: dict[str, Any], reasons: dict[str, str]) -> None:
+        outcome = ack.get("outcome")
+        reason = ack.get("reason") or ""
+        key = str(order_id)
+        if outcome in RECEIVED_OUTCOMES:
+            if ack.get("had_error_tag"):
+                # No DELETE for tags: read the current tags and write them back without the error tag.
+                current = self.client.get_order(order_id).get("Tags") or []
+                wanted = without_tag(current, self.tags.error)
+                if not has_tag(wanted, self.tags.received):
+                    wanted.append(self.tags.received)
+                self.client.replace_tags(order_id, wanted)
+            else:
+                self.client.add_tags(order_id, [self.tags.received])
+            self.counts["tagged_received"] += 1
+            if outcome == "change_refused":
+                self._message_once(order_id, f"Änderung nicht an wemalo übertragen: {reason}", reasons)
+            else:
+                reasons.pop(key, None)
+        elif outcome == "rejected":
+            self.client.add_tags(order_id, [self.tags.error])
+            self.counts["tagged_error"] += 1
+            self._message_once(order_id, f"wemalo hat den Auftrag nicht angenommen: {reason}", reasons)
+        elif outcome == "cancelled":
+            self.client.add_tags(order_id, [self.tags.cancelled])
+            self.counts["tagged_cancelled"] += 1
+            reasons.pop(key, None)
+        elif outcome == "cancel_refused":
+            self._message_once(order_id, f"Stornierung nicht an wemalo übertragen: {reason}", reasons)
+        else:
+            self.log.warning("Billbee order %s: unknown acknowledgement outcome %r ignored", order_id, outcome)
+
+    def _message_once(self, order_id: int, text: str, reasons: dict[str, str]) -> None:
+        """One internal order message per distinct reason, so a rejected order is not spammed every hour."""
+        digest = reason_hash(text)
+        if reasons.get(str(order_id)) == digest:
+            return
+        self.client.add_message(order_id, text)
+        reasons[str(order_id)] = digest
+        self.counts["messages"] += 1

@@ -1,0 +1,156 @@
+"""Streams of tap-wemalo-shipments.
+
+`shipments` reads the time window of sent packages (`goodsOrder/sentPackages`, one row per product line per
+parcel) since the bookmark minus an overlap, groups the rows into parcels, and completes each shipped order
+with its parcels (`goodsOrder/packages`: parcel ids, profile names) and status (`getStatus`: SHIPPED means
+completely shipped). The acknowledged queue (`packages/sent` + PUT per booking) was not chosen: it costs one
+write per booking row and would make the tap write to wemalo; a window with an overlap is read-only and
+replay-safe because target-billbee never adds a tracking number twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk import Stream
+from singer_sdk import typing as th
+from singer_sdk.helpers.types import Context
+
+from wemalo_api import WemaloClient, parse_wemalo_datetime
+
+if TYPE_CHECKING:
+    from tap_wemalo_shipments.tap import TapWemaloShipments
+
+DEFAULT_LOOKBACK = timedelta(days=7)
+
+
+class WemaloStream(Stream):
+    @property
+    def tap(self) -> TapWemaloShipments:
+        return self._tap  # type: ignore[return-value]
+
+    @property
+    def client(self) -> WemaloClient:
+        return self.tap.client
+
+    def _window_start(self, context: Context | None, overlap: timedelta) -> datetime:
+        start = self.get_starting_timestamp(context)
+        if start is None:
+            return datetime.now(UTC) - DEFAULT_LOOKBACK
+        return start - overlap
+
+
+class ShipmentsStream(WemaloStream):
+    name = "shipments"
+    primary_keys = ("order_external_id", "tracking_number")
+    replication_key = "handed_over_at"
+    is_sorted = False
+    schema = th.PropertiesList(
+        th.Property("order_external_id", th.StringType, required=True, description="the Billbee order id"),
+        th.Property("wemalo_order_id", th.IntegerType),
+        th.Property("order_number", th.StringType),
+        th.Property("parcel_id", th.IntegerType, description="wemalo package id"),
+        th.Property("tracking_number", th.StringType, required=True),
+        th.Property("carrier", th.StringType, description="wemalo dispatcher (carrier) name"),
+        th.Property("profile_name", th.StringType, description="wemalo dispatcher profile / product name"),
+        th.Property("items", th.ArrayType(th.ObjectType(
+            th.Property("sku", th.StringType), th.Property("quantity", th.IntegerType),
+            th.Property("serial_numbers", th.ArrayType(th.StringType)),
+        ))),
+        th.Property("handed_over_at", th.DateTimeType, required=True),
+        th.Property("order_status", th.StringType),
+        th.Property("order_completely_shipped", th.BooleanType),
+        th.Property("order_tracking_numbers", th.ArrayType(th.StringType),
+                    description="every handed-over parcel's tracking number of the order, this one included"),
+    ).to_dict()
+
+    def _aware(self, value: str) -> datetime:
+        return parse_wemalo_datetime(value).replace(tzinfo=self.tap.zone)
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        overlap = timedelta(minutes=int(self.config.get("overlap_minutes", 60)))
+        date_from = self._window_start(context, overlap).astimezone(self.tap.zone).replace(tzinfo=None)
+        date_to = datetime.now(self.tap.zone).replace(tzinfo=None) + timedelta(minutes=1)
+        parcels: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in self.client.iter_sent_bookings(date_from, date_to):
+            order_id = str(row.get("externalGoodsOrderId") or "")
+            tracking = str(row.get("trackingNumber") or "")
+            if not order_id or not tracking:
+                self.logger.warning("Sent booking %s without order id or tracking number skipped",
+                                    row.get("historyId"))
+                continue
+            parcel = parcels.setdefault((order_id, tracking), {
+                "order_external_id": order_id,
+                "wemalo_order_id": row.get("goodsOrderId"),
+                "order_number": row.get("orderNumberCustomer"),
+                "tracking_number": tracking,
+                "carrier": row.get("dispatcherName"),
+                "profile_name": row.get("dispatcherProduct"),
+                "handed_over_at": self._aware(row.get("handoverDate") or row["bookingDate"]).isoformat(),
+                "_items": defaultdict(lambda: {"quantity": 0, "serial_numbers": []}),
+            })
+            item = parcel["_items"][row.get("sku") or ""]
+            item["quantity"] += int(row.get("count") or 0)
+            if row.get("serialNumber"):
+                item["serial_numbers"].append(row["serialNumber"])
+        by_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for parcel in parcels.values():
+            by_order[parcel["order_external_id"]].append(parcel)
+        for order_id, order_parcels in by_order.items():
+            yield from self._complete(order_id, order_parcels)
+
+    def _complete(self, order_id: str, parcels: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+        status = self.client.order_status(order_id) or {}
+        packages = self.client.order_packages(order_id)
+        ids = {str(p.get("trackingNumber")): p for p in packages if p.get("trackingNumber")}
+        handed_over = sorted({str(p["trackingNumber"]) for p in packages
+                              if p.get("trackingNumber") and p.get("isHandedOver", True)}
+                             | {p["tracking_number"] for p in parcels})
+        for parcel in parcels:
+            package = ids.get(parcel["tracking_number"]) or {}
+            items = parcel.pop("_items")
+            yield {
+                **parcel,
+                "parcel_id": package.get("id"),
+                "profile_name": package.get("profileName") or parcel["profile_name"],
+                "items": [{"sku": sku, **values} for sku, values in items.items()],
+                "order_status": status.get("statusName"),
+                "order_completely_shipped": status.get("statusName") == "SHIPPED",
+                "order_tracking_numbers": handed_over,
+            }
+
+
+class StockLevelsStream(WemaloStream):
+    """Available (pickable) stock per SKU: wemalo's `virtualQuantity`, which can be negative."""
+
+    name = "stock_levels"
+    primary_keys = ("sku",)
+    replication_key = "observed_at"
+    is_sorted = False
+    schema = th.PropertiesList(
+        th.Property("sku", th.StringType, required=True),
+        th.Property("ean", th.StringType),
+        th.Property("external_id", th.StringType, description="wemalo externalId (the Billbee article id)"),
+        th.Property("available", th.IntegerType, description="available stock; negative when oversold"),
+        th.Property("observed_at", th.DateTimeType, required=True,
+                    description="when the tap read the value (wemalo's fromDate has hour granularity)"),
+    ).to_dict()
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        observed = datetime.now(UTC)
+        start = self.get_starting_timestamp(context)
+        since = None if start is None else (start - timedelta(hours=1)).astimezone(self.tap.zone).replace(tzinfo=None)
+        for article in self.client.available_stock(since):
+            if not article.get("sku"):
+                continue
+            quantity = article.get("virtualQuantity")
+            yield {
+                "sku": article["sku"],
+                "ean": article.get("ean"),
+                "external_id": None if article.get("externalId") is None else str(article["externalId"]),
+                "available": None if quantity is None else int(quantity),
+                "observed_at": observed.isoformat(),
+            }

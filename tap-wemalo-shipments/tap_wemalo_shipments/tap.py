@@ -1,0 +1,57 @@
+"""tap-wemalo-shipments: parcels handed to the carrier (with tracking numbers) and available stock from wemalo."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from singer_sdk import Stream, Tap
+from singer_sdk import typing as th
+
+from connector_http import RetryPolicy
+from tap_wemalo_shipments import streams
+from wemalo_api import DEFAULT_API_URL, WemaloClient
+
+
+class TapWemaloShipments(Tap):
+    """Read-only: the tap never writes to wemalo (see the README for why the time window was chosen)."""
+
+    name = "tap-wemalo-shipments"
+    package_name = "tap-wemalo-shipments"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("api_url", th.StringType, default=DEFAULT_API_URL, title="API URL",
+                    description="wemalo-connect base URL. https only, except on loopback (the sandbox)."),
+        th.Property("token", th.StringType, required=True, secret=True, title="API token",
+                    description="The wemalo-connect token (sent as `Authorization: JWT <token>`)."),
+        th.Property("start_date", th.DateTimeType, title="Start date",
+                    description="Earliest handover time to extract on the first run (default: 7 days ago)."),
+        th.Property("wemalo_timezone", th.StringType, default="Europe/Berlin", title="wemalo time zone",
+                    description="Time zone of wemalo's dd.MM.yyyy HH:mm:ss timestamps."),
+        th.Property("overlap_minutes", th.IntegerType, default=60, title="Overlap window",
+                    description="Re-read parcels handed over this long before the bookmark; target-billbee "
+                                "skips tracking numbers already on the order, so replays change nothing."),
+        th.Property("request_timeout", th.NumberType, default=60, title="Request timeout (s)"),
+        th.Property("max_attempts", th.IntegerType, default=8, title="Attempts per request"),
+    ).to_dict()
+
+    @cached_property
+    def client(self) -> WemaloClient:
+        return WemaloClient(
+            api_url=self.config["api_url"],
+            token=self.config["token"],
+            timeout=float(self.config.get("request_timeout", 60)),
+            retry=RetryPolicy(max_attempts=int(self.config.get("max_attempts", 8))),
+            logger=self.logger,
+        )
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.config.get("wemalo_timezone") or "Europe/Berlin")
+
+    def discover_streams(self) -> list[Stream]:
+        return [streams.ShipmentsStream(self), streams.StockLevelsStream(self)]
+
+
+if __name__ == "__main__":
+    TapWemaloShipments.cli()

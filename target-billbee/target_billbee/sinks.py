@@ -1,0 +1,174 @@
+"""Sinks of target-billbee: parcels (tracking numbers, then "Versendet") and stock levels."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk.sinks import BatchSink, RecordSink
+
+from billbee_api import OrderState
+from connector_http import AmbiguousWriteError, ApiError, ClientError, NotFoundError, TransientError
+
+if TYPE_CHECKING:
+    from target_billbee.target import TargetBillbee
+
+STOCK_CHUNK = 100
+NOT_SHIPPABLE_STATES = {OrderState.DELETED, OrderState.CANCELED}
+
+
+class _BillbeeSink:
+    target: TargetBillbee
+
+    def get_validator(self) -> None:  # type: ignore[override]
+        return None  # records are checked with a reason per record; a schema failure must not stop the run
+
+
+class ShipmentsSink(_BillbeeSink, BatchSink):
+    """Parcels grouped per order: every tracking number once, then state 4 when wemalo shipped the order fully.
+
+    Tracking first, then the state: Billbee uploads tracking data to the shop on the change to "Versendet".
+    """
+
+    max_size = 500
+
+    def __init__(self, target: TargetBillbee, *args: Any, **kwargs: Any) -> None:
+        super().__init__(target, *args, **kwargs)
+        self.target = target
+
+    def process_batch(self, context: dict[str, Any]) -> None:
+        by_order: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        for parcel in context.get("records", []):
+            by_order.setdefault(str(parcel.get("order_external_id")), []).append(parcel)
+        for order_id, parcels in by_order.items():
+            try:
+                self._ship(order_id, parcels)
+            except TransientError as exc:
+                for parcel in parcels:
+                    self.target.report.add("shipments", f"{order_id}/{parcel.get('tracking_number')}", "failed",
+                                           f"will retry next run: {exc}")
+                    self.target.held.hold("shipments", "handed_over_at", parcel["handed_over_at"])
+
+    def _ship(self, order_id: str, parcels: list[dict[str, Any]]) -> None:
+        report, client = self.target.report, self.target.client
+        if not order_id.isdigit():
+            for parcel in parcels:
+                report.add("shipments", f"{order_id}/{parcel.get('tracking_number')}", "rejected",
+                           "the wemalo order's externalId is not a Billbee order id")
+            return
+        try:
+            order = client.get_order(int(order_id))
+        except NotFoundError:
+            for parcel in parcels:
+                report.add("shipments", f"{order_id}/{parcel.get('tracking_number')}", "rejected",
+                           "order not found in Billbee (deleted?)")
+            return
+        on_order = {str(s.get("ShippingId")) for s in order.get("ShippingIds") or [] if s.get("ShippingId")}
+        for parcel in parcels:
+            tracking = str(parcel["tracking_number"])
+            record_id = f"{order_id}/{tracking}"
+            if tracking in on_order:
+                report.add("shipments", record_id, "unchanged")
+                continue
+            route = self.target.carriers.route(parcel.get("profile_name"), parcel.get("carrier"))
+            if not route.matched:
+                self.target.note_unmatched_profile(parcel.get("profile_name"))
+            body = {"ShippingId": tracking, "ShipmentType": 0,
+                    "Comment": f"wemalo parcel {parcel.get('parcel_id') or tracking}"}
+            for key, value in (("ShippingProviderId", route.provider_id),
+                               ("ShippingProviderProductId", route.product_id), ("CarrierId", route.carrier_id)):
+                if value is not None:
+                    body[key] = value
+            if not self.target.dry_run:
+                try:
+                    client.add_shipment(int(order_id), body)
+                except AmbiguousWriteError:
+                    # The answer was lost: look before writing again, a shipment must not appear twice.
+                    refreshed = client.get_order(int(order_id))
+                    if tracking not in {str(s.get("ShippingId")) for s in refreshed.get("ShippingIds") or []}:
+                        raise
+                except ClientError as exc:
+                    report.add("shipments", record_id, "rejected", str(exc))
+                    continue
+            on_order.add(tracking)
+            report.add("shipments", record_id, "written")
+            report.counters["tracking_numbers_written"] += 1
+        self._mark_shipped(order_id, order, parcels, on_order)
+
+    def _mark_shipped(self, order_id: str, order: dict[str, Any], parcels: list[dict[str, Any]],
+                      on_order: set[str]) -> None:
+        report = self.target.report
+        if not any(p.get("order_completely_shipped") for p in parcels):
+            return  # a partial shipment: tracking numbers added, state left alone
+        if order.get("State") == OrderState.SHIPPED:
+            return
+        if order.get("State") in NOT_SHIPPABLE_STATES:
+            report.add("orders", order_id, "rejected", f"shipped by wemalo but state {order.get('State')} in Billbee")
+            return
+        expected = {str(t) for p in parcels for t in p.get("order_tracking_numbers") or []}
+        missing = sorted(expected - on_order)
+        if missing:
+            report.add("orders", order_id, "failed", f"not set to shipped yet: parcels {missing} are not on the order")
+            self.target.held.hold("shipments", "handed_over_at", min(p["handed_over_at"] for p in parcels))
+            return
+        if not self.target.dry_run:
+            self.target.client.set_order_state(int(order_id), OrderState.SHIPPED)
+        report.add("orders", order_id, "updated", "state set to 4 (Versendet)")
+        report.counters["orders_marked_shipped"] += 1
+
+
+class StockLevelsSink(_BillbeeSink, BatchSink):
+    """Absolute available stock per SKU into the configured Billbee storage location (never negative)."""
+
+    max_size = 5000
+
+    def __init__(self, target: TargetBillbee, *args: Any, **kwargs: Any) -> None:
+        super().__init__(target, *args, **kwargs)
+        self.target = target
+
+    def process_batch(self, context: dict[str, Any]) -> None:
+        latest: dict[str, int] = {}
+        for record in context.get("records", []):
+            if record.get("sku") and record.get("available") is not None:
+                latest[record["sku"]] = max(0, int(record["available"]))  # wemalo reports oversold stock < 0
+        stock_id = int(self.config.get("storage_location_id") or 0)
+        items = []
+        for sku, quantity in latest.items():
+            item: dict[str, Any] = {"Sku": sku, "NewQuantity": quantity, "Reason": "wemalo stock sync"}
+            if stock_id:  # 0 = Billbee's standard storage, addressed by leaving StockId out
+                item["StockId"] = stock_id
+            items.append(item)
+        for start in range(0, len(items), STOCK_CHUNK):
+            self._write(items[start:start + STOCK_CHUNK])
+
+    def _write(self, items: list[dict[str, Any]]) -> None:
+        report = self.target.report
+        if self.target.dry_run:
+            for item in items:
+                report.add("stock_levels", item["Sku"], "written", "dry run")
+            return
+        try:
+            results = self.target.client.update_stock_multiple(items)
+        except ApiError as exc:
+            for item in items:
+                report.add("stock_levels", item["Sku"], "failed", str(exc))
+            return
+        for item, result in zip(items, results + [{}] * (len(items) - len(results)), strict=True):
+            if result.get("ErrorCode") or result.get("ErrorMessage"):
+                report.add("stock_levels", item["Sku"], "rejected", str(result.get("ErrorMessage") or "refused"))
+            else:
+                report.add("stock_levels", item["Sku"], "written")
+                report.counters["stock_values_written"] += 1
+
+
+class IgnoredStreamSink(_BillbeeSink, RecordSink):
+    """Streams this target does not know (e.g. `meltano_test_stream`): never written to Billbee."""
+
+    def __init__(self, target: TargetBillbee, *args: Any, **kwargs: Any) -> None:
+        super().__init__(target, *args, **kwargs)
+        self.target = target
+        self.logger.warning("Stream %r is not a wemalo shipments/stock stream; its records are ignored",
+                            self.stream_name)
+
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        self.target.report.add(self.stream_name, "-", "skipped", "unknown stream, nothing written")

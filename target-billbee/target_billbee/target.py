@@ -1,0 +1,103 @@
+"""target-billbee: wemalo parcels (tracking numbers, "Versendet") and stock levels into Billbee."""
+
+from __future__ import annotations
+
+import copy
+from functools import cached_property
+from typing import Any
+
+from singer_sdk import Target
+from singer_sdk import typing as th
+from singer_sdk.sinks import Sink
+
+from billbee_api import DEFAULT_API_URL, BillbeeClient
+from connector_http import RetryPolicy
+from target_billbee.carriers import CarrierMatcher
+from target_billbee.sinks import IgnoredStreamSink, ShipmentsSink, StockLevelsSink
+from target_common import HeldBookmarks, RunReport
+
+SINKS: dict[str, type[Sink]] = {"shipments": ShipmentsSink, "stock_levels": StockLevelsSink}
+
+
+class TargetBillbee(Target):
+    name = "target-billbee"
+    package_name = "target-billbee"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("api_url", th.StringType, default=DEFAULT_API_URL, title="API URL",
+                    description="Billbee API base URL. https only, except on loopback (the sandbox)."),
+        th.Property("username", th.StringType, required=True, title="Billbee user name"),
+        th.Property("password", th.StringType, required=True, secret=True, title="API password",
+                    description="The Billbee API password (Einstellungen > Billbee API), not the login password."),
+        th.Property("api_key", th.StringType, required=True, secret=True, title="API key",
+                    description="The X-Billbee-Api-Key of this integration."),
+        th.Property("storage_location_id", th.IntegerType, default=0, title="Storage location",
+                    description="Billbee stock id (GET /products/stocks) for stock writes; 0 = standard storage."),
+        th.Property("orders_tag", th.StringType, default="wemalo", title="Orders tag",
+                    description="The Billbee orders tag of this connector (used in messages and reports)."),
+        th.Property("shipping_provider_map", th.ObjectType(additional_properties=th.ObjectType(
+                        th.Property("provider_id", th.IntegerType), th.Property("product_id", th.IntegerType),
+                        th.Property("carrier_id", th.IntegerType))),
+                    title="Shipping provider mapping",
+                    description="wemalo profile name -> Billbee provider_id/product_id/carrier_id. Without an "
+                                "entry, the Billbee shipping provider product named like the profile is used."),
+        th.Property("dry_run", th.BooleanType, default=False, title="Dry run",
+                    description="Compute and report everything, write nothing to Billbee."),
+        th.Property("report_dir", th.StringType, title="Report folder",
+                    description="Write a JSON summary of each run into this folder."),
+        th.Property("request_timeout", th.NumberType, default=60, title="Request timeout (s)"),
+        th.Property("max_attempts", th.IntegerType, default=8, title="Attempts per request"),
+    ).to_dict()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.report = RunReport(self.name, self.logger)
+        self.held = HeldBookmarks()
+        self._unmatched_profiles: set[str] = set()
+
+    @cached_property
+    def client(self) -> BillbeeClient:
+        return BillbeeClient(
+            api_url=self.config["api_url"],
+            username=self.config["username"],
+            password=self.config["password"],
+            api_key=self.config["api_key"],
+            timeout=float(self.config.get("request_timeout", 60)),
+            retry=RetryPolicy(max_attempts=int(self.config.get("max_attempts", 8))),
+            logger=self.logger,
+        )
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.config.get("dry_run"))
+
+    @cached_property
+    def carriers(self) -> CarrierMatcher:
+        """Billbee's shipping providers, read once per run (only when parcels come)."""
+        return CarrierMatcher(self.client.shipping_providers(), self.config.get("shipping_provider_map"))
+
+    def note_unmatched_profile(self, profile: str | None) -> None:
+        name = profile or "(no profile)"
+        if name not in self._unmatched_profiles:
+            self._unmatched_profiles.add(name)
+            self.logger.warning("wemalo profile %r matches no Billbee shipping provider product: tracking numbers "
+                                "are written without provider (name one alike, or set shipping_provider_map)",
+                                name)
+            self.report.counters[f"unmatched_profile:{name}"] += 1
+
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        return SINKS.get(stream_name, IgnoredStreamSink)
+
+    def _write_state_message(self, state: dict) -> None:
+        super()._write_state_message(self.held.apply(copy.deepcopy(state)))
+
+    def process_endofpipe(self) -> None:
+        super().process_endofpipe()
+        self.report.log_summary()
+        path = self.report.write(self.config.get("report_dir"))
+        if path:
+            self.logger.info("Run report written to %s", path)
+
+
+if __name__ == "__main__":
+    TargetBillbee.cli()

@@ -1,0 +1,148 @@
+"""Billbee article -> wemalo product, and the plan of what to send (setup text, "Artikel").
+
+* SKU and EAN are required; a bundle (Type 2) is never created, only its components exist in wemalo.
+* The wemalo `externalId` is the Billbee article id, so a changed SKU is a change of the same product.
+* A change to a SKU or EAN that another wemalo product already has is refused and reported.
+* Dimensions and weights are not changed once the product exists in wemalo (setting `update_dimensions`).
+* An unchanged product costs no write: wemalo's product list is read once per run and compared locally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from target_wemalo.address import clean
+
+DIMENSION_FIELDS = ("depth", "width", "height", "grossWeight", "netWeight")
+COMPARED_FIELDS = ("sku", "ean", "name", "productGroup", "isActive", *DIMENSION_FIELDS)
+
+
+class ProductError(ValueError):
+    pass
+
+
+def title(product: dict[str, Any], language: str = "DE") -> str:
+    titles = product.get("Title") or []
+    for entry in titles:
+        if (entry.get("LanguageCode") or "").upper() == language and entry.get("Text"):
+            return clean(entry["Text"])
+    return next((clean(e["Text"]) for e in titles if e.get("Text")), "")
+
+
+def _number(value: Any) -> float | int | None:
+    if value is None:
+        return None
+    number = Decimal(str(value))
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def map_product(product: dict[str, Any], default_group: str) -> dict[str, Any]:
+    """The wemalo product for a Billbee article; raises ProductError for articles wemalo must not get."""
+    sku, ean = clean(product.get("SKU")), clean(product.get("EAN"))
+    if product.get("Type") == 2:
+        raise ProductError("bundle: only its components are sent to wemalo")
+    if not sku:
+        raise ProductError("no SKU (required by wemalo)")
+    if not ean:
+        raise ProductError("no EAN (required by wemalo)")
+    category = (product.get("Category1") or {}).get("Name")
+    mapped: dict[str, Any] = {
+        "externalId": str(product["Id"]),
+        "sku": sku,
+        "ean": ean,
+        "name": title(product) or sku,
+        "productGroup": clean(category) or default_group,
+        "isActive": not product.get("IsDeactivated", False),
+        "depth": _number(product.get("LengthCm")),
+        "width": _number(product.get("WidthCm")),
+        "height": _number(product.get("HeightCm")),
+        "grossWeight": _number(product.get("Weight")),
+        "netWeight": _number(product.get("WeightNet")),
+    }
+    for source, target in (("Manufacturer", "producerName"), ("TaricNumber", "customsTariffNumber"),
+                           ("CountryOfOrigin", "originCountry")):
+        if clean(product.get(source)):
+            mapped[target] = clean(product.get(source))
+    return {k: v for k, v in mapped.items() if v is not None}
+
+
+@dataclass
+class Decision:
+    action: str  # "create" | "update" | "unchanged" | "reject" | "skip"
+    payload: dict[str, Any] | None = None
+    reason: str = ""
+    changed: list[str] = field(default_factory=list)
+
+
+class ProductPlanner:
+    """Decides per article what to send, against wemalo's products and the articles planned before it."""
+
+    def __init__(self, wemalo_products: list[dict[str, Any]], *, default_group: str,
+                 update_dimensions: bool) -> None:
+        self.default_group = default_group
+        self.update_dimensions = update_dimensions
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self.owner_of_sku: dict[str, str] = {}
+        self.owner_of_ean: dict[str, str] = {}
+        for p in wemalo_products:
+            ext = str(p.get("externalId") or p.get("extId") or "")
+            if ext:
+                self._claim(ext, p)
+
+    def _claim(self, ext: str, product: dict[str, Any]) -> None:
+        old = self.by_id.get(ext)
+        if old:  # release the old identifiers of this product
+            self.owner_of_sku.pop((old.get("sku") or "").casefold(), None)
+            for key in ("ean", "ean2", "ean3", "ean4"):
+                self.owner_of_ean.pop(clean(old.get(key)), None)
+        self.by_id[ext] = product
+        if product.get("sku"):
+            self.owner_of_sku[product["sku"].casefold()] = ext
+        for key in ("ean", "ean2", "ean3", "ean4"):
+            if clean(product.get(key)):
+                self.owner_of_ean[clean(product[key])] = ext
+
+    def decide(self, article: dict[str, Any]) -> Decision:
+        try:
+            wanted = map_product(article, self.default_group)
+        except ProductError as exc:
+            action = "skip" if article.get("Type") == 2 else "reject"
+            return Decision(action, reason=str(exc))
+        ext = wanted["externalId"]
+        sku_owner = self.owner_of_sku.get(wanted["sku"].casefold())
+        if sku_owner and sku_owner != ext:
+            return Decision("reject", reason=f"SKU {wanted['sku']} already belongs to wemalo product {sku_owner}")
+        ean_owner = self.owner_of_ean.get(wanted["ean"])
+        if ean_owner and ean_owner != ext:
+            return Decision("reject", reason=f"EAN {wanted['ean']} already belongs to wemalo product {ean_owner}")
+        existing = self.by_id.get(ext)
+        if existing is None:
+            self._claim(ext, wanted)
+            return Decision("create", wanted)
+        merged = dict(existing)
+        changed = []
+        for key in COMPARED_FIELDS:
+            if key in DIMENSION_FIELDS and not self.update_dimensions:
+                continue
+            if key in wanted and _differs(existing.get(key), wanted[key]):
+                merged[key] = wanted[key]
+                changed.append(key)
+        for key, value in wanted.items():  # fields wemalo has never been sent
+            if key not in merged:
+                merged[key] = value
+        if not changed:
+            return Decision("unchanged")
+        merged["externalId"] = ext
+        self._claim(ext, merged)
+        return Decision("update", {k: v for k, v in merged.items() if k not in {"Success", "status"}}, changed=changed)
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(new, int | float) and not isinstance(new, bool) and old is not None:
+        try:
+            return Decimal(str(old)) != Decimal(str(new))
+        except ArithmeticError:
+            return True
+    return (old if old != "" else None) != new

@@ -1,0 +1,192 @@
+"""Sinks: products (batched, compared against wemalo before any write) and orders (one at a time, exactly once)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk.sinks import BatchSink, RecordSink
+
+from connector_http import AmbiguousWriteError, ApiError, ClientError, TransientError
+from target_wemalo.orders import OrderError, map_goods_order
+from target_wemalo.products import ProductPlanner
+from wemalo_api import CANCELLABLE_STATUSES, CHANGEABLE_STATUSES
+
+if TYPE_CHECKING:
+    from target_wemalo.target import TargetWemalo
+
+ADD_MULTIPLE_CHUNK = 100
+CANCELLED_BILLBEE_STATES = {6, 8}
+
+
+class _WemaloSink:
+    """Mixin: access to the target (client, report, acknowledgements)."""
+
+    target: TargetWemalo
+
+    def get_validator(self) -> None:  # type: ignore[override]
+        # Business rules are checked per record with a reason (products.py, orders.py); a JSON Schema failure
+        # must not stop the run or lose the record.
+        return None
+
+
+class ProductsSink(_WemaloSink, BatchSink):
+    """Collects articles, then decides locally and sends only creates and real changes via addMultiple."""
+
+    max_size = 2000
+
+    def __init__(self, target: TargetWemalo, *args: Any, **kwargs: Any) -> None:
+        super().__init__(target, *args, **kwargs)
+        self.target = target
+        self._planner: ProductPlanner | None = None
+
+    @property
+    def planner(self) -> ProductPlanner:
+        if self._planner is None:  # wemalo's product list is read once per run
+            self._planner = ProductPlanner(
+                self.target.client.list_products(),
+                default_group=self.config.get("product_group") or "default",
+                update_dimensions=bool(self.config.get("update_dimensions")),
+            )
+        return self._planner
+
+    def process_batch(self, context: dict[str, Any]) -> None:
+        report = self.target.report
+        to_send: list[tuple[str, dict[str, Any]]] = []
+        for article in context.get("records", []):
+            record_id = article.get("SKU") or article.get("Id")
+            decision = self.planner.decide(article)
+            if decision.action in {"create", "update"}:
+                to_send.append((decision.action, decision.payload or {}))
+            elif decision.action == "unchanged":
+                report.add("products", record_id, "unchanged")
+            else:
+                report.add("products", f"{record_id} (Billbee id {article.get('Id')})",
+                           "skipped" if decision.action == "skip" else "rejected", decision.reason)
+        for start in range(0, len(to_send), ADD_MULTIPLE_CHUNK):
+            self._send(to_send[start:start + ADD_MULTIPLE_CHUNK])
+
+    def _send(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
+        report = self.target.report
+        if self.target.dry_run:
+            for action, payload in chunk:
+                report.add("products", payload["sku"], "created" if action == "create" else "updated", "dry run")
+            return
+        try:
+            answer = self.target.client.add_products([p for _, p in chunk])
+        except ClientError as exc:
+            answer = exc.body if isinstance(exc.body, dict) else {"Success": False, "message": str(exc)}
+        except TransientError as exc:
+            for _, payload in chunk:
+                report.add("products", payload["sku"], "failed", f"wemalo unreachable: {exc}")
+            return
+        errors = {str(e.get("externalId") or e.get("extId")): e.get("message") or "refused"
+                  for e in answer.get("errors") or [] if isinstance(e, dict)}
+        saved_all = answer.get("Success") is not False
+        retry = []
+        for action, payload in chunk:
+            ext = payload["externalId"]
+            if ext in errors:
+                report.add("products", payload["sku"], "rejected", f"wemalo: {errors[ext]}")
+            elif saved_all:
+                report.add("products", payload["sku"], "created" if action == "create" else "updated")
+            else:
+                retry.append((action, payload))
+        if retry and errors:  # all-or-nothing batch refused for some items: send the good ones again
+            self._send(retry)
+        elif retry:
+            for _, payload in retry:
+                report.add("products", payload["sku"], "rejected", f"wemalo: {answer.get('message') or 'refused'}")
+
+
+class OrdersSink(_WemaloSink, RecordSink):
+    """One goods order per Billbee order, never two: wemalo is asked by externalId before anything is created."""
+
+    def __init__(self, target: TargetWemalo, *args: Any, **kwargs: Any) -> None:
+        super().__init__(target, *args, **kwargs)
+        self.target = target
+
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        self.target.flush_products()  # orders may use articles created in this run
+        order_id = str(record.get("BillBeeOrderId"))
+        had_error_tag = self.target.has_error_tag(record)
+        try:
+            outcome, reason = self._handle(order_id, record)
+        except TransientError as exc:
+            # Not acknowledged, and the bookmark is held back to it: the next run reads it again.
+            self.target.report.add("orders", order_id, "failed", f"will retry next run: {exc}")
+            if record.get("LastModifiedAt"):
+                self.target.held.hold("orders", "LastModifiedAt", record["LastModifiedAt"])
+            return
+        except ApiError as exc:
+            outcome, reason = "rejected", str(exc)
+        self.target.report.add("orders", order_id, _REPORTED.get(outcome, outcome), reason)
+        self.target.acknowledge(order_id, outcome, reason, had_error_tag=had_error_tag)
+
+    def _handle(self, order_id: str, record: dict[str, Any]) -> tuple[str, str]:
+        client = self.target.client
+        if record.get("State") in CANCELLED_BILLBEE_STATES:
+            return self._cancel(order_id)
+        try:
+            goods_order = map_goods_order(record, dispatcher_map=self.config.get("dispatcher_profile_map") or {},
+                                          profiles=self.target.profile_match_ids)
+        except OrderError as exc:
+            return "rejected", str(exc)
+        status = client.order_status(order_id)
+        if status is None:
+            if self.target.dry_run:
+                return "accepted", "dry run"
+            try:
+                client.add_order(goods_order)
+            except AmbiguousWriteError:
+                if client.order_status(order_id) is None:  # it did not arrive: the next run sends it again
+                    raise
+            except ClientError as exc:
+                if client.order_status(order_id) is not None:  # "already exists" after a lost answer
+                    return "unchanged", ""
+                return "rejected", _wemalo_reason(exc)
+            return "accepted", ""
+        name = status.get("statusName") or "UNKNOWN"
+        if name in CHANGEABLE_STATUSES:
+            if not self.target.dry_run:
+                client.update_order_meta(order_id, goods_order["meta"])
+            return "updated", ""
+        if name == "CANCELLED":
+            return "rejected", "the order is cancelled in wemalo"
+        return "change_refused", f"wemalo is already processing the order (status {name})"
+
+    def _cancel(self, order_id: str) -> tuple[str, str]:
+        client = self.target.client
+        status = client.order_status(order_id)
+        if status is None:
+            return "skipped", "cancelled in Billbee and never sent to wemalo"
+        name = status.get("statusName") or "UNKNOWN"
+        if name == "CANCELLED":
+            return "cancelled", ""
+        if name not in CANCELLABLE_STATUSES:
+            return "cancel_refused", f"too late to cancel in wemalo (status {name})"
+        if not self.target.dry_run:
+            try:
+                client.cancel_order(order_id, "cancelled in Billbee")
+            except ClientError as exc:
+                return "cancel_refused", _wemalo_reason(exc)
+        return "cancelled", ""
+
+
+_REPORTED = {"accepted": "created", "change_refused": "rejected", "cancel_refused": "rejected"}
+
+
+def _wemalo_reason(exc: ApiError) -> str:
+    return str(exc).split(": ", 1)[-1]
+
+
+class IgnoredStreamSink(_WemaloSink, RecordSink):
+    """Streams this target does not know (e.g. Meltano's `meltano_test_stream`): never written to wemalo."""
+
+    def __init__(self, target: TargetWemalo, *args: Any, **kwargs: Any) -> None:
+        super().__init__(target, *args, **kwargs)
+        self.target = target
+        self.logger.warning("Stream %r is not a Billbee products/orders stream; its records are ignored",
+                            self.stream_name)
+
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        self.target.report.add(self.stream_name, "-", "skipped", "unknown stream, nothing written")

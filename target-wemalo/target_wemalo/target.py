@@ -1,0 +1,125 @@
+"""target-wemalo: Billbee products and orders into wemalo-connect."""
+
+from __future__ import annotations
+
+import copy
+from functools import cached_property
+from typing import Any
+
+from singer_sdk import Target
+from singer_sdk import typing as th
+from singer_sdk.sinks import Sink
+
+from connector_http import RetryPolicy
+from target_common import HeldBookmarks, RunReport
+from target_wemalo.sinks import IgnoredStreamSink, OrdersSink, ProductsSink
+from wemalo_api import DEFAULT_API_URL, WemaloClient
+
+SINKS: dict[str, type[Sink]] = {"products": ProductsSink, "orders": OrdersSink}
+# Outcomes tap-billbee turns into Billbee tags/messages (see tap_billbee/acks.py and the README).
+ACK_OUTCOMES = {"accepted", "updated", "unchanged", "rejected", "change_refused", "cancelled", "cancel_refused"}
+PENDING_KEY = "pending_acks"
+
+
+class TargetWemalo(Target):
+    name = "target-wemalo"
+    package_name = "target-wemalo"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("api_url", th.StringType, default=DEFAULT_API_URL, title="API URL",
+                    description="wemalo-connect base URL. https only, except on loopback (the sandbox)."),
+        th.Property("token", th.StringType, required=True, secret=True, title="API token",
+                    description="The wemalo-connect token (sent as `Authorization: JWT <token>`)."),
+        th.Property("orders_tag", th.StringType, default="wemalo", title="Orders tag",
+                    description="The Billbee orders tag; orders carrying <tag>_error are reported as retries."),
+        th.Property("product_group", th.StringType, default="default", title="Product group",
+                    description="wemalo productGroup for articles without a Billbee category."),
+        th.Property("update_dimensions", th.BooleanType, default=False, title="Update dimensions",
+                    description="Also change dimensions and weights of products that already exist in wemalo "
+                                "(off: as wemalo's own connector, dimensions are set once)."),
+        th.Property("dispatcher_profile_map", th.ObjectType(additional_properties=th.StringType),
+                    title="Dispatcher profile mapping",
+                    description="Billbee shipping profile name -> wemalo dispatcherProfile (matchId). Without an "
+                                "entry, a wemalo profile with the same name is used."),
+        th.Property("dry_run", th.BooleanType, default=False, title="Dry run",
+                    description="Compute and report everything, write nothing to wemalo."),
+        th.Property("report_dir", th.StringType, title="Report folder",
+                    description="Write a JSON summary of each run into this folder."),
+        th.Property("request_timeout", th.NumberType, default=60, title="Request timeout (s)"),
+        th.Property("max_attempts", th.IntegerType, default=8, title="Attempts per request"),
+    ).to_dict()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.report = RunReport(self.name, self.logger)
+        self.acks: dict[str, dict[str, Any]] = {}
+        self.held = HeldBookmarks()
+
+    @cached_property
+    def client(self) -> WemaloClient:
+        return WemaloClient(
+            api_url=self.config["api_url"],
+            token=self.config["token"],
+            timeout=float(self.config.get("request_timeout", 60)),
+            retry=RetryPolicy(max_attempts=int(self.config.get("max_attempts", 8))),
+            logger=self.logger,
+        )
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.config.get("dry_run"))
+
+    @cached_property
+    def profile_match_ids(self) -> dict[str, str]:
+        """wemalo dispatcher profiles by lower-case name -> matchId (read once per run, only if orders come)."""
+        out: dict[str, str] = {}
+        for dispatcher in self.client.profiles():
+            for profile in dispatcher.get("profiles") or []:
+                match_id = profile.get("matchId")
+                if not match_id:
+                    continue  # profiles without matchId cannot be selected (wemalo-api.md §2.3)
+                for name in (profile.get("name"), profile.get("product"), profile.get("matchId")):
+                    if name:
+                        out.setdefault(str(name).casefold(), match_id)
+        return out
+
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        return SINKS.get(stream_name, IgnoredStreamSink)
+
+    def has_error_tag(self, order: dict[str, Any]) -> bool:
+        tag = f"{self.config.get('orders_tag') or 'wemalo'}_error".casefold()
+        return any(str(t).casefold() == tag for t in order.get("Tags") or [])
+
+    def flush_products(self) -> None:
+        """Send the products collected so far before an order needs them."""
+        sink = self._sinks_active.get("products")
+        if sink is not None and sink.current_size:
+            self.drain_one(sink)
+
+    def acknowledge(self, order_id: str, outcome: str, reason: str, *, had_error_tag: bool) -> None:
+        if outcome in ACK_OUTCOMES and not self.dry_run:
+            self.acks[order_id] = {"outcome": outcome, "reason": reason, "had_error_tag": had_error_tag}
+
+    def _write_state_message(self, state: dict) -> None:
+        """Emit the tap's state plus this run's acknowledgements under bookmarks.orders.pending_acks.
+
+        Meltano stores this state only after the target finished, and tap-billbee writes the tags from it
+        next run: a tag never precedes wemalo's acceptance. The tap drops entries once written, so whatever
+        is in the incoming state is still pending and is kept.
+        """
+        state = copy.deepcopy(state)
+        if self.acks:
+            orders = state.setdefault("bookmarks", {}).setdefault("orders", {})
+            orders[PENDING_KEY] = {**(orders.get(PENDING_KEY) or {}), **self.acks}
+        super()._write_state_message(self.held.apply(state))
+
+    def process_endofpipe(self) -> None:
+        super().process_endofpipe()
+        self.report.log_summary()
+        path = self.report.write(self.config.get("report_dir"))
+        if path:
+            self.logger.info("Run report written to %s", path)
+
+
+if __name__ == "__main__":
+    TargetWemalo.cli()
