@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import random
 import socket
 import threading
@@ -269,6 +270,7 @@ class ServerThread(threading.Thread):
 
     def __init__(self, app: Flask, host: str, port: int) -> None:
         super().__init__(daemon=True)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the request log is ours (GET /_admin/requests)
         self.server: BaseWSGIServer = make_server(host, port, app, threaded=True)
         self.port = self.server.server_port
 

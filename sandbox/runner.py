@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -11,6 +13,8 @@ from sandbox import demo_data
 from sandbox.billbee.app import create_app as create_billbee
 from sandbox.core import ServerThread
 from sandbox.wemalo.app import create_app as create_wemalo
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class SandboxControl:
@@ -110,6 +114,27 @@ class Sandbox:
     @property
     def control(self) -> SandboxControl:
         return SandboxControl(self.billbee_url, self.wemalo_url)
+
+    def meltano_env(self, workdir: Path) -> dict[str, str]:
+        """Environment for `meltano run` against `sandbox`: its fake credentials and URLs, a private state DB."""
+        env = dict(os.environ)
+        for line in (ROOT / "sandbox" / "sandbox.env").read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                key, _, value = line.partition("=")
+                env[key.strip()] = value.strip()
+        billbee, wemalo = f"{self.billbee_url}/api/v1", f"{self.wemalo_url}/v1"
+        env.update({
+            "MELTANO_ENVIRONMENT": "dev",
+            "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "TAP_BILLBEE_API_URL": billbee,
+            "TARGET_BILLBEE_API_URL": billbee,
+            "TARGET_WEMALO_API_URL": wemalo,
+            "TAP_WEMALO_SHIPMENTS_API_URL": wemalo,
+            "TARGET_WEMALO_REPORT_DIR": str(workdir / "reports"),
+            "TARGET_BILLBEE_REPORT_DIR": str(workdir / "reports"),
+        })
+        return env
 
     def __enter__(self) -> Sandbox:
         return self.start()

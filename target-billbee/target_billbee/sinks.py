@@ -132,8 +132,12 @@ class StockLevelsSink(_BillbeeSink, BatchSink):
             if record.get("sku") and record.get("available") is not None:
                 latest[record["sku"]] = max(0, int(record["available"]))  # wemalo reports oversold stock < 0
         stock_id = int(self.config.get("storage_location_id") or 0)
+        known = self.target.stock_known or {}
         items = []
         for sku, quantity in latest.items():
+            if known.get(sku) == quantity:  # Billbee has this value from an earlier run: no write
+                self.target.report.add("stock_levels", sku, "unchanged")
+                continue
             item: dict[str, Any] = {"Sku": sku, "NewQuantity": quantity, "Reason": "wemalo stock sync"}
             if stock_id:  # 0 = Billbee's standard storage, addressed by leaving StockId out
                 item["StockId"] = stock_id
@@ -159,6 +163,7 @@ class StockLevelsSink(_BillbeeSink, BatchSink):
             else:
                 report.add("stock_levels", item["Sku"], "written")
                 report.counters["stock_values_written"] += 1
+                self.target.stock_written[item["Sku"]] = item["NewQuantity"]
 
 
 class IgnoredStreamSink(_BillbeeSink, RecordSink):
@@ -171,4 +176,4 @@ class IgnoredStreamSink(_BillbeeSink, RecordSink):
                             self.stream_name)
 
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
-        self.target.report.add(self.stream_name, "-", "skipped", "unknown stream, nothing written")
+        self.target.report.counters[f"ignored records of unknown stream {self.stream_name}"] += 1

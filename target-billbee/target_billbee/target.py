@@ -17,6 +17,8 @@ from target_billbee.sinks import IgnoredStreamSink, ShipmentsSink, StockLevelsSi
 from target_common import HeldBookmarks, RunReport
 
 SINKS: dict[str, type[Sink]] = {"shipments": ShipmentsSink, "stock_levels": StockLevelsSink}
+STOCK_KEY = "written"  # bookmarks.stock_levels.written: SKU -> the quantity last written to Billbee
+STOCK_LOCATION_KEY = "written_stock_id"  # ... into this Billbee stock id
 
 
 class TargetBillbee(Target):
@@ -54,6 +56,9 @@ class TargetBillbee(Target):
         self.report = RunReport(self.name, self.logger)
         self.held = HeldBookmarks()
         self._unmatched_profiles: set[str] = set()
+        # Stock values Billbee has from earlier runs (carried in the state), and those written in this run.
+        self.stock_known: dict[str, int] | None = None
+        self.stock_written: dict[str, int] = {}
 
     @cached_property
     def client(self) -> BillbeeClient:
@@ -88,8 +93,20 @@ class TargetBillbee(Target):
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         return SINKS.get(stream_name, IgnoredStreamSink)
 
+    def _process_state_message(self, message_dict: dict) -> None:
+        super()._process_state_message(message_dict)
+        if self.stock_known is None:  # the tap's first STATE message carries what the last run wrote
+            stock = (message_dict.get("value") or {}).get("bookmarks", {}).get("stock_levels", {})
+            same_location = stock.get(STOCK_LOCATION_KEY) == int(self.config.get("storage_location_id") or 0)
+            self.stock_known = dict(stock.get(STOCK_KEY) or {}) if same_location else {}
+
     def _write_state_message(self, state: dict) -> None:
-        super()._write_state_message(self.held.apply(copy.deepcopy(state)))
+        state = self.held.apply(copy.deepcopy(state))
+        if self.stock_written:
+            stock = state.setdefault("bookmarks", {}).setdefault("stock_levels", {})
+            stock[STOCK_KEY] = {**(self.stock_known or {}), **self.stock_written}
+            stock[STOCK_LOCATION_KEY] = int(self.config.get("storage_location_id") or 0)
+        super()._write_state_message(state)
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()

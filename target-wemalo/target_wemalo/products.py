@@ -84,6 +84,7 @@ class ProductPlanner:
         self.default_group = default_group
         self.update_dimensions = update_dimensions
         self.by_id: dict[str, dict[str, Any]] = {}
+        self.refused: dict[str, str] = {}  # SKU (casefolded) -> why this run did not send the article
         self.owner_of_sku: dict[str, str] = {}
         self.owner_of_ean: dict[str, str] = {}
         for p in wemalo_products:
@@ -104,7 +105,21 @@ class ProductPlanner:
             if clean(product.get(key)):
                 self.owner_of_ean[clean(product[key])] = ext
 
+    def knows_sku(self, sku: str) -> bool:
+        return sku.casefold() in self.owner_of_sku
+
+    def why_missing(self, sku: str) -> str:
+        """Why an order position's SKU is not in wemalo, for the order's rejection message."""
+        reason = self.refused.get(sku.casefold())
+        return f"article {sku} is not in wemalo" + (f" (not sent: {reason})" if reason else "")
+
     def decide(self, article: dict[str, Any]) -> Decision:
+        decision = self._decide(article)
+        if decision.action == "reject" and clean(article.get("SKU")):
+            self.refused[clean(article["SKU"]).casefold()] = decision.reason
+        return decision
+
+    def _decide(self, article: dict[str, Any]) -> Decision:
         try:
             wanted = map_product(article, self.default_group)
         except ProductError as exc:

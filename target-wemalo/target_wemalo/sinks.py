@@ -37,17 +37,10 @@ class ProductsSink(_WemaloSink, BatchSink):
     def __init__(self, target: TargetWemalo, *args: Any, **kwargs: Any) -> None:
         super().__init__(target, *args, **kwargs)
         self.target = target
-        self._planner: ProductPlanner | None = None
 
     @property
     def planner(self) -> ProductPlanner:
-        if self._planner is None:  # wemalo's product list is read once per run
-            self._planner = ProductPlanner(
-                self.target.client.list_products(),
-                default_group=self.config.get("product_group") or "default",
-                update_dimensions=bool(self.config.get("update_dimensions")),
-            )
-        return self._planner
+        return self.target.catalogue
 
     def process_batch(self, context: dict[str, Any]) -> None:
         report = self.target.report
@@ -131,7 +124,11 @@ class OrdersSink(_WemaloSink, RecordSink):
                                           profiles=self.target.profile_match_ids)
         except OrderError as exc:
             return "rejected", str(exc)
+        catalogue = self.target.catalogue
+        missing = [p["externalId"] for p in goods_order["positions"] if not catalogue.knows_sku(p["externalId"])]
         status = client.order_status(order_id)
+        if missing and (status is None or status.get("statusName") in CHANGEABLE_STATUSES):
+            return "rejected", "; ".join(catalogue.why_missing(sku) for sku in missing)
         if status is None:
             if self.target.dry_run:
                 return "accepted", "dry run"
@@ -189,4 +186,4 @@ class IgnoredStreamSink(_WemaloSink, RecordSink):
                             self.stream_name)
 
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
-        self.target.report.add(self.stream_name, "-", "skipped", "unknown stream, nothing written")
+        self.target.report.counters[f"ignored records of unknown stream {self.stream_name}"] += 1

@@ -12,6 +12,7 @@ from singer_sdk.sinks import Sink
 
 from connector_http import RetryPolicy
 from target_common import HeldBookmarks, RunReport
+from target_wemalo.products import ProductPlanner
 from target_wemalo.sinks import IgnoredStreamSink, OrdersSink, ProductsSink
 from wemalo_api import DEFAULT_API_URL, WemaloClient
 
@@ -63,6 +64,15 @@ class TargetWemalo(Target):
             timeout=float(self.config.get("request_timeout", 60)),
             retry=RetryPolicy(max_attempts=int(self.config.get("max_attempts", 8))),
             logger=self.logger,
+        )
+
+    @cached_property
+    def catalogue(self) -> ProductPlanner:
+        """wemalo's products, read once per run; the products sink plans against it, orders check SKUs in it."""
+        return ProductPlanner(
+            self.client.list_products(),
+            default_group=self.config.get("product_group") or "default",
+            update_dimensions=bool(self.config.get("update_dimensions")),
         )
 
     @property

@@ -1,0 +1,45 @@
+"""Fixtures shared by the end-to-end tests: the sandbox on free ports and a `meltano run` helper."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sandbox.runner import ROOT, Sandbox
+
+
+@dataclass
+class MeltanoProject:
+    sandbox: Sandbox
+    workdir: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.sandbox.meltano_env(self.workdir)
+
+    def run(self, *args: str, env: dict[str, str] | None = None, check: bool = True,
+            timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        meltano = Path(sys.executable).with_name("meltano")
+        result = subprocess.run([str(meltano), *args], cwd=ROOT, env={**self.env, **(env or {})}, text=True,
+                                capture_output=True, timeout=timeout, check=False)
+        (self.workdir / "meltano.log").open("a").write(result.stdout + result.stderr)
+        if check and result.returncode != 0:
+            raise AssertionError(f"meltano {' '.join(args)} exited {result.returncode}:\n{result.stderr[-4000:]}")
+        return result
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(billbee_port=0, wemalo_port=0) as running:
+        yield running
+
+
+@pytest.fixture
+def project(sandbox: Sandbox, tmp_path: Path) -> MeltanoProject:
+    sandbox.control.reset()
+    return MeltanoProject(sandbox, tmp_path)
