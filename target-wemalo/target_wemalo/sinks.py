@@ -117,6 +117,8 @@ class OrdersSink(_WemaloSink, RecordSink):
 
     def _handle(self, order_id: str, record: dict[str, Any]) -> tuple[str, str]:
         client = self.target.client
+        if record.get("IsCancelationFor"):
+            return "skipped", "Billbee cancellation credit order: never a goods order"
         if record.get("State") in CANCELLED_BILLBEE_STATES:
             return self._cancel(order_id)
         try:
