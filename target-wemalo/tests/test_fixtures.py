@@ -100,28 +100,28 @@ def test_replay_of_the_same_order_creates_nothing(sandbox: Sandbox) -> None:
 
 
 def test_bundle_line_becomes_its_components(sandbox: Sandbox) -> None:
-    target, writes, _ = replay(sandbox, "bundle_order")
+    _target, writes, _ = replay(sandbox, "bundle_order")
     positions = {p["externalId"]: p["quantity"] for p in writes[0]["body"]["positions"]}
     assert positions == {"COMP-A": 2, "COMP-B": 6, "TEST-1": 1}
     assert "SET-1" not in positions
 
 
 def test_resent_open_order_updates_the_wemalo_order(sandbox: Sandbox) -> None:
-    target, writes, state = replay(sandbox, "resend_open")
+    _target, writes, state = replay(sandbox, "resend_open")
     assert [(w["method"], w["path"]) for w in writes] == [("PUT", "/v1/goodsOrder/updateMeta/1003")]
     assert writes[0]["body"]["meta"]["receiver"][0]["street"] == "Neue Straße"
     assert acks(state)["1003"]["outcome"] == "updated"
 
 
 def test_resent_order_in_process_is_refused_with_the_reason(sandbox: Sandbox) -> None:
-    target, writes, state = replay(sandbox, "resend_inprocess")
+    _target, writes, state = replay(sandbox, "resend_inprocess")
     assert writes == []
     assert acks(state)["1004"]["outcome"] == "change_refused"
     assert "INPROCESS" in acks(state)["1004"]["reason"]
 
 
 def test_cancellation_cancels_while_possible_and_reports_when_too_late(sandbox: Sandbox) -> None:
-    target, writes, state = replay(sandbox, "cancellation")
+    _target, writes, state = replay(sandbox, "cancellation")
     assert [(w["method"], w["path"]) for w in writes] == [("PUT", "/v1/goodsOrder/cancel/1005")]
     assert acks(state)["1005"]["outcome"] == "cancelled"
     assert acks(state)["1006"]["outcome"] == "cancel_refused"
@@ -146,7 +146,7 @@ def test_packstation_is_addressed_as_dhl_expects(sandbox: Sandbox) -> None:
 
 
 def test_unknown_sku_rejects_the_order_without_calling_wemalo(sandbox: Sandbox) -> None:
-    target, writes, state = replay(sandbox, "unknown_sku")
+    _target, writes, state = replay(sandbox, "unknown_sku")
     assert writes == []
     assert acks(state)["1009"] == {"outcome": "rejected", "reason": "article NOPE-404 is not in wemalo",
                                    "had_error_tag": False}
@@ -167,7 +167,8 @@ def test_duplicate_ean_keeps_the_first_and_refuses_the_rest(sandbox: Sandbox) ->
     assert [p["sku"] for p in writes[0]["body"]["products"]] == ["DUP-1"]
     result = outcomes(target)
     assert result["DUP-2 (Billbee id 2012)"] == ("rejected", "EAN 4000000000208 already belongs to wemalo product 2011")
-    assert result["DUP-3 (Billbee id 2013)"] == ("rejected", "EAN 4000000000017 already belongs to wemalo product 100001")
+    assert result["DUP-3 (Billbee id 2013)"] == ("rejected",
+                                                 "EAN 4000000000017 already belongs to wemalo product 100001")
 
 
 def test_product_changes_apply_except_sku_clash_and_dimensions(sandbox: Sandbox) -> None:
