@@ -1,0 +1,53 @@
+"""Each plugin's README documents exactly the settings the plugin has, and meltano.yml declares them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PLUGINS = ("tap-billbee", "target-wemalo", "tap-wemalo-shipments", "target-billbee")
+# The setting names users put into .env: a public contract (issue "Foundation").
+CONTRACT = {
+    "tap-billbee": {"api_url", "username", "password", "api_key", "order_state_ids", "orders_tag", "start_date"},
+    "target-wemalo": {"api_url", "token"},
+    "tap-wemalo-shipments": {"api_url", "token", "start_date"},
+    "target-billbee": {"api_url", "username", "password", "api_key", "storage_location_id", "orders_tag"},
+}
+SECRETS = {"password", "api_key", "token"}
+
+
+def test_readme_settings_tables_match_about() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "readme_settings.py"), "--check"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_meltano_yml_declares_the_contract_and_marks_secrets(plugin: str) -> None:
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    plugins = {p["name"]: p for kind in project["plugins"].values() for p in kind}
+    definition = plugins[plugin]
+    assert definition["pip_url"] == f"-e ./{plugin}"
+    assert definition["namespace"] == plugin.replace("-", "_")
+    settings = {s["name"]: s for s in definition["settings"]}
+    assert CONTRACT[plugin] <= set(settings)
+    for name in SECRETS & set(settings):
+        assert settings[name].get("sensitive") is True, name
+    if plugin.startswith("tap-"):
+        assert "state" in definition["capabilities"]
+
+
+def test_jobs_and_schedule() -> None:
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    jobs = {j["name"]: j["tasks"] for j in project["jobs"]}
+    assert jobs["billbee-to-wemalo"] == ["tap-billbee target-wemalo"]
+    assert jobs["wemalo-to-billbee"] == ["tap-wemalo-shipments target-billbee"]
+    assert jobs["sync"] == ["tap-billbee target-wemalo", "tap-wemalo-shipments target-billbee"]
+    assert project["schedules"] == [{"name": "hourly-sync", "interval": "@hourly", "job": "sync"}]
+    assert project["default_environment"] == "dev"
+    assert {e["name"] for e in project["environments"]} >= {"dev", "prod"}
