@@ -77,5 +77,14 @@ def test_sync_moves_products_orders_and_parcels_both_ways(project: MeltanoProjec
               if r["id"] > marks[s] and r["method"] != "GET"]
     assert writes == [], json.dumps(writes[:5], indent=1)
 
+    # Billbee's stock (standard storage, storage_location_id 0) equals wemalo's available stock, never < 0.
+    available = {p["sku"]: max(0, p["stock"]["virtual"]) for p in control.wemalo_state()["products"]}
+    billbee_stock = {}
+    for product in control.billbee_state()["products"]:
+        default = [s for s in product.get("Stocks") or [] if s.get("StockCurrent") is not None]
+        if product.get("SKU") in available and default:
+            billbee_stock[product["SKU"]] = int(float(default[0]["StockCurrent"]))
+    assert billbee_stock == available
+
     # Everything the connector sent conformed to the simulators' schemas of the vendor specs.
     assert control.violations() == {"billbee": [], "wemalo": []}
