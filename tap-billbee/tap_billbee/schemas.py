@@ -30,6 +30,7 @@ PRODUCT = th.PropertiesList(
     _p("InvoiceText", MULTI_LANGUAGE),
     _p("Materials", MULTI_LANGUAGE),
     _p("Tags", MULTI_LANGUAGE),
+    _p("ExportDescription", Str),
     _p("ExportDescriptionMultiLanguage", MULTI_LANGUAGE),
     _p("Manufacturer", Str),
     _p("Weight", Int, description="gross weight, grams"),
@@ -175,11 +176,19 @@ ORDER = th.PropertiesList(
     _p("ApiAccountName", Str),
     _p("LanguageCode", Str),
     _p("VatId", Str),
-    _p("IsCancelationFor", Int, description="set on Billbee's cancellation credit orders"),
+    _p("IsCancelationFor", Str, description="set on Billbee's cancellation credit orders: the (external) id of "
+                                            "the cancelled order; a string in the OpenAPI spec"),
     _p("IsFromBillbeeApi", Bool),
     _p("DistributionCenter", Str),
     _p("DeliverySourceCountryCode", Str),
     _p("CustomInvoiceNote", Str),
+    _p("RebateDifference", Num),
+    _p("AcceptLossOfReturnRight", Bool),
+    _p("PaymentInstruction", Str),
+    _p("PaymentTransactionId", Str),
+    _p("PaymentReference", Str),
+    _p("MerchantVatId", Str),
+    _p("CustomerVatId", Str),
 )
 
 STOCK_LOCATION = th.PropertiesList(

@@ -1,0 +1,120 @@
+"""singer-sdk standard tap tests for tap-billbee against the sandbox, in both modes, plus the no-write rule of
+plain ELT mode.
+
+The test classes need the sandbox URL when they are defined, so the sandbox starts at import (stopped atexit).
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import json
+from contextlib import redirect_stdout
+from datetime import datetime, timedelta
+from typing import Any
+
+from singer_sdk.testing import SuiteConfig, get_tap_test_class
+
+from sandbox.runner import ROOT, Sandbox
+from tap_billbee.tap import TapBillbee
+
+
+def _sandbox_env() -> dict[str, str]:
+    env = {}
+    for line in (ROOT / "sandbox" / "sandbox.env").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            env[key.strip()] = value.strip()
+    return env
+
+
+SANDBOX = Sandbox(billbee_port=0, wemalo_port=0).start()
+atexit.register(SANDBOX.stop)
+DEMO = SANDBOX.control.load_demo()["billbee"]
+ENV = _sandbox_env()
+
+TAGGED_CONFIG: dict[str, Any] = {
+    "api_url": f"{SANDBOX.billbee_url}/api/v1",
+    "username": ENV["TAP_BILLBEE_USERNAME"],
+    "password": ENV["TAP_BILLBEE_PASSWORD"],
+    "api_key": ENV["TAP_BILLBEE_API_KEY"],
+    "orders_tag": "wemalo",
+    "start_date": "2000-01-01T00:00:00Z",
+    "max_attempts": 8,
+}
+ELT_CONFIG: dict[str, Any] = {**TAGGED_CONFIG, "orders_tag": ""}
+
+TestTapBillbee = get_tap_test_class(
+    tap_class=TapBillbee,
+    config=TAGGED_CONFIG,
+    suite_config=SuiteConfig(),
+)
+
+TestTapBillbeePlainElt = get_tap_test_class(
+    tap_class=TapBillbee,
+    config=ELT_CONFIG,
+    suite_config=SuiteConfig(),
+)
+
+
+def _run(config: dict[str, Any], state: dict[str, Any]) -> list[str]:
+    """Sync the tap in-process; returns the Singer messages it printed."""
+    tap = TapBillbee(config=config, state=state, parse_env_config=False)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        tap.sync_all()
+    return out.getvalue().splitlines()
+
+
+def _requests_since(last_id: int) -> list[dict[str, Any]]:
+    return SANDBOX.control.billbee("GET", "/requests", since_id=last_id)
+
+
+def _last_request_id() -> int:
+    rows = SANDBOX.control.requests("billbee")
+    return rows[-1]["id"] if rows else 0
+
+
+def test_plain_elt_mode_only_reads_even_with_pending_acknowledgements() -> None:
+    order_id = str(DEMO["orders"][0]["BillBeeOrderId"])
+    state = {"bookmarks": {"orders": {"pending_acks": {order_id: {"outcome": "accepted"}}}}}
+
+    before = _last_request_id()
+    messages = _run(ELT_CONFIG, state)
+    seen = _requests_since(before)
+    assert seen, "the tap made no requests"
+    assert {r["method"] for r in seen} == {"GET"}
+    assert any('"type":"RECORD"' in m.replace(" ", "") for m in messages)
+
+    # Contrast: with orders_tag set, the same state is acknowledged by a tag write.
+    before = _last_request_id()
+    _run(TAGGED_CONFIG, state)
+    writes = [(r["method"], r["path"]) for r in _requests_since(before) if r["method"] != "GET"]
+    assert writes == [("POST", f"/api/v1/orders/{order_id}/tags")]
+
+
+def test_incremental_orders_query_round_trips_the_bookmark() -> None:
+    """The emitted LastModifiedAt carries an offset; fed back as state it becomes Billbee's naive modifiedAtMin.
+
+    The tap's zone (Berlin) deliberately differs from the sandbox's frame (UTC): the query must still land on
+    Billbee's own naive values, so the newest order is read again inside the overlap."""
+    config = {**ELT_CONFIG, "order_state_ids": [], "billbee_timezone": "Europe/Berlin",
+              "modified_overlap_minutes": 10}
+    first = [json.loads(m) for m in _run(config, {})]
+    states = [m["value"] for m in first if m["type"] == "STATE"]
+    bookmark = states[-1]["bookmarks"]["orders"]["replication_key_value"]
+    newest = max((m["record"] for m in first if m["type"] == "RECORD" and m["stream"] == "orders"),
+                 key=lambda r: datetime.fromisoformat(r["LastModifiedAt"]))
+    assert datetime.fromisoformat(bookmark) == datetime.fromisoformat(newest["LastModifiedAt"])
+    assert datetime.fromisoformat(bookmark).utcoffset() is not None
+
+    before = _last_request_id()
+    second = [json.loads(m) for m in _run(config, {"bookmarks": {"orders": states[-1]["bookmarks"]["orders"]}})]
+    queries = [r["query"] for r in _requests_since(before) if r["path"] == "/api/v1/orders"]
+    naive_newest = datetime.fromisoformat(newest["LastModifiedAt"]).replace(tzinfo=None)
+    assert queries
+    assert queries[0]["modifiedAtMin"] == [(naive_newest - timedelta(minutes=10)).isoformat(timespec="seconds")]
+    again = {m["record"]["BillBeeOrderId"] for m in second if m["type"] == "RECORD" and m["stream"] == "orders"}
+    assert newest["BillBeeOrderId"] in again
+    assert len(again) < len({m["record"]["BillBeeOrderId"] for m in first
+                             if m["type"] == "RECORD" and m["stream"] == "orders"})
