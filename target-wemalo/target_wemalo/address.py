@@ -7,8 +7,8 @@ Rules (README, "Addresses"):
   house number and the Postnummer as additional line (`addressAddition`).
 * `Line2` and `NameAddition` go to `addressAddition`.
 * Carriers print 35 characters per line (DHL, DPD). A name that is longer continues in the next free name
-  field (name2, name3) at a word boundary; a street or address addition that is longer is refused with the
-  reason, never cut silently.
+  field (name2, name3) at a word boundary; a street, address addition, ZIP code or city that is longer is
+  refused with the reason, never cut silently.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ MAX_LINE = 35
 
 _NUMBER_AT_END = re.compile(r"^(?P<street>.*?[^\d\s,])[\s,]+(?P<number>\d+\s*[a-zA-Z]?(?:\s*[-/]\s*\d+\s*[a-zA-Z]?)?)$")
 _NUMBER_AT_START = re.compile(r"^(?P<number>\d+\s*[a-zA-Z]?)[\s,]+(?P<street>\D.*)$")
-_STATION = re.compile(r"^\s*(?P<kind>packstation|postfiliale|paketshop|postfach)\b[\s.:#-]*(?P<number>\d+)?\s*$", re.I)
+# "Packstation 123", "Packstation123", "Packstation Nr. 123", "DHL-Packstation 123" (not "Packstationweg 3").
+_STATION = re.compile(r"^\s*(?:dhl[\s-]*)?(?P<kind>packstation|postfiliale|paketshop|postfach)"
+                      r"(?:[\s.:#-]*(?:nr|no|nummer)\b\.?)?[\s.:#-]*(?P<number>\d+)?\s*$", re.I)
 _POSTNUMMER = re.compile(r"\b(\d{6,10})\b")
 
 
@@ -84,7 +86,7 @@ def map_receiver(address: dict[str, Any] | None) -> dict[str, Any]:
     if not address:
         raise AddressError("the order has no shipping address")
     company = clean(address.get("Company"))
-    person = clean(f"{clean(address.get('FirstName'))} {clean(address.get('LastName'))}")
+    person = " ".join(filter(None, (clean(address.get("FirstName")), clean(address.get("LastName")))))
     if not company and not person:
         raise AddressError("shipping address: no name and no company")
     names = _wrap_names([company, person] if company else [person])
@@ -103,7 +105,7 @@ def map_receiver(address: dict[str, Any] | None) -> dict[str, Any]:
         parts = split_street(street_raw, number_raw)
     if not parts.street:
         raise AddressError("shipping address: the street is empty")
-    if len(parts.street) + len(parts.number) + 1 > MAX_LINE:
+    if len(" ".join(filter(None, (parts.street, parts.number)))) > MAX_LINE:
         raise AddressError(f"street '{parts.street}' is {len(parts.street)} characters long; "
                            f"carriers accept {MAX_LINE} with the house number")
     addition = " ".join(a for a in dict.fromkeys(additions) if a)
@@ -111,12 +113,16 @@ def map_receiver(address: dict[str, Any] | None) -> dict[str, Any]:
         raise AddressError(f"address addition (Line2/NameAddition) is {len(addition)} characters; "
                            f"carriers accept {MAX_LINE}")
     for field, label in (("Zip", "ZIP code"), ("City", "city")):
-        if not clean(address.get(field)):
+        value = clean(address.get(field))
+        if not value:
             raise AddressError(f"shipping address: the {label} is empty")
-    country = clean(address.get("CountryISO2")).upper()
-    if not re.fullmatch(r"[A-Z]{2}", country):
+        if len(value) > MAX_LINE:
+            raise AddressError(f"shipping address: the {label} is {len(value)} characters; carriers accept {MAX_LINE}")
+    country = clean(address.get("CountryISO2"))
+    if not re.fullmatch(r"[A-Za-z]{2}", country):  # check before upper(): "ß".upper() == "SS"
         raise AddressError(f"shipping address: country {country or '(empty)'!r} is not an ISO 3166 two-letter code")
 
+    country = country.upper()
     receiver: dict[str, Any] = {
         "primary": True,
         "name1": names[0],

@@ -65,12 +65,12 @@ def map_positions(order: dict[str, Any]) -> list[dict[str, Any]]:
 
 def dispatcher_profile(order: dict[str, Any], mapping: dict[str, str], profiles: dict[str, str]) -> str | None:
     """wemalo matchId for the order's Billbee shipping profile: explicit mapping first, then equal names."""
-    for name in (order.get("ShippingProfileName"), order.get("ShippingProviderProductName")):
-        name = clean(name)
-        if not name:
-            continue
+    names = [n for n in (clean(order.get("ShippingProfileName")), clean(order.get("ShippingProviderProductName")))
+             if n]
+    for name in names:  # an explicit mapping of either name wins over an equal name
         if name in mapping:
             return mapping[name]
+    for name in names:
         if name.casefold() in profiles:
             return profiles[name.casefold()]
     return None

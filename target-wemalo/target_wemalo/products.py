@@ -24,11 +24,9 @@ class ProductError(ValueError):
 
 
 def title(product: dict[str, Any], language: str = "DE") -> str:
-    titles = product.get("Title") or []
-    for entry in titles:
-        if (entry.get("LanguageCode") or "").upper() == language and entry.get("Text"):
-            return clean(entry["Text"])
-    return next((clean(e["Text"]) for e in titles if e.get("Text")), "")
+    titles = [(clean(e.get("LanguageCode")).upper(), clean(e.get("Text"))) for e in product.get("Title") or []]
+    titles = [(code, text) for code, text in titles if text]  # a blank German title must not hide another
+    return next((text for code, text in titles if code == language), next((text for _, text in titles), ""))
 
 
 def _number(value: Any) -> float | int | None:
