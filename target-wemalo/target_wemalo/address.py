@@ -24,7 +24,7 @@ MAX_LINE = 35
 _NUMBER_AT_END = re.compile(r"^(?P<street>.*?[^\d\s,])[\s,]+(?P<number>\d+\s*[a-zA-Z]?(?:\s*[-/]\s*\d+\s*[a-zA-Z]?)?)$")
 _NUMBER_AT_START = re.compile(r"^(?P<number>\d+\s*[a-zA-Z]?)[\s,]+(?P<street>\D.*)$")
 # "Packstation 123", "Packstation123", "Packstation Nr. 123", "DHL-Packstation 123" (not "Packstationweg 3").
-_STATION = re.compile(r"^\s*(?:dhl[\s-]*)?(?P<kind>packstation|postfiliale|paketshop|postfach)"
+_STATION = re.compile(r"^\s*(?:dhl[\s-]*)?(?P<kind>packstation|postfiliale)"
                       r"(?:[\s.:#-]*(?:nr|no|nummer)\b\.?)?[\s.:#-]*(?P<number>\d+)?\s*$", re.I)
 _POSTNUMMER = re.compile(r"\b(\d{6,10})\b")
 
@@ -50,6 +50,8 @@ def clean(value: Any) -> str:
 
 def split_street(street: str, number: str) -> StreetParts:
     street, number = clean(street), clean(number)
+    if number and street.endswith(f" {number}"):  # "Hauptstr. 12" + "12": the number was typed twice
+        return StreetParts(street[: -len(number)].rstrip(" ,"), number)
     if number or not street:
         return StreetParts(street, number)
     if m := _NUMBER_AT_END.match(street):

@@ -54,7 +54,8 @@ def map_positions(order: dict[str, Any]) -> list[dict[str, Any]]:
             if not part_sku:
                 raise OrderError(f"{what}: no SKU, so wemalo cannot match the article")
             qty = _whole(part_qty, what)
-            pos = merged.setdefault(part_sku, {"externalId": part_sku, "quantity": 0,
+            # wemalo matches SKUs case-insensitively: "abc" and "ABC" are one position
+            pos = merged.setdefault(part_sku.casefold(), {"externalId": part_sku, "quantity": 0,
                                                "externalPositionIdentifier": str(item.get("BillbeeId") or index)})
             pos["quantity"] += qty
             if not is_bundle:  # a bundle's price cannot be split over its components

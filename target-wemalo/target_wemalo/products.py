@@ -16,7 +16,8 @@ from typing import Any
 from target_wemalo.address import clean
 
 DIMENSION_FIELDS = ("depth", "width", "height", "grossWeight", "netWeight")
-COMPARED_FIELDS = ("sku", "ean", "name", "productGroup", "isActive", *DIMENSION_FIELDS)
+COMPARED_FIELDS = ("sku", "ean", "name", "productGroup", "isActive", "producerName", "customsTariffNumber",
+                   "originCountry", *DIMENSION_FIELDS)
 
 
 class ProductError(ValueError):
