@@ -14,12 +14,15 @@ import hashlib
 import logging
 from collections import Counter
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from billbee_api import BillbeeClient, ConnectorTags, has_tag, without_tag
 from connector_http import ClientError, NotFoundError, TransientError
+from tap_billbee.timefmt import to_aware
 
 PENDING_KEY = "pending_acks"
 REASONS_KEY = "rejection_reasons"  # order id -> hash of the last reason written as a message
+ERROR_SEEN_KEY = "rejected_modified_at"  # order id -> LastModifiedAt right after the error tag was written
 
 # Outcomes that mean "wemalo has this order".
 RECEIVED_OUTCOMES = {"accepted", "updated", "unchanged", "change_refused"}
@@ -30,15 +33,19 @@ def reason_hash(reason: str) -> str:
 
 
 class AckWriter:
-    def __init__(self, client: BillbeeClient, tags: ConnectorTags, logger: logging.Logger) -> None:
+    def __init__(self, client: BillbeeClient, tags: ConnectorTags, logger: logging.Logger,
+                 zone: ZoneInfo | None = None) -> None:
         self.client = client
         self.tags = tags
         self.log = logger
+        self.zone = zone or ZoneInfo("UTC")
         self.counts: Counter[str] = Counter()
+        self.error_seen: dict[str, str | None] = {}
 
     def apply_all(self, stream_state: dict[str, Any]) -> Counter[str]:
         pending: dict[str, dict[str, Any]] = stream_state.get(PENDING_KEY) or {}
         reasons: dict[str, str] = stream_state.setdefault(REASONS_KEY, {})
+        self.error_seen = stream_state.setdefault(ERROR_SEEN_KEY, {})
         for order_id in list(pending):
             ack = pending[order_id]
             try:
@@ -76,14 +83,13 @@ class AckWriter:
             else:
                 self.client.add_tags(order_id, [self.tags.received])
             self.counts["tagged_received"] += 1
+            self.error_seen.pop(key, None)
             if outcome == "change_refused":
                 self._message_once(order_id, f"Änderung nicht an wemalo übertragen: {reason}", reasons)
             else:
                 reasons.pop(key, None)
         elif outcome == "rejected":
-            self.client.add_tags(order_id, [self.tags.error])
-            self.counts["tagged_error"] += 1
-            self._message_once(order_id, f"wemalo hat den Auftrag nicht angenommen: {reason}", reasons)
+            self._reject(order_id, ack, reasons)
         elif outcome == "cancelled":
             self.client.add_tags(order_id, [self.tags.cancelled])
             self.counts["tagged_cancelled"] += 1
@@ -92,6 +98,23 @@ class AckWriter:
             self._message_once(order_id, f"Stornierung nicht an wemalo übertragen: {reason}", reasons)
         else:
             self.log.warning("Billbee order %s: unknown acknowledgement outcome %r ignored", order_id, outcome)
+
+    def _reject(self, order_id: int, ack: dict[str, Any], reasons: dict[str, str]) -> None:
+        """Message first, then the error tag, then remember the order's LastModifiedAt after these writes.
+
+        The order is read first: if it carries the error tag although it had none when extracted, this
+        acknowledgement was applied before a crash and its message is not written twice.
+        """
+        current = self.client.get_order(order_id)
+        applied_before = has_tag(current.get("Tags"), self.tags.error) and not ack.get("had_error_tag")
+        if not applied_before:
+            self._message_once(order_id, f"wemalo hat den Auftrag nicht angenommen: {ack.get('reason') or ''}",
+                               reasons)
+            if not has_tag(current.get("Tags"), self.tags.error):
+                self.client.add_tags(order_id, [self.tags.error])
+                self.counts["tagged_error"] += 1
+            current = self.client.get_order(order_id)
+        self.error_seen[str(order_id)] = to_aware(current.get("LastModifiedAt"), self.zone)
 
     def _message_once(self, order_id: int, text: str, reasons: dict[str, str]) -> None:
         """One internal order message per distinct reason, so a rejected order is not spammed every hour."""

@@ -42,6 +42,10 @@ class TapBillbee(Tap):
         th.Property("modified_overlap_minutes", th.IntegerType, default=10, title="Overlap window",
                     description="Re-read orders modified this many minutes before the bookmark, so that nothing "
                                 "at the boundary is missed; replays are harmless (writes are idempotent)."),
+        th.Property("full_check_hours", th.NumberType, default=0, title="Eligibility check interval (h)",
+                    description="How often (hours) all paid, tagged orders are checked regardless of "
+                                "LastModifiedAt, which catches tags set without a modification timestamp "
+                                "(undocumented at Billbee). 0 = every run: one more orders query per run."),
         th.Property("request_timeout", th.NumberType, default=60, title="Request timeout (s)"),
         th.Property("max_attempts", th.IntegerType, default=8, title="Attempts per request",
                     description="Tries per request on throttling, 5xx and network errors."),
