@@ -14,9 +14,10 @@ from connector_http.errors import (
     TransientError,
 )
 from connector_http.limiter import RateLimiter
-from connector_http.session import ApiSession, RetryPolicy, check_base_url
+from connector_http.session import API_URL_PATTERN, ApiSession, RetryPolicy, check_base_url
 
 __all__ = [
+    "API_URL_PATTERN",
     "AmbiguousWriteError",
     "ApiError",
     "ApiSession",

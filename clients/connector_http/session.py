@@ -39,6 +39,9 @@ from connector_http.errors import (
 )
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+# The same rule as check_base_url, as a JSON Schema pattern for the plugins' `api_url` settings, so that the
+# SDK's config validation names the setting in one line before anything runs.
+API_URL_PATTERN = r"^(https://[^/\s]+|http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?)(/\S*)?$"
 
 
 def check_base_url(url: str, setting: str) -> str:

@@ -9,7 +9,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
 from billbee_api import DEFAULT_API_URL, BillbeeClient, ConnectorTags
-from connector_http import RetryPolicy
+from connector_http import API_URL_PATTERN, RetryPolicy
 from tap_billbee import streams
 from tap_billbee.bundles import BundleIndex
 
@@ -21,7 +21,7 @@ class TapBillbee(Tap):
     package_name = "tap-billbee"
 
     config_jsonschema = th.PropertiesList(
-        th.Property("api_url", th.StringType, default=DEFAULT_API_URL, title="API URL",
+        th.Property("api_url", th.StringType(pattern=API_URL_PATTERN), default=DEFAULT_API_URL, title="API URL",
                     description="Billbee API base URL. https only, except on loopback (the sandbox)."),
         th.Property("username", th.StringType, required=True, title="Billbee user name",
                     description="The Billbee login (usually the e-mail address)."),

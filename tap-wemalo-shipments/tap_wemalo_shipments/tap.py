@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
-from connector_http import RetryPolicy
+from connector_http import API_URL_PATTERN, RetryPolicy
 from tap_wemalo_shipments import streams
 from wemalo_api import DEFAULT_API_URL, WemaloClient
 
@@ -20,7 +20,7 @@ class TapWemaloShipments(Tap):
     package_name = "tap-wemalo-shipments"
 
     config_jsonschema = th.PropertiesList(
-        th.Property("api_url", th.StringType, default=DEFAULT_API_URL, title="API URL",
+        th.Property("api_url", th.StringType(pattern=API_URL_PATTERN), default=DEFAULT_API_URL, title="API URL",
                     description="wemalo-connect base URL. https only, except on loopback (the sandbox)."),
         th.Property("token", th.StringType, required=True, secret=True, title="API token",
                     description="The wemalo-connect token (sent as `Authorization: JWT <token>`)."),

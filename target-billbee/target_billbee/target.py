@@ -11,7 +11,7 @@ from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 
 from billbee_api import DEFAULT_API_URL, BillbeeClient
-from connector_http import RetryPolicy
+from connector_http import API_URL_PATTERN, RetryPolicy
 from target_billbee.carriers import CarrierMatcher
 from target_billbee.sinks import IgnoredStreamSink, ShipmentsSink, StockLevelsSink
 from target_common import HeldBookmarks, RunReport
@@ -26,7 +26,7 @@ class TargetBillbee(Target):
     package_name = "target-billbee"
 
     config_jsonschema = th.PropertiesList(
-        th.Property("api_url", th.StringType, default=DEFAULT_API_URL, title="API URL",
+        th.Property("api_url", th.StringType(pattern=API_URL_PATTERN), default=DEFAULT_API_URL, title="API URL",
                     description="Billbee API base URL. https only, except on loopback (the sandbox)."),
         th.Property("username", th.StringType, required=True, title="Billbee user name"),
         th.Property("password", th.StringType, required=True, secret=True, title="API password",

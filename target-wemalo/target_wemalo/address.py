@@ -108,8 +108,9 @@ def map_receiver(address: dict[str, Any] | None) -> dict[str, Any]:
     if not parts.street:
         raise AddressError("shipping address: the street is empty")
     if len(" ".join(filter(None, (parts.street, parts.number)))) > MAX_LINE:
-        raise AddressError(f"street '{parts.street}' is {len(parts.street)} characters long; "
-                           f"carriers accept {MAX_LINE} with the house number")
+        # The street itself stays out of the message: reasons reach logs, which carry ids, not addresses.
+        length = len(" ".join(filter(None, (parts.street, parts.number))))
+        raise AddressError(f"the street with house number is {length} characters long; carriers accept {MAX_LINE}")
     addition = " ".join(a for a in dict.fromkeys(additions) if a)
     if len(addition) > MAX_LINE:
         raise AddressError(f"address addition (Line2/NameAddition) is {len(addition)} characters; "

@@ -10,7 +10,7 @@ from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 
-from connector_http import RetryPolicy
+from connector_http import API_URL_PATTERN, RetryPolicy
 from target_common import HeldBookmarks, RunReport
 from target_wemalo.products import ProductPlanner
 from target_wemalo.sinks import IgnoredStreamSink, OrdersSink, ProductsSink
@@ -27,7 +27,7 @@ class TargetWemalo(Target):
     package_name = "target-wemalo"
 
     config_jsonschema = th.PropertiesList(
-        th.Property("api_url", th.StringType, default=DEFAULT_API_URL, title="API URL",
+        th.Property("api_url", th.StringType(pattern=API_URL_PATTERN), default=DEFAULT_API_URL, title="API URL",
                     description="wemalo-connect base URL. https only, except on loopback (the sandbox)."),
         th.Property("token", th.StringType, required=True, secret=True, title="API token",
                     description="The wemalo-connect token (sent as `Authorization: JWT <token>`)."),
