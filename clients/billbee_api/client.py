@@ -93,8 +93,9 @@ class BillbeeClient:
         return self.session.request(method, path, endpoint=f"{method} {endpoint}", **kwargs)
 
     # -- paging --------------------------------------------------------------------------------------
-    def iter_pages(self, endpoint: str, params: dict[str, Any] | None = None,
-                   page_size: int = MAX_PAGE_SIZE) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
+    def iter_pages(self, endpoint: str, params: dict[str, Any] | None = None, page_size: int = MAX_PAGE_SIZE,
+                   on_page: Callable[[dict[str, Any]], None] | None = None,
+                   ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
         """Yield (rows, Paging) per page, stopping after `Paging.TotalPages` (no extra empty request)."""
         page = 1
         while True:
@@ -102,6 +103,8 @@ class BillbeeClient:
             data = self._call("GET", endpoint, endpoint, params=query).data or {}
             rows = data.get("Data") or []
             paging = data.get("Paging") or {}
+            if on_page:
+                on_page(paging)
             yield rows, paging
             total_pages = paging.get("TotalPages")
             if total_pages is None:  # no paging info: fall back on a short page meaning "last"
@@ -111,8 +114,9 @@ class BillbeeClient:
             page += 1
 
     # -- reads ---------------------------------------------------------------------------------------
-    def iter_products(self, page_size: int = MAX_PAGE_SIZE) -> Iterator[dict[str, Any]]:
-        for rows, _ in self.iter_pages("/products", page_size=page_size):
+    def iter_products(self, page_size: int = MAX_PAGE_SIZE,
+                      on_page: Callable[[dict[str, Any]], None] | None = None) -> Iterator[dict[str, Any]]:
+        for rows, _ in self.iter_pages("/products", page_size=page_size, on_page=on_page):
             yield from rows
 
     def iter_orders(
@@ -124,6 +128,7 @@ class BillbeeClient:
         modified_after: str | None = None,
         modified_until: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
+        on_page: Callable[[dict[str, Any]], None] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Orders filtered on the server. `modified_after` is exclusive (Billbee: "newer than")."""
         params: dict[str, Any] = {}
@@ -137,7 +142,7 @@ class BillbeeClient:
             params["modifiedAtMin"] = modified_after
         if modified_until:
             params["modifiedAtMax"] = modified_until
-        for rows, _ in self.iter_pages("/orders", params, page_size):
+        for rows, _ in self.iter_pages("/orders", params, page_size, on_page):
             yield from rows
 
     def get_order(self, order_id: int) -> dict[str, Any]:

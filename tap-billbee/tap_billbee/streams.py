@@ -13,6 +13,7 @@ from singer_sdk.helpers.types import Context
 from billbee_api import BillbeeClient, ConnectorTags, OrderState, has_tag
 from tap_billbee import schemas
 from tap_billbee.acks import ERROR_SEEN_KEY, AckWriter
+from tap_billbee.progress import ProgressLog
 from tap_billbee.timefmt import normalise_order_times, to_billbee_query
 
 if TYPE_CHECKING:
@@ -40,10 +41,13 @@ class ProductsStream(BillbeeStream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         index = self.tap.bundle_index
-        for product in self.client.iter_products():
+        progress = ProgressLog(self.name, self.client, self.logger)
+        for product in self.client.iter_products(on_page=progress.page):
             index.add(product)
+            progress.record()
             yield product
         index.loaded = True
+        progress.emit(final=True)
 
 
 class OrdersStream(BillbeeStream):
@@ -86,13 +90,13 @@ class OrdersStream(BillbeeStream):
         tags = self.tap.connector_tags
         states = list(self.config.get("order_state_ids") or [])
         if tags is None:  # plain ELT: everything modified since the bookmark
-            yield from self.client.iter_orders(state_ids=states or None,
+            yield from self.client.iter_orders(state_ids=states or None, on_page=self._progress.page,
                                                modified_after=self._modified_after(context))
             return
         seen: set[int] = set()
         incremental = self.client.iter_orders(
             state_ids=sorted(set(states) | CANCELLED_STATES) if states else None,
-            tags=[tags.orders_tag], modified_after=self._modified_after(context))
+            tags=[tags.orders_tag], modified_after=self._modified_after(context), on_page=self._progress.page)
         for order in incremental:
             seen.add(order["BillBeeOrderId"])
             yield order
@@ -111,7 +115,9 @@ class OrdersStream(BillbeeStream):
             if counts:
                 self.logger.info("Acknowledgements written to Billbee: %s", dict(counts))
         index = self.tap.bundle_index
+        self._progress = ProgressLog(self.name, self.client, self.logger)
         for order in self._candidates(context):
+            self._progress.record()
             normalise_order_times(order, self.tap.zone)
             if tags is not None and not self._eligible(order, tags):
                 self._advance_bookmark(order, context)
@@ -123,6 +129,7 @@ class OrdersStream(BillbeeStream):
                         index.load(self.client.iter_products())
                     item["BundleComponents"] = index.components(item)
             yield order
+        self._progress.emit(final=True)
 
     def _eligible(self, order: dict[str, Any], tags: ConnectorTags) -> bool:
         order_tags = order.get("Tags") or []

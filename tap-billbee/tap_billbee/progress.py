@@ -1,0 +1,40 @@
+"""Progress lines for long streams, at a steady pace (every `interval` seconds, not every page)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from billbee_api import BillbeeClient
+
+
+class ProgressLog:
+    def __init__(self, stream: str, client: BillbeeClient, logger: logging.Logger, interval: float = 15.0) -> None:
+        self.stream = stream
+        self.client = client
+        self.log = logger
+        self.interval = interval
+        self.records = 0
+        self.total: int | None = None
+        self._started = self._last = time.monotonic()
+
+    def page(self, paging: dict[str, Any]) -> None:
+        """Called by the client after each page: remembers Billbee's total."""
+        if isinstance(paging.get("TotalRows"), int):
+            self.total = paging["TotalRows"]
+
+    def record(self) -> None:
+        self.records += 1
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._last = now
+            self.emit()
+
+    def emit(self, final: bool = False) -> None:
+        stats = self.client.stats
+        waited = self.client.endpoint_limiter.waited_seconds + self.client.user_limiter.waited_seconds
+        of_total = f" of {self.total}" if self.total is not None else ""
+        self.log.info("%s: %s%d%s records after %.0f s; %d Billbee requests, %d throttled (429), %.1f s waited "
+                      "for rate limits", self.stream, "done, " if final else "", self.records, of_total,
+                      time.monotonic() - self._started, stats.get("requests", 0), stats.get("429", 0), waited)
