@@ -91,7 +91,7 @@ class ShipmentsSink(_BillbeeSink, BatchSink):
                     report.add("shipments", record_id, "rejected", str(exc))
                     continue
             on_order.add(tracking)
-            report.add("shipments", record_id, "written")
+            report.add("shipments", record_id, "written", "dry run" if self.target.dry_run else "")
             report.counters["tracking_numbers_written"] += 1
         self._mark_shipped(order_id, order, parcels, on_order)
 
@@ -113,7 +113,8 @@ class ShipmentsSink(_BillbeeSink, BatchSink):
             return
         if not self.target.dry_run:
             self.target.client.set_order_state(int(order_id), OrderState.SHIPPED)
-        report.add("orders", order_id, "updated", "state set to 4 (Versendet)")
+        dry = ", dry run" if self.target.dry_run else ""
+        report.add("orders", order_id, "updated", f"state set to 4 (Versendet){dry}")
         report.counters["orders_marked_shipped"] += 1
 
 

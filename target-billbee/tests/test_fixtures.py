@@ -154,3 +154,13 @@ def test_stock_other_location_sends_its_stock_id(billbee: Sandbox) -> None:
     stocks = {p["SKU"]: {s["StockId"]: s["StockCurrent"] for s in p["Stocks"]}
               for p in billbee.control.billbee_state()["products"]}
     assert str(stocks["STK-1"][2]).startswith("12")
+
+
+@pytest.mark.parametrize(("case", "record_id"), [("one_parcel", f"{ORDER}/00340434161094000001"),
+                                                ("stock", "STK-2")])
+def test_dry_run_reports_everything_and_writes_nothing(billbee: Sandbox, case: str, record_id: str) -> None:
+    target, writes, _ = replay(billbee, case, dry_run=True)
+    assert writes == []
+    assert order(billbee, ORDER)["ShippingIds"] == []
+    outcomes = {o.record_id: (o.outcome, o.reason) for o in target.report.outcomes}
+    assert outcomes[record_id] == ("written", "dry run")
