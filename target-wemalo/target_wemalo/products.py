@@ -16,8 +16,10 @@ from typing import Any
 from target_wemalo.address import clean
 
 DIMENSION_FIELDS = ("depth", "width", "height", "grossWeight", "netWeight")
+EAN_FIELDS = ("ean", "ean2", "ean3", "ean4")
 COMPARED_FIELDS = ("sku", "ean", "name", "productGroup", "isActive", "producerName", "customsTariffNumber",
                    "originCountry", *DIMENSION_FIELDS)
+KEPT_FIELDS = frozenset({"externalId", *EAN_FIELDS, *COMPARED_FIELDS})
 
 
 class ProductError(ValueError):
@@ -95,12 +97,14 @@ class ProductPlanner:
         old = self.by_id.get(ext)
         if old:  # release the old identifiers of this product
             self.owner_of_sku.pop((old.get("sku") or "").casefold(), None)
-            for key in ("ean", "ean2", "ean3", "ean4"):
+            for key in EAN_FIELDS:
                 self.owner_of_ean.pop(clean(old.get(key)), None)
+        # Only what is compared is kept: at 100,000 products the full wemalo records would cost ~10x the memory.
+        product = {k: product[k] for k in KEPT_FIELDS if k in product}
         self.by_id[ext] = product
         if product.get("sku"):
             self.owner_of_sku[product["sku"].casefold()] = ext
-        for key in ("ean", "ean2", "ean3", "ean4"):
+        for key in EAN_FIELDS:
             if clean(product.get(key)):
                 self.owner_of_ean[clean(product[key])] = ext
 
@@ -150,7 +154,7 @@ class ProductPlanner:
             return Decision("unchanged")
         merged["externalId"] = ext
         self._claim(ext, merged)
-        return Decision("update", {k: v for k, v in merged.items() if k not in {"Success", "status"}}, changed=changed)
+        return Decision("update", merged, changed=changed)
 
 
 def _differs(old: Any, new: Any) -> bool:

@@ -58,6 +58,15 @@ class ProductsSink(_WemaloSink, BatchSink):
         for start in range(0, len(to_send), ADD_MULTIPLE_CHUNK):
             self._send(to_send[start:start + ADD_MULTIPLE_CHUNK])
 
+    def _complete(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """An update carries the product's other wemalo fields as wemalo has them: whether addMultiple merges
+        or replaces is undocumented, so nothing the connector does not manage may be lost."""
+        if action != "update":
+            return payload
+        current = self.target.client.get_product(payload["externalId"]) or {}
+        kept = {k: v for k, v in current.items() if k not in {"Success", "status", "id"}}
+        return {**kept, **payload}
+
     def _send(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
         report = self.target.report
         if self.target.dry_run:
@@ -65,7 +74,7 @@ class ProductsSink(_WemaloSink, BatchSink):
                 report.add("products", payload["sku"], "created" if action == "create" else "updated", "dry run")
             return
         try:
-            answer = self.target.client.add_products([p for _, p in chunk])
+            answer = self.target.client.add_products([self._complete(action, p) for action, p in chunk])
         except ClientError as exc:
             answer = exc.body if isinstance(exc.body, dict) else {"Success": False, "message": str(exc)}
         except TransientError as exc:

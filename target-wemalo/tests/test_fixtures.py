@@ -176,6 +176,7 @@ def test_product_changes_apply_except_sku_clash_and_dimensions(sandbox: Sandbox)
     assert len(writes) == 1
     sent = writes[0]["body"]["products"]
     assert [(p["externalId"], p["name"], p["depth"]) for p in sent] == [("100001", "Neuer Name", 20)]
+    assert sent[0]["hasSerialNumber"] is False  # wemalo's own fields are sent back as wemalo has them
     result = outcomes(target)
     assert result["TEST-1 (Billbee id 100002)"] == ("rejected", "SKU TEST-1 already belongs to wemalo product 100001")
     assert result["COMP-A"] == ("unchanged", "")
