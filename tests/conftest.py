@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.runner import ROOT, Sandbox
+from tests.e2e.meltano_sysdir import private_sys_dir
 
 
 @dataclass
@@ -20,7 +21,9 @@ class MeltanoProject:
 
     @property
     def env(self) -> dict[str, str]:
-        return self.sandbox.meltano_env(self.workdir)
+        # A private Meltano system directory: `meltano run`s of other tests or sessions in this project
+        # directory cannot touch this run's files (see tests/e2e/meltano_sysdir.py).
+        return {**self.sandbox.meltano_env(self.workdir), **private_sys_dir(self.workdir)}
 
     def run(self, *args: str, env: dict[str, str] | None = None, check: bool = True,
             timeout: float = 600) -> subprocess.CompletedProcess[str]:

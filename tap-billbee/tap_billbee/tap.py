@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
 from billbee_api import DEFAULT_API_URL, BillbeeClient, ConnectorTags
-from connector_http import API_URL_PATTERN, RetryPolicy
+from connector_http import API_URL_PATTERN, AuthError, ConfigError, RetryPolicy
 from tap_billbee import streams
 from tap_billbee.bundles import BundleIndex
 
@@ -50,6 +52,15 @@ class TapBillbee(Tap):
         th.Property("max_attempts", th.IntegerType, default=8, title="Attempts per request",
                     description="Tries per request on throttling, 5xx and network errors."),
     ).to_dict()
+
+    @classmethod
+    def invoke(cls, **kwargs: Any) -> None:  # type: ignore[override]
+        """Refused credentials or a bad setting end the run with one line naming the settings (e.g. in
+        `meltano config test tap-billbee`, which shows the tap's last line), not with a traceback."""
+        try:
+            super().invoke(**kwargs)
+        except (AuthError, ConfigError) as exc:
+            raise click.ClickException(str(exc)) from None
 
     @cached_property
     def client(self) -> BillbeeClient:
