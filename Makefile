@@ -30,7 +30,7 @@ test: setup  ## the whole test suite (unit, sandbox fidelity, end to end through
 	$(BIN)/python -m pytest
 
 unit: setup
-	$(BIN)/python -m pytest -m "not e2e"
+	$(BIN)/python -m pytest -m "not e2e and not release and not orchestration"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -51,3 +51,25 @@ def test_jobs_and_schedule() -> None:
     assert project["schedules"] == [{"name": "hourly-sync", "interval": "@hourly", "job": "sync"}]
     assert project["default_environment"] == "dev"
     assert {e["name"] for e in project["environments"]} >= {"dev", "prod"}
+
+
+def test_hub_definitions_match_about_and_meltano_yml() -> None:
+    """hub/<plugin>.yml equals what scripts/hub_definitions.py generates from --about and meltano.yml, and
+    meltano.yml agrees with the plugins (settings, kinds, secrets, defaults, required settings)."""
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "hub_definitions.py"), "--check"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    kinds = {"string", "integer", "decimal", "boolean", "array", "object", "options", "date_iso8601", "email"}
+    for plugin in PLUGINS:
+        hub = yaml.safe_load((ROOT / "hub" / f"{plugin}.yml").read_text())
+        assert {"name", "namespace", "variant", "label", "pip_url", "executable", "capabilities", "settings",
+                "settings_group_validation", "keywords", "maintenance_status", "repo"} <= set(hub)
+        assert (hub["name"], hub["executable"], hub["pip_url"]) == (plugin, plugin, plugin)
+        assert hub["description"]
+        settings = {s["name"]: s for s in hub["settings"]}
+        assert CONTRACT[plugin] <= set(settings)
+        for name in SECRETS & set(settings):
+            assert settings[name].get("sensitive") is True, name
+        assert all(s["kind"] in kinds and s.get("label") for s in hub["settings"])
+        if plugin.startswith("tap-"):
+            assert {"state", "catalog", "discover"} <= set(hub["capabilities"])

@@ -64,8 +64,8 @@ class OrdersStream(BillbeeStream):
        `order_received_by_<tag>`, set the tag again), would be invisible to the incremental query.
 
     Emitted: orders without the received tag (and, once rejected, only after the merchant changed them or
-    removed the error tag), and transferred orders that were cancelled or deleted since; never Billbee's
-    cancellation credit orders.
+    removed the error tag), and orders cancelled or deleted since, until wemalo confirmed the cancellation
+    (the target asks wemalo whether it has the order); never Billbee's cancellation credit orders.
     """
 
     name = "orders"
@@ -136,8 +136,9 @@ class OrdersStream(BillbeeStream):
         if order.get("IsCancelationFor"):
             return False  # a cancellation credit order is never a new order for the warehouse
         if order.get("State") in CANCELLED_STATES:
-            # Only a transferred order is cancelled in wemalo, and only once.
-            return has_tag(order_tags, tags.received) and not has_tag(order_tags, tags.cancelled)
+            # Cancelled in wemalo once. Whether wemalo has the order is for the target to ask wemalo: the received
+            # tag can be missing although it has (acknowledgement not written yet, a re-send in progress).
+            return not has_tag(order_tags, tags.cancelled)
         if has_tag(order_tags, tags.received):
             return False
         if has_tag(order_tags, tags.error):

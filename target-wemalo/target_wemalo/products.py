@@ -86,6 +86,7 @@ class ProductPlanner:
         self.update_dimensions = update_dimensions
         self.by_id: dict[str, dict[str, Any]] = {}
         self.refused: dict[str, str] = {}  # SKU (casefolded) -> why this run did not send the article
+        self.unsent: dict[str, str] = {}  # SKU (casefolded) -> the transient failure that kept it from wemalo
         self.owner_of_sku: dict[str, str] = {}
         self.owner_of_ean: dict[str, str] = {}
         for p in wemalo_products:
@@ -110,6 +111,13 @@ class ProductPlanner:
 
     def knows_sku(self, sku: str) -> bool:
         return sku.casefold() in self.owner_of_sku
+
+    def mark_unsent(self, sku: str, reason: str) -> None:
+        """The write of this article failed for a transient reason: wemalo may not have it (yet)."""
+        self.unsent[sku.casefold()] = reason
+
+    def unsent_reason(self, sku: str) -> str | None:
+        return self.unsent.get(sku.casefold())
 
     def why_missing(self, sku: str) -> str:
         """Why an order position's SKU is not in wemalo, for the order's rejection message."""

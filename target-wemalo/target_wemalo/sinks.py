@@ -80,6 +80,7 @@ class ProductsSink(_WemaloSink, BatchSink):
         except TransientError as exc:
             for _, payload in chunk:
                 report.add("products", payload["sku"], "failed", f"wemalo unreachable: {exc}")
+                self.planner.mark_unsent(payload["sku"], str(exc))  # orders needing it wait for the next run
             return
         errors = {str(e.get("externalId") or e.get("extId")): e.get("message") or "refused"
                   for e in answer.get("errors") or [] if isinstance(e, dict)}
@@ -134,12 +135,17 @@ class OrdersSink(_WemaloSink, RecordSink):
             goods_order = map_goods_order(record, dispatcher_map=self.config.get("dispatcher_profile_map") or {},
                                           profiles=self.target.profile_match_ids)
         except OrderError as exc:
-            return "rejected", str(exc)
+            return self._refused(str(exc), client.order_status(order_id))
         catalogue = self.target.catalogue
         missing = [p["externalId"] for p in goods_order["positions"] if not catalogue.knows_sku(p["externalId"])]
         status = client.order_status(order_id)
+        unsent = [p["externalId"] for p in goods_order["positions"] if catalogue.unsent_reason(p["externalId"])]
+        if status is None and unsent:
+            # Not the order's fault: the article's write failed transiently. Held back, sent with the next run.
+            raise TransientError(f"article {unsent[0]} could not be sent to wemalo in this run: "
+                                 f"{catalogue.unsent_reason(unsent[0])}", system="wemalo")
         if missing and (status is None or status.get("statusName") in CHANGEABLE_STATUSES):
-            return "rejected", "; ".join(catalogue.why_missing(sku) for sku in missing)
+            return self._refused("; ".join(catalogue.why_missing(sku) for sku in missing), status)
         if status is None:
             if self.target.dry_run:
                 return "accepted", "dry run"
@@ -156,11 +162,22 @@ class OrdersSink(_WemaloSink, RecordSink):
         name = status.get("statusName") or "UNKNOWN"
         if name in CHANGEABLE_STATUSES:
             if not self.target.dry_run:
-                client.update_order_meta(order_id, goods_order["meta"])
+                try:
+                    client.update_order_meta(order_id, goods_order["meta"])
+                except ClientError as exc:  # e.g. the warehouse started picking since getStatus
+                    return "change_refused", _wemalo_reason(exc)
             return "updated", ""
         if name == "CANCELLED":
             return "rejected", "the order is cancelled in wemalo"
         return "change_refused", f"wemalo is already processing the order (status {name})"
+
+    @staticmethod
+    def _refused(reason: str, status: dict[str, Any] | None) -> tuple[str, str]:
+        """An order wemalo already has is not refused, only its change (a re-send): wemalo keeps the order as it
+        was, so it keeps the received tag (and can still be cancelled); the reason goes to the order."""
+        if status is None or status.get("statusName") == "CANCELLED":
+            return "rejected", reason
+        return "change_refused", reason
 
     def _cancel(self, order_id: str) -> tuple[str, str]:
         client = self.target.client
