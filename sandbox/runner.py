@@ -17,6 +17,16 @@ from sandbox.wemalo.app import create_app as create_wemalo
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def credentials() -> dict[str, str]:
+    """The sandbox's fake credentials (sandbox/sandbox.env) as plugin environment variables."""
+    env = {}
+    for line in (ROOT / "sandbox" / "sandbox.env").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            env[key.strip()] = value.strip()
+    return env
+
+
 class SandboxControl:
     """Client for the operator routes under /_admin of both simulators."""
 
@@ -117,11 +127,7 @@ class Sandbox:
 
     def meltano_env(self, workdir: Path) -> dict[str, str]:
         """Environment for `meltano run` against `sandbox`: its fake credentials and URLs, a private state DB."""
-        env = dict(os.environ)
-        for line in (ROOT / "sandbox" / "sandbox.env").read_text().splitlines():
-            if line.strip() and not line.startswith("#"):
-                key, _, value = line.partition("=")
-                env[key.strip()] = value.strip()
+        env = {**os.environ, **credentials()}
         billbee, wemalo = f"{self.billbee_url}/api/v1", f"{self.wemalo_url}/v1"
         env.update({
             "MELTANO_ENVIRONMENT": "dev",

@@ -24,20 +24,10 @@ from connector_http import (
     TransientError,
     check_base_url,
 )
-from sandbox.runner import ROOT, Sandbox, SandboxControl
+from sandbox.runner import Sandbox, SandboxControl, credentials
 from wemalo_api import WemaloClient
 
-
-def _sandbox_env() -> dict[str, str]:
-    env = {}
-    for line in (ROOT / "sandbox" / "sandbox.env").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            env[key.strip()] = value.strip()
-    return env
-
-
-ENV = _sandbox_env()
+ENV = credentials()
 BB_USER, BB_PASSWORD, BB_KEY = ENV["TAP_BILLBEE_USERNAME"], ENV["TAP_BILLBEE_PASSWORD"], ENV["TAP_BILLBEE_API_KEY"]
 WEMALO_TOKEN = ENV["TAP_WEMALO_SHIPMENTS_TOKEN"]
 

@@ -15,23 +15,13 @@ from typing import Any
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
-from sandbox.runner import ROOT, Sandbox
+from sandbox.runner import Sandbox, credentials
 from tap_billbee.tap import TapBillbee
-
-
-def _sandbox_env() -> dict[str, str]:
-    env = {}
-    for line in (ROOT / "sandbox" / "sandbox.env").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            env[key.strip()] = value.strip()
-    return env
-
 
 SANDBOX = Sandbox(billbee_port=0, wemalo_port=0).start()
 atexit.register(SANDBOX.stop)
 DEMO = SANDBOX.control.load_demo()["billbee"]
-ENV = _sandbox_env()
+ENV = credentials()
 
 TAGGED_CONFIG: dict[str, Any] = {
     "api_url": f"{SANDBOX.billbee_url}/api/v1",

@@ -17,18 +17,8 @@ from typing import Any
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
-from sandbox.runner import ROOT, Sandbox
+from sandbox.runner import Sandbox, credentials
 from tap_wemalo_shipments.tap import TapWemaloShipments
-
-
-def _sandbox_env() -> dict[str, str]:
-    env = {}
-    for line in (ROOT / "sandbox" / "sandbox.env").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            env[key.strip()] = value.strip()
-    return env
-
 
 RECEIVER = {"name1": "Erika Mustermann", "street": "Hauptstr.", "streetNumber": "5", "countryCode2Letter": "DE",
             "city": "Berlin", "zip": "10115", "email": "erika@example.org"}
@@ -69,7 +59,7 @@ CASES = _setup(SANDBOX)
 
 CONFIG: dict[str, Any] = {
     "api_url": f"{SANDBOX.wemalo_url}/v1",
-    "token": _sandbox_env()["TAP_WEMALO_SHIPMENTS_TOKEN"],
+    "token": credentials()["TAP_WEMALO_SHIPMENTS_TOKEN"],
     "max_attempts": 8,
 }
 
