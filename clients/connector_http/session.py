@@ -170,7 +170,9 @@ class ApiSession:
                 if attempt >= self.retry.max_attempts:
                     raise self._error(retry.final, endpoint, f"gave up after {attempt} attempts: {retry}") from None
                 delay = retry.delay if retry.delay is not None else self._backoff(attempt)
-                self.log.info("%s %s: %s; retry %d in %.1fs", self.system, endpoint, retry, attempt, delay)
+                self.log.info("%s %s: %s; retry %d in %.1fs", self.system, endpoint, retry, attempt, delay,
+                              extra={"system": self.system, "endpoint": endpoint, "attempt": attempt,
+                                     "retry_in_seconds": round(delay, 3)})
                 self._sleep(delay)
 
     def _attempt(self, method: str, url: str, endpoint: str, params: Any, json_body: Any,

@@ -37,10 +37,13 @@ class RunReport:
     def add(self, stream: str, record_id: object, outcome: str, reason: str = "") -> Outcome:
         item = Outcome(stream, str(record_id), outcome, reason)
         self.outcomes.append(item)
+        # The same facts as fields, for structured logging (SINGER_SDK_LOG_CONFIG, see logging/README.md).
+        extra = {"stream_name": stream, "record_id": item.record_id, "outcome": outcome, "reason": reason}
         if outcome in SUCCESS:
-            self.logger.debug("%s %s: %s", stream, record_id, outcome)
+            self.logger.debug("%s %s: %s", stream, record_id, outcome, extra=extra)
         else:
-            self.logger.warning("%s %s: %s%s", stream, record_id, outcome, f" - {reason}" if reason else "")
+            self.logger.warning("%s %s: %s%s", stream, record_id, outcome, f" - {reason}" if reason else "",
+                                extra=extra)
         return item
 
     def tally(self) -> dict[str, dict[str, int]]:
@@ -70,13 +73,15 @@ class RunReport:
 
     def log_summary(self) -> None:
         for stream, counts in sorted(self.tally().items()):
-            self.logger.info("Summary %s: %s", stream, ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+            self.logger.info("Summary %s: %s", stream, ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+                             extra={"stream_name": stream, "summary": counts})
         for key, value in sorted(self.counters.items()):
-            self.logger.info("Summary: %s %s", key, value)
+            self.logger.info("Summary: %s %s", key, value, extra={"counter": key, "value": value})
         for stream, reasons in sorted(self.problems().items()):
             for reason, ids in sorted(reasons.items()):
                 shown = ", ".join(ids[:10]) + (f" (+{len(ids) - 10} more)" if len(ids) > 10 else "")
-                self.logger.warning("Problem %s (%d): %s [%s]", stream, len(ids), reason, shown)
+                self.logger.warning("Problem %s (%d): %s [%s]", stream, len(ids), reason, shown,
+                                    extra={"stream_name": stream, "reason": reason, "record_ids": ids})
 
     def write(self, folder: str | None) -> Path | None:
         """Write the report as JSON under `folder` (one file per run); None when no folder is configured."""

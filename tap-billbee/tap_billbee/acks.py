@@ -53,16 +53,16 @@ class AckWriter:
             except TransientError as exc:
                 self.counts["kept_for_next_run"] += 1
                 self.log.warning("Billbee order %s: acknowledgement %r kept for the next run: %s",
-                                 order_id, ack.get("outcome"), exc)
+                                 order_id, ack.get("outcome"), exc, extra=_fields(order_id, ack, "kept"))
                 continue
             except NotFoundError:
                 self.counts["order_gone"] += 1
                 self.log.warning("Billbee order %s: no longer exists in Billbee; acknowledgement %r dropped",
-                                 order_id, ack.get("outcome"))
+                                 order_id, ack.get("outcome"), extra=_fields(order_id, ack, "order_gone"))
             except ClientError as exc:
                 self.counts["refused"] += 1
                 self.log.error("Billbee order %s: acknowledgement %r refused by Billbee: %s",
-                               order_id, ack.get("outcome"), exc)
+                               order_id, ack.get("outcome"), exc, extra=_fields(order_id, ack, "refused"))
             del pending[order_id]
         if not pending:
             stream_state.pop(PENDING_KEY, None)
@@ -124,3 +124,8 @@ class AckWriter:
         self.client.add_message(order_id, text)
         reasons[str(order_id)] = digest
         self.counts["messages"] += 1
+
+
+def _fields(order_id: str, ack: dict[str, Any], result: str) -> dict[str, Any]:
+    """Structured-logging fields of an acknowledgement line (ids and outcomes only)."""
+    return {"stream_name": "orders", "record_id": order_id, "outcome": ack.get("outcome"), "ack_result": result}

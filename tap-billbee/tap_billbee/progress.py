@@ -35,6 +35,11 @@ class ProgressLog:
         stats = self.client.stats
         waited = self.client.endpoint_limiter.waited_seconds + self.client.user_limiter.waited_seconds
         of_total = f" of {self.total}" if self.total is not None else ""
+        elapsed = time.monotonic() - self._started
         self.log.info("%s: %s%d%s records after %.0f s; %d Billbee requests, %d throttled (429), %.1f s waited "
                       "for rate limits", self.stream, "done, " if final else "", self.records, of_total,
-                      time.monotonic() - self._started, stats.get("requests", 0), stats.get("429", 0), waited)
+                      elapsed, stats.get("requests", 0), stats.get("429", 0), waited,
+                      extra={"stream_name": self.stream, "progress": {
+                          "final": final, "records": self.records, "total": self.total, "seconds": round(elapsed, 1),
+                          "requests": stats.get("requests", 0), "throttled": stats.get("429", 0),
+                          "waited_seconds": round(waited, 1)}})
