@@ -108,3 +108,35 @@ def test_incremental_orders_query_round_trips_the_bookmark() -> None:
     assert newest["BillBeeOrderId"] in again
     assert len(again) < len({m["record"]["BillBeeOrderId"] for m in first
                              if m["type"] == "RECORD" and m["stream"] == "orders"})
+
+
+def test_stream_maps_drop_personal_data_filter_and_rename() -> None:
+    """The SDK's inline stream maps (capability `stream-maps`): what a data engineer reusing the tap configures
+    to keep personal data out of a warehouse, to filter, and to rename or drop streams."""
+    config = {**ELT_CONFIG, "stream_maps": {
+        "orders": {"__filter__": "State == 3", "ShippingAddress": "__NULL__", "InvoiceAddress": "__NULL__",
+                   "Buyer": "__NULL__", "Customer": "__NULL__",
+                   "country": "(record.get('ShippingAddress') or {}).get('CountryISO2')"},
+        "products": {"__alias__": "articles"},
+        "stocks": None,
+    }}
+    messages = [json.loads(m) for m in _run(config, {})]
+    records: dict[str, list[dict[str, Any]]] = {}
+    for m in messages:
+        if m["type"] == "RECORD":
+            records.setdefault(m["stream"], []).append(m["record"])
+    schemas = {m["stream"]: m["schema"] for m in messages if m["type"] == "SCHEMA"}
+    assert "stocks" not in records
+    assert "stocks" not in schemas
+    assert "articles" in records
+    assert "products" not in records
+    assert len(records["articles"]) == len(DEMO["products"])
+    paid = [o for o in DEMO["orders"] if o["State"] == 3]  # plain ELT mode: credit orders too
+    assert records["orders"]
+    assert len(records["orders"]) <= len(paid)
+    assert {o["State"] for o in records["orders"]} == {3}
+    for field in ("ShippingAddress", "InvoiceAddress", "Buyer", "Customer"):
+        assert field not in schemas["orders"]["properties"]
+        assert all(field not in o for o in records["orders"])
+    expected = {o["BillBeeOrderId"]: (o.get("ShippingAddress") or {}).get("CountryISO2") for o in paid}
+    assert all(o["country"] == expected[o["BillBeeOrderId"]] for o in records["orders"])

@@ -130,3 +130,23 @@ def test_sent_packages_are_read_across_pages() -> None:
         SANDBOX.control.wemalo_settings(sent_page_size=50)
     paged = [r for r in SANDBOX.control.requests("wemalo") if r["path"] == "/v1/goodsOrder/sentPackages/"]
     assert max(int(r["query"]["page"][0]) for r in paged) >= 5
+
+
+def test_stream_maps_rename_fields_and_drop_a_stream() -> None:
+    """The SDK's inline stream maps work on this tap's streams too (capability `stream-maps`)."""
+    config = {**CONFIG, "stream_maps": {"shipments": {"tracking": "tracking_number", "__else__": None,
+                                                      "order_external_id": "order_external_id",
+                                                      "__key_properties__": ["order_external_id", "tracking"]},
+                                        "stock_levels": None}}
+    tap = TapWemaloShipments(config=config, parse_env_config=False)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        tap.sync_all()
+    messages = [json.loads(line) for line in out.getvalue().splitlines()]
+    records = [m["record"] for m in messages if m["type"] == "RECORD"]
+    assert {m["stream"] for m in messages if m["type"] == "RECORD"} == {"shipments"}
+    assert records
+    assert all(set(r) == {"tracking", "order_external_id"} for r in records)
+    schema = next(m for m in messages if m["type"] == "SCHEMA")
+    assert schema["key_properties"] == ["order_external_id", "tracking"]
+    assert {r["order_external_id"] for r in records} == set(_shipments())
