@@ -85,9 +85,16 @@ class BillbeeClient:
         self.endpoint_limiter.acquire(endpoint)
         self.user_limiter.acquire("user")
 
+    system = "Billbee"
+
     @property
     def stats(self) -> dict[str, int]:
         return dict(self.session.stats)
+
+    @property
+    def waited_seconds(self) -> float:
+        """Time spent waiting for the rate limits (both limiters), for progress lines and reports."""
+        return self.endpoint_limiter.waited_seconds + self.user_limiter.waited_seconds
 
     def _call(self, method: str, endpoint: str, path: str, **kwargs: Any) -> ApiResponse:
         return self.session.request(method, path, endpoint=f"{method} {endpoint}", **kwargs)

@@ -14,6 +14,7 @@ from connector_http.errors import (
     TransientError,
 )
 from connector_http.limiter import RateLimiter
+from connector_http.progress import ProgressLog
 from connector_http.session import API_URL_PATTERN, ApiSession, RetryPolicy, check_base_url
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "ClientError",
     "ConfigError",
     "NotFoundError",
+    "ProgressLog",
     "RateLimiter",
     "ResponseFormatError",
     "RetryPolicy",

@@ -74,6 +74,7 @@ class WemaloClient:
         if not token:
             raise ConfigError("wemalo setting missing: token")
         self._sleep = sleep
+        self.waited_seconds = 0.0  # paused because wemalo said no calls remain (x-wemalo-limit-remainingcall)
         self.session = _WemaloSession(
             system="wemalo",
             base_url=check_base_url(api_url, "api_url"),
@@ -90,6 +91,7 @@ class WemaloClient:
     def _throttle(self, endpoint: str) -> None:
         wait = self.session.pause_until - time.monotonic()
         if wait > 0:
+            self.waited_seconds += wait
             self._sleep(wait)
 
     def _call(self, method: str, endpoint: str, path: str, **kwargs: Any) -> ApiResponse:
@@ -98,6 +100,8 @@ class WemaloClient:
         if remaining is not None and remaining.lstrip("-").isdigit() and int(remaining) <= 0:
             self.session.pause_until = time.monotonic() + LIMIT_PAUSE_SECONDS
         return resp
+
+    system = "wemalo"
 
     @property
     def stats(self) -> dict[str, int]:

@@ -11,9 +11,9 @@ from singer_sdk import Stream
 from singer_sdk.helpers.types import Context
 
 from billbee_api import BillbeeClient, ConnectorTags, OrderState, has_tag
+from connector_http import ProgressLog
 from tap_billbee import schemas
 from tap_billbee.acks import ERROR_SEEN_KEY, AckWriter
-from tap_billbee.progress import ProgressLog
 from tap_billbee.timefmt import normalise_order_times, to_billbee_query
 
 if TYPE_CHECKING:

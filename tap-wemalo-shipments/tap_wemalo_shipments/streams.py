@@ -19,6 +19,7 @@ from singer_sdk import Stream
 from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
+from connector_http import ProgressLog
 from wemalo_api import WemaloClient, parse_wemalo_datetime
 
 if TYPE_CHECKING:
@@ -99,8 +100,13 @@ class ShipmentsStream(WemaloStream):
         by_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for parcel in parcels.values():
             by_order[parcel["order_external_id"]].append(parcel)
+        progress = ProgressLog(self.name, self.client, self.logger)
+        progress.total = sum(len(p) for p in by_order.values())  # parcels; each order costs two wemalo reads
         for order_id, order_parcels in by_order.items():
-            yield from self._complete(order_id, order_parcels)
+            for record in self._complete(order_id, order_parcels):
+                progress.record()
+                yield record
+        progress.emit(final=True)
 
     def _complete(self, order_id: str, parcels: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         status = self.client.order_status(order_id) or {}
@@ -143,7 +149,9 @@ class StockLevelsStream(WemaloStream):
         observed = datetime.now(UTC)
         start = self.get_starting_timestamp(context)
         since = None if start is None else (start - timedelta(hours=1)).astimezone(self.tap.zone).replace(tzinfo=None)
+        progress = ProgressLog(self.name, self.client, self.logger)
         for article in self.client.available_stock(since):
+            progress.record()
             if not article.get("sku"):
                 continue
             quantity = article.get("virtualQuantity")
@@ -154,3 +162,4 @@ class StockLevelsStream(WemaloStream):
                 "available": None if quantity is None else int(quantity),
                 "observed_at": observed.isoformat(),
             }
+        progress.emit(final=True)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import atexit
 import io
 import json
+import logging
 from collections import defaultdict
 from contextlib import redirect_stdout
 from typing import Any
 
+import pytest
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from sandbox.runner import Sandbox, credentials
@@ -150,3 +152,13 @@ def test_stream_maps_rename_fields_and_drop_a_stream() -> None:
     schema = next(m for m in messages if m["type"] == "SCHEMA")
     assert schema["key_properties"] == ["order_external_id", "tracking"]
     assert {r["order_external_id"] for r in records} == set(_shipments())
+
+
+def test_both_streams_log_progress_with_wemalo_requests(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        shipments = _shipments()
+    parcels = sum(len(v) for v in shipments.values())
+    lines = [r.getMessage() for r in caplog.records if "records after" in r.getMessage()]
+    assert any(line.startswith(f"shipments: done, {parcels} of {parcels} records") for line in lines), lines
+    assert any(line.startswith("stock_levels: done, ") for line in lines), lines
+    assert all(" wemalo requests, " in line for line in lines)

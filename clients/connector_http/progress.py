@@ -1,16 +1,28 @@
-"""Progress lines for long streams, at a steady pace (every `interval` seconds, not every page)."""
+"""Progress lines for long streams, at a steady pace (every `interval` seconds, not every page).
+
+Works with any client that has `system` (a label), `stats` (request counters of its session) and
+`waited_seconds` (time spent waiting for rate limits): BillbeeClient and WemaloClient.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
-from billbee_api import BillbeeClient
+
+class MeteredClient(Protocol):
+    system: str
+
+    @property
+    def stats(self) -> dict[str, int]: ...
+
+    @property
+    def waited_seconds(self) -> float: ...
 
 
 class ProgressLog:
-    def __init__(self, stream: str, client: BillbeeClient, logger: logging.Logger, interval: float = 15.0) -> None:
+    def __init__(self, stream: str, client: MeteredClient, logger: logging.Logger, interval: float = 15.0) -> None:
         self.stream = stream
         self.client = client
         self.log = logger
@@ -20,7 +32,7 @@ class ProgressLog:
         self._started = self._last = time.monotonic()
 
     def page(self, paging: dict[str, Any]) -> None:
-        """Called by the client after each page: remembers Billbee's total."""
+        """Called by the client after each page: remembers the total where the API tells it (Billbee)."""
         if isinstance(paging.get("TotalRows"), int):
             self.total = paging["TotalRows"]
 
@@ -33,12 +45,12 @@ class ProgressLog:
 
     def emit(self, final: bool = False) -> None:
         stats = self.client.stats
-        waited = self.client.endpoint_limiter.waited_seconds + self.client.user_limiter.waited_seconds
+        waited = self.client.waited_seconds
         of_total = f" of {self.total}" if self.total is not None else ""
         elapsed = time.monotonic() - self._started
-        self.log.info("%s: %s%d%s records after %.0f s; %d Billbee requests, %d throttled (429), %.1f s waited "
+        self.log.info("%s: %s%d%s records after %.0f s; %d %s requests, %d throttled (429), %.1f s waited "
                       "for rate limits", self.stream, "done, " if final else "", self.records, of_total,
-                      elapsed, stats.get("requests", 0), stats.get("429", 0), waited,
+                      elapsed, stats.get("requests", 0), self.client.system, stats.get("429", 0), waited,
                       extra={"stream_name": self.stream, "progress": {
                           "final": final, "records": self.records, "total": self.total, "seconds": round(elapsed, 1),
                           "requests": stats.get("requests", 0), "throttled": stats.get("429", 0),

@@ -7,13 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from tap_billbee.progress import ProgressLog
+from connector_http import ProgressLog
 
 
 def fake_client(requests: int, throttled: int, waited: float) -> SimpleNamespace:
-    limiter = SimpleNamespace(waited_seconds=waited)
-    return SimpleNamespace(stats={"requests": requests, "429": throttled}, endpoint_limiter=limiter,
-                           user_limiter=SimpleNamespace(waited_seconds=0.0))
+    return SimpleNamespace(system="Billbee", stats={"requests": requests, "429": throttled}, waited_seconds=waited)
 
 
 def test_progress_lines_name_records_total_requests_and_waits(caplog: pytest.LogCaptureFixture) -> None:
