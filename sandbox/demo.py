@@ -47,12 +47,13 @@ def warehouse_ships(sandbox: Sandbox) -> dict[str, int]:
 
 
 def run_table(reports: Path) -> list[str]:
-    """One line per target run: what it did to each stream."""
+    """One line per plugin run that writes a report (tap-billbee and the targets): what it did."""
     lines = []
     for file in sorted(reports.glob("*.json"), key=lambda f: f.stat().st_mtime):
         report = json.loads(file.read_text())
         parts = [f"{stream} " + ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
                  for stream, c in sorted(report["outcomes"].items())]
+        parts += [f"{k} {v}" for k, v in sorted(report["counters"].items())]  # e.g. tap-billbee's tag writes
         lines.append(f"  {report['plugin']:<15} {'; '.join(parts) or 'nothing to do'}")
     return lines
 

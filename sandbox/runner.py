@@ -138,6 +138,7 @@ class Sandbox:
             "TARGET_WEMALO_API_URL": wemalo,
             "TAP_WEMALO_SHIPMENTS_API_URL": wemalo,
             "TARGET_WEMALO_REPORT_DIR": str(workdir / "reports"),
+            "TAP_BILLBEE_REPORT_DIR": str(workdir / "reports"),
             "TARGET_BILLBEE_REPORT_DIR": str(workdir / "reports"),
         })
         return env

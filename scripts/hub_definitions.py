@@ -51,6 +51,7 @@ SDK_SETTINGS = {
 PROJECT_VALUES = {
     ("target-wemalo", "report_dir"): "reports go to the project's output/ folder",
     ("target-billbee", "report_dir"): "reports go to the project's output/ folder",
+    ("tap-billbee", "report_dir"): "reports go to the project's output/ folder",
 }
 # Kinds meltano.yml may declare instead of the one derived from the plugin's schema. Meltano 4.4.1 fails on a
 # `decimal` setting given through an environment variable, so plugin numbers are declared `integer` there.

@@ -45,6 +45,7 @@ class ProductsStream(BillbeeStream):
         for product in self.client.iter_products(on_page=progress.page):
             index.add(product)
             progress.record()
+            self.tap.records_emitted[self.name] += 1
             yield product
         index.loaded = True
         progress.emit(final=True)
@@ -114,6 +115,7 @@ class OrdersStream(BillbeeStream):
             counts = AckWriter(self.client, tags, self.logger, self.tap.zone).apply_all(self.stream_state)
             if counts:
                 self.logger.info("Acknowledgements written to Billbee: %s", dict(counts))
+                self.tap.ack_counts.update(counts)
         index = self.tap.bundle_index
         self._progress = ProgressLog(self.name, self.client, self.logger)
         for order in self._candidates(context):
@@ -128,6 +130,7 @@ class OrdersStream(BillbeeStream):
                         self.logger.info("Bundle line found: reading the product catalogue once for BOMs")
                         index.load(self.client.iter_products())
                     item["BundleComponents"] = index.components(item)
+            self.tap.records_emitted[self.name] += 1
             yield order
         self._progress.emit(final=True)
 

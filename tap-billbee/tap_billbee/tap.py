@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from billbee_api import DEFAULT_API_URL, BillbeeClient, ConnectorTags
 from connector_http import API_URL_PATTERN, AuthError, ConfigError, RetryPolicy
 from tap_billbee import streams
 from tap_billbee.bundles import BundleIndex
+from target_common import RunReport
 
 
 class TapBillbee(Tap):
@@ -48,10 +50,30 @@ class TapBillbee(Tap):
                     description="How often (hours) all paid, tagged orders are checked regardless of "
                                 "LastModifiedAt, which catches tags set without a modification timestamp "
                                 "(undocumented at Billbee). 0 = every run: one more orders query per run."),
+        th.Property("report_dir", th.StringType, title="Report folder",
+                    description="Write a JSON summary of each run (acknowledgements written to Billbee: tags, "
+                                "messages; records extracted) into this folder."),
         th.Property("request_timeout", th.NumberType, default=60, title="Request timeout (s)"),
         th.Property("max_attempts", th.IntegerType, default=8, title="Attempts per request",
                     description="Tries per request on throttling, 5xx and network errors."),
     ).to_dict()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ack_counts: Counter[str] = Counter()  # what AckWriter wrote to Billbee in this run
+        self.records_emitted: Counter[str] = Counter()
+
+    def sync_all(self) -> None:
+        super().sync_all()
+        # The acknowledgements of the previous run's orders are this run's writes to Billbee: the merchant
+        # reads them in the same summary format as the targets' (log lines and a JSON file per run).
+        report = RunReport(self.name, self.logger)
+        report.counters.update({f"acknowledgements_{k}": v for k, v in self.ack_counts.items()})
+        report.counters.update({f"{k}_extracted": v for k, v in self.records_emitted.items()})
+        report.log_summary()
+        path = report.write(self.config.get("report_dir"))
+        if path:
+            self.logger.info("Run report written to %s", path)
 
     @classmethod
     def invoke(cls, **kwargs: Any) -> None:  # type: ignore[override]

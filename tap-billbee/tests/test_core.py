@@ -11,6 +11,7 @@ import io
 import json
 from contextlib import redirect_stdout
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
@@ -140,3 +141,16 @@ def test_stream_maps_drop_personal_data_filter_and_rename() -> None:
         assert all(field not in o for o in records["orders"])
     expected = {o["BillBeeOrderId"]: (o.get("ShippingAddress") or {}).get("CountryISO2") for o in paid}
     assert all(o["country"] == expected[o["BillBeeOrderId"]] for o in records["orders"])
+
+
+def test_run_report_counts_acknowledgements_and_records(tmp_path: Path) -> None:
+    """The tap's writes to Billbee (the acknowledgements) are in a run report like the targets' ones."""
+    order_id = str(DEMO["orders"][1]["BillBeeOrderId"])
+    state = {"bookmarks": {"orders": {"pending_acks": {order_id: {"outcome": "accepted"}}}}}
+    _run({**TAGGED_CONFIG, "report_dir": str(tmp_path)}, state)
+    (path,) = tmp_path.glob("tap-billbee-*.json")
+    report = json.loads(path.read_text())
+    assert report["counters"]["acknowledgements_tagged_received"] == 1
+    assert report["counters"]["products_extracted"] == len(DEMO["products"])
+    assert report["counters"]["orders_extracted"] >= 1
+    assert "password" not in path.read_text().lower()
