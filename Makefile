@@ -8,7 +8,7 @@ PLUGINS := tap-billbee target-wemalo tap-wemalo-shipments target-billbee
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup demo test unit e2e lint sandbox clean
+.PHONY: setup demo test unit e2e lint sandbox bench clean
 
 $(VENV)/.installed: requirements-dev.txt $(foreach p,$(PLUGINS),$(p)/pyproject.toml) reconcile/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -37,6 +37,10 @@ lint: setup
 
 sandbox: setup  ## the simulated Billbee and wemalo APIs with demo data, until Ctrl-C
 	$(BIN)/python -m sandbox --demo
+
+bench: setup  ## benchmark against the throttled sandbox, ~45 min (BENCH_ARGS=--quick: a few minutes); not part of test
+	$(BIN)/python -m pip install -q -r bench/requirements.txt
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .meltano output .pytest_cache

@@ -45,9 +45,13 @@ def test_meltano_yml_declares_the_contract_and_marks_secrets(plugin: str) -> Non
 def test_jobs_and_schedule() -> None:
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())
     jobs = {j["name"]: j["tasks"] for j in project["jobs"]}
-    assert jobs["billbee-to-wemalo"] == ["tap-billbee target-wemalo"]
-    assert jobs["wemalo-to-billbee"] == ["tap-wemalo-shipments target-billbee"]
-    assert jobs["sync"] == ["tap-billbee target-wemalo", "tap-wemalo-shipments target-billbee"]
+    lock, unlock = "billbee-wemalo-reconcile:lock", "billbee-wemalo-reconcile:unlock"  # one run per merchant
+    assert jobs["billbee-to-wemalo"] == [lock, "tap-billbee target-wemalo", unlock]
+    assert jobs["wemalo-to-billbee"] == [lock, "tap-wemalo-shipments target-billbee", unlock]
+    assert jobs["sync"] == [lock, "tap-billbee target-wemalo", "tap-wemalo-shipments target-billbee", unlock]
+    utility = next(p for p in project["plugins"]["utilities"] if p["name"] == "billbee-wemalo-reconcile")
+    assert {name: (c["executable"], c["args"]) for name, c in utility["commands"].items()} == {
+        "lock": ("billbee-wemalo-lock", "acquire"), "unlock": ("billbee-wemalo-lock", "release")}
     assert project["schedules"] == [{"name": "hourly-sync", "interval": "@hourly", "job": "sync"}]
     assert project["default_environment"] == "dev"
     assert {e["name"] for e in project["environments"]} >= {"dev", "prod"}

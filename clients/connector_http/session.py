@@ -16,6 +16,7 @@ import ipaddress
 import json
 import logging
 import random
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -37,8 +38,10 @@ from connector_http.errors import (
     ResponseFormatError,
     TransientError,
 )
+from connector_http.jsonstream import loads_chunks
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+STREAM_CHUNK = 256 * 1024
 # The same rule as check_base_url, as a JSON Schema pattern for the plugins' `api_url` settings, so that the
 # SDK's config validation names the setting in one line before anything runs.
 API_URL_PATTERN = r"^(https://[^/\s]+|http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?)(/\S*)?$"
@@ -115,6 +118,7 @@ class ApiSession:
         self._http.headers.update({"Accept": "application/json", "User-Agent": "billbee-wemalo-connector"})
         self._http.headers.update(headers or {})
         self.stats: Counter[str] = Counter()  # "requests", "429", "retries", "<METHOD endpoint>"
+        self._stats_lock = threading.Lock()  # plugins send from several threads (one per Billbee endpoint)
         self._rng = random.Random()
 
     # -- hooks ---------------------------------------------------------------------------------------
@@ -131,6 +135,11 @@ class ApiSession:
         return ""
 
     # -- helpers -------------------------------------------------------------------------------------
+    def _count(self, *keys: str) -> None:
+        with self._stats_lock:
+            for key in keys:
+                self.stats[key] += 1
+
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
@@ -150,8 +159,12 @@ class ApiSession:
 
     # -- the request loop ----------------------------------------------------------------------------
     def request(self, method: str, path: str, *, endpoint: str | None = None, params: Any = None,
-                json_body: Any = None, idempotent: bool | None = None) -> ApiResponse:
-        """Send `method path`; `endpoint` is the route template used for throttling, stats and messages."""
+                json_body: Any = None, idempotent: bool | None = None,
+                object_hook: Callable[[dict[str, Any]], Any] | None = None) -> ApiResponse:
+        """Send `method path`; `endpoint` is the route template used for throttling, stats and messages.
+
+        `object_hook` is applied to every JSON object of the answer while it is parsed (innermost first), so a
+        caller can shrink a large list's items before the whole list exists (wemalo's product/getAll)."""
         endpoint = endpoint or f"{method} {path}"
         if idempotent is None:
             idempotent = method in {"GET", "HEAD", "PUT", "DELETE"}
@@ -161,12 +174,11 @@ class ApiSession:
             attempt += 1
             if self.throttle:
                 self.throttle(endpoint)
-            self.stats["requests"] += 1
-            self.stats[endpoint] += 1
+            self._count("requests", endpoint)
             try:
-                return self._attempt(method, url, endpoint, params, json_body, idempotent)
+                return self._attempt(method, url, endpoint, params, json_body, idempotent, object_hook)
             except _Retry as retry:
-                self.stats["retries"] += 1
+                self._count("retries")
                 if attempt >= self.retry.max_attempts:
                     raise self._error(retry.final, endpoint, f"gave up after {attempt} attempts: {retry}") from None
                 delay = retry.delay if retry.delay is not None else self._backoff(attempt)
@@ -176,10 +188,12 @@ class ApiSession:
                 self._sleep(delay)
 
     def _attempt(self, method: str, url: str, endpoint: str, params: Any, json_body: Any,
-                 idempotent: bool) -> ApiResponse:
+                 idempotent: bool, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> ApiResponse:
         started = time.monotonic()
+        stream = object_hook is not None  # a large answer: parsed while it arrives (jsonstream.py)
         try:
-            resp = self._http.request(method, url, params=params, json=json_body, timeout=self.timeout)
+            resp = self._http.request(method, url, params=params, json=json_body, timeout=self.timeout,
+                                      stream=stream)
         except requests.ConnectTimeout as exc:
             raise _Retry("connect timeout") from exc
         except requests.ConnectionError as exc:
@@ -196,12 +210,21 @@ class ApiSession:
         self.log.debug("%s %s -> %s (%.0f ms)", self.system, endpoint, resp.status_code, elapsed_ms)
 
         if resp.status_code == 429:
-            self.stats["429"] += 1
+            self._count("429")
+            resp.close()
             raise _Retry("throttled (429)", _retry_after(resp, self.retry.max_retry_after))
-        data = _parse_json(resp)
+        if stream:
+            try:
+                data = _parse_stream(resp, object_hook)
+            except requests.RequestException as exc:
+                if not idempotent:
+                    raise self._error(AmbiguousWriteError, endpoint, "connection dropped in the answer") from None
+                raise _Retry("connection dropped in the answer") from exc
+        else:
+            data = _parse_json(resp)
         status = self.effective_status(resp.status_code, data)
         if status == 429:  # body-level throttle signal (wemalo)
-            self.stats["429"] += 1
+            self._count("429")
             raise _Retry("throttled", _retry_after(resp, self.retry.max_retry_after))
         if status >= 500 or data is _UNREADABLE:
             what = f"HTTP {status}" if status >= 500 else f"unreadable answer ({_content_type(resp)})"
@@ -233,6 +256,16 @@ def _parse_json(resp: requests.Response) -> Any:
         return json.loads(resp.content, parse_float=Decimal)
     except ValueError:
         return _UNREADABLE
+
+
+def _parse_stream(resp: requests.Response, object_hook: Callable[[dict[str, Any]], Any] | None) -> Any:
+    """The answer read in chunks, never whole (a 100,000-product list would be held twice: bytes and text)."""
+    try:
+        return loads_chunks(resp.iter_content(STREAM_CHUNK), object_hook=object_hook)
+    except ValueError:
+        return _UNREADABLE
+    finally:
+        resp.close()
 
 
 def _retry_after(resp: requests.Response, cap: float) -> float | None:

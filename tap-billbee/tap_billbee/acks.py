@@ -10,9 +10,12 @@ POST, which ignores tags already there), so an acknowledgement applied twice aft
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
+import threading
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +26,8 @@ from tap_billbee.timefmt import to_aware
 PENDING_KEY = "pending_acks"
 REASONS_KEY = "rejection_reasons"  # order id -> hash of the last reason written as a message
 ERROR_SEEN_KEY = "rejected_modified_at"  # order id -> LastModifiedAt right after the error tag was written
+
+ACK_STATE_KEYS = (PENDING_KEY, REASONS_KEY, ERROR_SEEN_KEY)  # the part of the orders state AckWriter changes
 
 # Outcomes that mean "wemalo has this order".
 RECEIVED_OUTCOMES = {"accepted", "updated", "unchanged", "change_refused"}
@@ -41,6 +46,14 @@ class AckWriter:
         self.zone = zone or ZoneInfo("UTC")
         self.counts: Counter[str] = Counter()
         self.error_seen: dict[str, str | None] = {}
+        # Orders that got a tag write and no other write: the evidence whether Billbee moves LastModifiedAt on
+        # tag changes (a message moves it in any case). See OrdersStream._observe_tag_bump.
+        self.tagged: set[int] = set()
+        self.other_writes: set[int] = set()
+
+    @property
+    def tag_only(self) -> set[int]:
+        return self.tagged - self.other_writes
 
     def apply_all(self, stream_state: dict[str, Any]) -> Counter[str]:
         pending: dict[str, dict[str, Any]] = stream_state.get(PENDING_KEY) or {}
@@ -73,25 +86,29 @@ class AckWriter:
         reason = ack.get("reason") or ""
         key = str(order_id)
         if outcome in RECEIVED_OUTCOMES:
+            order = None
+            if outcome == "change_refused":
+                order = self.client.get_order(order_id)
+                self._change_refused_message(order_id, order, reason, reasons)
+            else:
+                reasons.pop(key, None)
             if ack.get("had_error_tag"):
                 # No DELETE for tags: read the current tags and write them back without the error tag.
-                current = self.client.get_order(order_id).get("Tags") or []
+                current = (order or self.client.get_order(order_id)).get("Tags") or []
                 wanted = without_tag(current, self.tags.error)
                 if not has_tag(wanted, self.tags.received):
                     wanted.append(self.tags.received)
                 self.client.replace_tags(order_id, wanted)
             else:
                 self.client.add_tags(order_id, [self.tags.received])
+            self.tagged.add(order_id)
             self.counts["tagged_received"] += 1
             self.error_seen.pop(key, None)
-            if outcome == "change_refused":
-                self._message_once(order_id, f"Änderung nicht an wemalo übertragen: {reason}", reasons)
-            else:
-                reasons.pop(key, None)
         elif outcome == "rejected":
             self._reject(order_id, ack, reasons)
         elif outcome == "cancelled":
             self.client.add_tags(order_id, [self.tags.cancelled])
+            self.tagged.add(order_id)
             self.counts["tagged_cancelled"] += 1
             reasons.pop(key, None)
         elif outcome == "cancel_refused":
@@ -103,27 +120,85 @@ class AckWriter:
         """Message first, then the error tag, then remember the order's LastModifiedAt after these writes.
 
         The order is read first: if it carries the error tag although it had none when extracted, this
-        acknowledgement was applied before a crash and its message is not written twice.
+        acknowledgement was applied before a crash and its message is not written twice; its reason is
+        remembered as written, so that the same reason after the merchant's next change is not written again.
         """
         current = self.client.get_order(order_id)
         applied_before = has_tag(current.get("Tags"), self.tags.error) and not ack.get("had_error_tag")
-        if not applied_before:
-            self._message_once(order_id, f"wemalo hat den Auftrag nicht angenommen: {ack.get('reason') or ''}",
-                               reasons)
+        text = f"wemalo hat den Auftrag nicht angenommen: {ack.get('reason') or ''}"
+        if applied_before:
+            reasons[str(order_id)] = reason_hash(text)
+        else:
+            self._message_once(order_id, text, reasons)
             if not has_tag(current.get("Tags"), self.tags.error):
                 self.client.add_tags(order_id, [self.tags.error])
+                self.tagged.add(order_id)
                 self.counts["tagged_error"] += 1
             current = self.client.get_order(order_id)
         self.error_seen[str(order_id)] = to_aware(current.get("LastModifiedAt"), self.zone)
+
+    def _change_refused_message(self, order_id: int, order: dict[str, Any], reason: str,
+                                reasons: dict[str, str]) -> None:
+        """The reason of a refused re-send, written before the received tag comes back.
+
+        A re-send reaches wemalo only without the received tag, so an order that carries it again had this
+        acknowledgement applied by a run that was not committed (killed, crashed): its message is not written
+        twice. Message first, then the tag: a crash between the two repeats the message once rather than
+        losing it.
+        """
+        text = f"Änderung nicht an wemalo übertragen: {reason}"
+        if has_tag(order.get("Tags"), self.tags.received):
+            self.counts["already_applied"] += 1
+            reasons[str(order_id)] = reason_hash(text)  # written by that run: the same reason is not repeated
+            return
+        self._message_once(order_id, text, reasons)
 
     def _message_once(self, order_id: int, text: str, reasons: dict[str, str]) -> None:
         """One internal order message per distinct reason, so a rejected order is not spammed every hour."""
         digest = reason_hash(text)
         if reasons.get(str(order_id)) == digest:
             return
+        self.other_writes.add(order_id)  # before the call: an ambiguous failure may have written it
         self.client.add_message(order_id, text)
         reasons[str(order_id)] = digest
         self.counts["messages"] += 1
+
+
+class AckPhase:
+    """The acknowledgements written in a thread while the tap reads the products: Billbee limits each endpoint
+    on its own (2/s), so tag writes and product pages need not wait for each other. The writer works on a copy
+    of its part of the orders state; `join` (before the orders are read) waits and puts the result back."""
+
+    def __init__(self, writer: AckWriter, stream_state: dict[str, Any]) -> None:
+        self.writer = writer
+        self.work = copy.deepcopy({key: stream_state[key] for key in ACK_STATE_KEYS if key in stream_state})
+        self.started = datetime.now(UTC)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="billbee-acknowledgements", daemon=True)
+
+    def start(self) -> AckPhase:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self.writer.apply_all(self.work)
+        except BaseException as exc:  # re-raised in the stream's thread by join()
+            self._error = exc
+
+    def join(self, stream_state: dict[str, Any]) -> Counter[str]:
+        if self._thread.ident is None:  # never started: write now
+            self.started = datetime.now(UTC)
+            self._run()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        for key in ACK_STATE_KEYS:
+            if key in self.work:
+                stream_state[key] = self.work[key]
+            else:
+                stream_state.pop(key, None)
+        return self.writer.counts
 
 
 def _fields(order_id: str, ack: dict[str, Any], result: str) -> dict[str, Any]:

@@ -32,6 +32,26 @@ class BundleIndex:
         if product.get("Type") == BUNDLE_TYPE:
             self._bom_by_id[article_id] = list(product.get("BillOfMaterial") or [])
 
+    def bundle_state(self) -> dict[str, Any]:
+        """What `restore` needs to resolve bundle lines without the catalogue: the bundles and their components
+        (ids, SKUs, EANs, BOMs), for the runs that read only new articles (`products_full_scan_hours`)."""
+        ids = set(self._bom_by_id)
+        for bom in self._bom_by_id.values():
+            for part in bom:
+                part_id = part.get("ArticleId")
+                if part_id is None and part.get("SKU"):
+                    part_id = self._id_by_sku.get(part["SKU"])
+                if part_id is not None:
+                    ids.add(part_id)
+        return {"ean_by_id": {str(i): self._ean_by_id.get(i) for i in sorted(ids) if i in self._ean_by_id},
+                "id_by_sku": {sku: i for sku, i in self._id_by_sku.items() if i in ids},
+                "bom_by_id": {str(i): bom for i, bom in self._bom_by_id.items()}}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._ean_by_id.update({int(i): ean for i, ean in (state.get("ean_by_id") or {}).items()})
+        self._id_by_sku.update(state.get("id_by_sku") or {})
+        self._bom_by_id.update({int(i): bom for i, bom in (state.get("bom_by_id") or {}).items()})
+
     def load(self, products: Iterable[dict[str, Any]]) -> None:
         for product in products:
             self.add(product)

@@ -13,7 +13,7 @@ from singer_sdk.helpers.types import Context
 from billbee_api import BillbeeClient, ConnectorTags, OrderState, has_tag
 from connector_http import ProgressLog
 from tap_billbee import schemas
-from tap_billbee.acks import ERROR_SEEN_KEY, AckWriter
+from tap_billbee.acks import ERROR_SEEN_KEY, AckPhase, AckWriter
 from tap_billbee.timefmt import normalise_order_times, to_billbee_query
 
 if TYPE_CHECKING:
@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 
 CANCELLED_STATES = {OrderState.DELETED, OrderState.CANCELED}
 FULL_CHECK_KEY = "last_full_check"  # when the eligibility check last ran (UTC)
+FULL_SCAN_KEY = "last_full_scan"  # products: when the last full catalogue scan started (UTC)
+MAX_ID_KEY = "max_id"  # products: the highest article Id read so far
+BUNDLES_KEY = "bundles"  # products: the bundle index between full scans (BundleIndex.bundle_state)
+TAG_BUMP_KEY = "tag_writes_bump_modified"  # what the tap saw: {"value": bool, "observed_at": ISO UTC, "orders": n}
+CLOCK_MARGIN = timedelta(seconds=60)  # Billbee's clock may be behind ours
 
 class BillbeeStream(Stream):
     @property
@@ -33,21 +38,51 @@ class BillbeeStream(Stream):
 
 
 class ProductsStream(BillbeeStream):
-    """All articles, bundles included (a full scan: Billbee has no modified-since filter for products)."""
+    """All articles, bundles included (a full scan: Billbee has no modified-since filter for products).
+
+    With `products_full_scan_hours` > 0 the full scan runs only that often; the runs in between read only the
+    articles created since (an Id above the highest one seen, `minimumBillBeeArticleId`: one call when there
+    are none), so a new article reaches wemalo within the hour and changed ones with the next full scan.
+    """
 
     name = "products"
     primary_keys = ("Id",)
     schema = schemas.PRODUCT.to_dict()
 
+    def _full_scan_due(self) -> bool:
+        hours = float(self.config.get("products_full_scan_hours", 0) or 0)
+        last = self.stream_state.get(FULL_SCAN_KEY)
+        if not hours or not last or self.stream_state.get(MAX_ID_KEY) is None:
+            return True
+        return datetime.now(UTC) - datetime.fromisoformat(last) >= timedelta(hours=hours)
+
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         index = self.tap.bundle_index
         progress = ProgressLog(self.name, self.client, self.logger)
-        for product in self.client.iter_products(on_page=progress.page):
+        full = self._full_scan_due()
+        started = datetime.now(UTC).isoformat()
+        highest = self.stream_state.get(MAX_ID_KEY)
+        min_id = None if full else int(highest) + 1
+        if not full:
+            self.logger.info("Products: only articles created since the last full scan (Id >= %s)", min_id)
+            index.restore(self.stream_state.get(BUNDLES_KEY) or {})
+        for product in self.client.iter_products(on_page=progress.page, min_id=min_id):
             index.add(product)
             progress.record()
             self.tap.records_emitted[self.name] += 1
+            if isinstance(product.get("Id"), int):
+                highest = max(highest or 0, product["Id"])
             yield product
-        index.loaded = True
+        # The bundles are known after a full scan, or from the last one's state (their changes wait for the next).
+        index.loaded = full or BUNDLES_KEY in self.stream_state
+        if highest is not None:
+            self.stream_state[MAX_ID_KEY] = highest
+        if float(self.config.get("products_full_scan_hours", 0) or 0):
+            self.stream_state[BUNDLES_KEY] = index.bundle_state()
+        else:
+            self.stream_state.pop(BUNDLES_KEY, None)
+        if full:
+            self.stream_state[FULL_SCAN_KEY] = started
         progress.emit(final=True)
 
 
@@ -63,6 +98,13 @@ class OrdersStream(BillbeeStream):
        the orders tag, whatever their LastModifiedAt. Whether Billbee bumps LastModifiedAt when only tags
        change is undocumented; without it, a tag set by a Billbee rule, or the re-send procedure (remove
        `order_received_by_<tag>`, set the tag again), would be invisible to the incremental query.
+       The tap finds out from its own tag writes (`_observe_tag_bump`): once an order it only tagged comes back
+       with a LastModifiedAt moved past the write, tag changes reach the incremental query, and the check runs
+       only every `bumped_full_check_hours` (default 24) as a safety net. One observation of the opposite
+       switches this off for good (state key `tag_writes_bump_modified`).
+
+    The acknowledgements are written while the products are read (`start_acknowledgements`, called by the
+    tap): other endpoints, each with its own Billbee limit. The orders are read after they are written.
 
     Emitted: orders without the received tag (and, once rejected, only after the merchant changed them or
     removed the error tag), and orders cancelled or deleted since, until wemalo confirmed the cancellation
@@ -82,8 +124,49 @@ class OrdersStream(BillbeeStream):
         overlap = timedelta(minutes=int(self.config.get("modified_overlap_minutes", 10)))
         return to_billbee_query(start - overlap, self.tap.zone)
 
+    _acks: AckPhase | None = None
+    _tag_only: frozenset[int] = frozenset()  # orders whose only write in this run's acknowledgements was a tag
+    _ack_started: datetime | None = None
+    _bump_seen: list[bool]
+
+    def start_acknowledgements(self) -> None:
+        """Start writing the last run's acknowledgements in a thread (no-op without `orders_tag`, or if started)."""
+        tags = self.tap.connector_tags
+        if tags is not None and self._acks is None:
+            writer = AckWriter(self.client, tags, self.logger, self.tap.zone)
+            self._acks = AckPhase(writer, self.stream_state).start()
+
+    def _observe_tag_bump(self, order: dict[str, Any], context: Context | None) -> None:
+        """Did the tag write of this run move the order's LastModifiedAt? Only orders that got nothing but a tag
+        count (a message moves it anyway). Moved = at or after the write (less a clock margin) and past the
+        bookmark, i.e. past every value the last run saw (which holds even with a wrong billbee_timezone)."""
+        if order.get("BillBeeOrderId") not in self._tag_only or not order.get("LastModifiedAt"):
+            return
+        modified = datetime.fromisoformat(order["LastModifiedAt"])
+        bookmark = self.get_starting_timestamp(context)
+        assert self._ack_started is not None
+        self._bump_seen.append(modified >= self._ack_started - CLOCK_MARGIN
+                               and (bookmark is None or modified > bookmark))
+
+    def _record_tag_bump(self) -> None:
+        if not self._bump_seen:
+            return
+        before = (self.stream_state.get(TAG_BUMP_KEY) or {}).get("value")
+        value = all(self._bump_seen) and before is not False
+        if before is not value:
+            self.logger.info("Billbee %s LastModifiedAt when the tap writes tags (seen on %d orders): eligibility "
+                             "check every %s", "moves" if value else "does not move", len(self._bump_seen),
+                             "bumped_full_check_hours" if value else "full_check_hours")
+        self.stream_state[TAG_BUMP_KEY] = {"value": value, "observed_at": datetime.now(UTC).isoformat(),
+                                           "orders": len(self._bump_seen)}
+        self._bump_seen = []
+
     def _full_check_due(self) -> bool:
-        hours = float(self.config.get("full_check_hours", 0) or 0)
+        bumps = (self.stream_state.get(TAG_BUMP_KEY) or {}).get("value") is True
+        if bumps:
+            hours = float(self.config.get("bumped_full_check_hours", 24) or 0)
+        else:
+            hours = float(self.config.get("full_check_hours", 0) or 0)
         last = self.stream_state.get(FULL_CHECK_KEY)
         return not last or datetime.now(UTC) - datetime.fromisoformat(last) >= timedelta(hours=hours)
 
@@ -101,6 +184,7 @@ class OrdersStream(BillbeeStream):
         for order in incremental:
             seen.add(order["BillBeeOrderId"])
             yield order
+        self._record_tag_bump()  # get_records observed each order before asking for the next
         if self._full_check_due():
             started = datetime.now(UTC).isoformat()
             for order in self.client.iter_orders(state_ids=states or None, tags=[tags.orders_tag]):
@@ -108,11 +192,17 @@ class OrdersStream(BillbeeStream):
                     seen.add(order["BillBeeOrderId"])
                     yield order
             self.stream_state[FULL_CHECK_KEY] = started
+            self._record_tag_bump()
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         tags = self.tap.connector_tags
+        self._bump_seen = []
         if tags is not None:
-            counts = AckWriter(self.client, tags, self.logger, self.tap.zone).apply_all(self.stream_state)
+            self.start_acknowledgements()  # no-op when the tap started them with the products
+            acks, self._acks = self._acks, None
+            assert acks is not None
+            counts = acks.join(self.stream_state)
+            self._tag_only, self._ack_started = frozenset(acks.writer.tag_only), acks.started
             if counts:
                 self.logger.info("Acknowledgements written to Billbee: %s", dict(counts))
                 self.tap.ack_counts.update(counts)
@@ -121,6 +211,7 @@ class OrdersStream(BillbeeStream):
         for order in self._candidates(context):
             self._progress.record()
             normalise_order_times(order, self.tap.zone)
+            self._observe_tag_bump(order, context)
             if tags is not None and not self._eligible(order, tags):
                 self._advance_bookmark(order, context)
                 continue

@@ -50,6 +50,15 @@ class TapBillbee(Tap):
                     description="How often (hours) all paid, tagged orders are checked regardless of "
                                 "LastModifiedAt, which catches tags set without a modification timestamp "
                                 "(undocumented at Billbee). 0 = every run: one more orders query per run."),
+        th.Property("products_full_scan_hours", th.NumberType, default=0, title="Full product scan interval (h)",
+                    description="How often (hours) the whole catalogue is read. In between, only articles created "
+                                "since (higher Id) are read: changes to existing articles reach wemalo with the "
+                                "next full scan. 0 = every run."),
+        th.Property("bumped_full_check_hours", th.NumberType, default=24,
+                    title="Eligibility check interval once tag writes bump (h)",
+                    description="The eligibility check interval once the tap has seen Billbee move LastModifiedAt "
+                                "when it wrote tags (then tag changes reach the incremental query and the check "
+                                "is a safety net). 0 = every run."),
         th.Property("report_dir", th.StringType, title="Report folder",
                     description="Write a JSON summary of each run (acknowledgements written to Billbee: tags, "
                                 "messages; records extracted) into this folder."),
@@ -64,6 +73,9 @@ class TapBillbee(Tap):
         self.records_emitted: Counter[str] = Counter()
 
     def sync_all(self) -> None:
+        orders = self.streams.get("orders")
+        if isinstance(orders, streams.OrdersStream) and orders.selected:
+            orders.start_acknowledgements()  # written while the products are read (another Billbee endpoint)
         super().sync_all()
         # The acknowledgements of the previous run's orders are this run's writes to Billbee: the merchant
         # reads them in the same summary format as the targets' (log lines and a JSON file per run).

@@ -28,6 +28,8 @@ class ShipmentsSink(_BillbeeSink, BatchSink):
     """Parcels grouped per order: every tracking number once, then state 4 when wemalo shipped the order fully.
 
     Tracking first, then the state: Billbee uploads tracking data to the shop on the change to "Versendet".
+    Batches are written by this stream's worker thread (TargetBillbee.submit), one after the other and each
+    order in sequence, while the stock levels are written by theirs: different endpoints, different limits.
     """
 
     max_size = 500
@@ -37,8 +39,11 @@ class ShipmentsSink(_BillbeeSink, BatchSink):
         self.target = target
 
     def process_batch(self, context: dict[str, Any]) -> None:
+        self.target.submit(self.stream_name, self._process, list(context.get("records", [])))
+
+    def _process(self, records: list[dict[str, Any]]) -> None:
         by_order: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
-        for parcel in context.get("records", []):
+        for parcel in records:
             by_order.setdefault(str(parcel.get("order_external_id")), []).append(parcel)
         for order_id, parcels in by_order.items():
             try:
@@ -128,8 +133,11 @@ class StockLevelsSink(_BillbeeSink, BatchSink):
         self.target = target
 
     def process_batch(self, context: dict[str, Any]) -> None:
+        self.target.submit(self.stream_name, self._process, list(context.get("records", [])))
+
+    def _process(self, records: list[dict[str, Any]]) -> None:
         latest: dict[str, int] = {}
-        for record in context.get("records", []):
+        for record in records:
             if record.get("sku") and record.get("available") is not None:
                 latest[record["sku"]] = max(0, int(record["available"]))  # wemalo reports oversold stock < 0
         stock_id = int(self.config.get("storage_location_id") or 0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from typing import Any
 
@@ -59,6 +61,24 @@ class TargetBillbee(Target):
         # Stock values Billbee has from earlier runs (carried in the state), and those written in this run.
         self.stock_known: dict[str, int] | None = None
         self.stock_written: dict[str, int] = {}
+        self._workers: dict[str, ThreadPoolExecutor] = {}
+        self._pending: list[Future[None]] = []
+
+    def submit(self, stream: str, work: Callable[[list[dict[str, Any]]], None], records: list[dict[str, Any]]) -> None:
+        """Write a batch in the stream's own worker thread. Shipments (order reads, shipment POSTs, state PUTs)
+        and stock levels use different Billbee endpoints, each limited on its own (2/s; the client also keeps
+        the user's 10/s), so neither waits for the other. One thread per stream keeps its batches in order.
+        Every STATE message waits for all batches (`wait_for_writes`), so a bookmark never passes a write."""
+        worker = self._workers.get(stream)
+        if worker is None:
+            _ = self.client  # one client (one set of limiters) for all threads, made here and not in a race
+            worker = self._workers[stream] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=stream)
+        self._pending.append(worker.submit(work, records))
+
+    def wait_for_writes(self) -> None:
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()  # re-raises what the batch raised (e.g. AuthError), like the sequential code did
 
     @cached_property
     def client(self) -> BillbeeClient:
@@ -101,6 +121,7 @@ class TargetBillbee(Target):
             self.stock_known = dict(stock.get(STOCK_KEY) or {}) if same_location else {}
 
     def _write_state_message(self, state: dict) -> None:
+        self.wait_for_writes()  # the held bookmarks and stock values of every batch so far
         state = self.held.apply(copy.deepcopy(state))
         if self.stock_written:
             stock = state.setdefault("bookmarks", {}).setdefault("stock_levels", {})
@@ -110,6 +131,9 @@ class TargetBillbee(Target):
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
+        self.wait_for_writes()
+        for worker in self._workers.values():
+            worker.shutdown()
         self.report.log_summary()
         path = self.report.write(self.config.get("report_dir"))
         if path:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,11 @@ EAN_FIELDS = ("ean", "ean2", "ean3", "ean4")
 COMPARED_FIELDS = ("sku", "ean", "name", "productGroup", "isActive", "producerName", "customsTariffNumber",
                    "originCountry", *DIMENSION_FIELDS)
 KEPT_FIELDS = frozenset({"externalId", *EAN_FIELDS, *COMPARED_FIELDS})
+# What the planner keeps per wemalo product: these fields' values as a tuple (a dict of them costs 3x the memory).
+ROW_FIELDS = tuple(sorted(KEPT_FIELDS - {"externalId"}))
+_MISSING = object()  # a field wemalo did not return (unlike one it returned as null)
+_FEW_VALUES = frozenset({"productGroup", "producerName", "originCountry"})  # one string object per distinct value
+_shared: dict[str, str] = {}
 
 
 class ProductError(ValueError):
@@ -69,6 +75,24 @@ def map_product(product: dict[str, Any], default_group: str) -> dict[str, Any]:
     return {k: v for k, v in mapped.items() if v is not None}
 
 
+def pack(product: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """(externalId, row): what the planner keeps of a wemalo product (also used while getAll is parsed)."""
+    ext = str(product.get("externalId") or product.get("extId") or "")
+    row = []
+    for key in ROW_FIELDS:
+        value = product.get(key, _MISSING)
+        if isinstance(value, Decimal):  # the client parses JSON numbers as Decimal (104 bytes; a float is 24)
+            value = _number(value)
+        elif isinstance(value, str) and key in _FEW_VALUES:
+            value = _shared.setdefault(value, value)
+        row.append(value)
+    return ext, tuple(row)
+
+
+def unpack(row: tuple[Any, ...]) -> dict[str, Any]:
+    return {key: value for key, value in zip(ROW_FIELDS, row, strict=True) if value is not _MISSING}
+
+
 @dataclass
 class Decision:
     action: str  # "create" | "update" | "unchanged" | "reject" | "skip"
@@ -80,29 +104,36 @@ class Decision:
 class ProductPlanner:
     """Decides per article what to send, against wemalo's products and the articles planned before it."""
 
-    def __init__(self, wemalo_products: list[dict[str, Any]], *, default_group: str,
-                 update_dimensions: bool) -> None:
+    def __init__(self, wemalo_products: Iterable[dict[str, Any] | tuple[str, tuple[Any, ...]]], *,
+                 default_group: str, update_dimensions: bool) -> None:
+        """`wemalo_products`: product dicts, or what :func:`pack` made of them."""
         self.default_group = default_group
         self.update_dimensions = update_dimensions
-        self.by_id: dict[str, dict[str, Any]] = {}
+        self.by_id: dict[str, tuple[Any, ...]] = {}  # externalId -> pack()ed row
         self.refused: dict[str, str] = {}  # SKU (casefolded) -> why this run did not send the article
         self.unsent: dict[str, str] = {}  # SKU (casefolded) -> the transient failure that kept it from wemalo
         self.owner_of_sku: dict[str, str] = {}
         self.owner_of_ean: dict[str, str] = {}
         for p in wemalo_products:
-            ext = str(p.get("externalId") or p.get("extId") or "")
+            ext, row = p if isinstance(p, tuple) else pack(p)
             if ext:
-                self._claim(ext, p)
+                self._claim(ext, row)
 
-    def _claim(self, ext: str, product: dict[str, Any]) -> None:
-        old = self.by_id.get(ext)
+    def get(self, ext: str) -> dict[str, Any] | None:
+        """The compared fields of wemalo product `ext` as wemalo has them (after this run's writes)."""
+        row = self.by_id.get(ext)
+        return None if row is None else unpack(row)
+
+    def _claim(self, ext: str, row_or_product: tuple[Any, ...] | dict[str, Any]) -> None:
+        old = self.get(ext)
         if old:  # release the old identifiers of this product
             self.owner_of_sku.pop((old.get("sku") or "").casefold(), None)
             for key in EAN_FIELDS:
                 self.owner_of_ean.pop(clean(old.get(key)), None)
-        # Only what is compared is kept: at 100,000 products the full wemalo records would cost ~10x the memory.
-        product = {k: product[k] for k in KEPT_FIELDS if k in product}
-        self.by_id[ext] = product
+        # Only what is compared is kept, as a tuple: at 100,000 products full records would not fit in 200 MB.
+        row = row_or_product if isinstance(row_or_product, tuple) else pack(row_or_product)[1]
+        self.by_id[ext] = row
+        product = unpack(row)
         if product.get("sku"):
             self.owner_of_sku[product["sku"].casefold()] = ext
         for key in EAN_FIELDS:
@@ -143,7 +174,7 @@ class ProductPlanner:
         ean_owner = self.owner_of_ean.get(wanted["ean"])
         if ean_owner and ean_owner != ext:
             return Decision("reject", reason=f"EAN {wanted['ean']} already belongs to wemalo product {ean_owner}")
-        existing = self.by_id.get(ext)
+        existing = self.get(ext)
         if existing is None:
             self._claim(ext, wanted)
             return Decision("create", wanted)

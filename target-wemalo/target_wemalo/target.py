@@ -12,7 +12,7 @@ from singer_sdk.sinks import Sink
 
 from connector_http import API_URL_PATTERN, RetryPolicy
 from target_common import HeldBookmarks, RunReport
-from target_wemalo.products import ProductPlanner
+from target_wemalo.products import ProductPlanner, pack
 from target_wemalo.sinks import IgnoredStreamSink, OrdersSink, ProductsSink
 from wemalo_api import DEFAULT_API_URL, WemaloClient
 
@@ -70,7 +70,7 @@ class TargetWemalo(Target):
     def catalogue(self) -> ProductPlanner:
         """wemalo's products, read once per run; the products sink plans against it, orders check SKUs in it."""
         return ProductPlanner(
-            self.client.list_products(),
+            self.client.list_products(compact=pack),  # each product shrunk while the answer is parsed
             default_group=self.config.get("product_group") or "default",
             update_dimensions=bool(self.config.get("update_dimensions")),
         )

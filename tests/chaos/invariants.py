@@ -163,8 +163,9 @@ def check(world: World, requests: dict[str, list[dict[str, Any]]]) -> tuple[dict
     inv.add("zero spec violations", sum(len(r) for r in requests.values()), bad)
 
     status = Counter(o["status"] for o in wemalo.values())
-    repeated = sum(1 for rows in messages.values()
-                   for count in Counter(m["Text"] for m in rows).values() if count > 1)
+    repeated_texts = [f"{k}: {count}x {text[:60]}" for k, rows in sorted(messages.items())
+                      for text, count in Counter(m["Text"] for m in rows).items() if count > 1]
+    repeated = len(repeated_texts)
     figures = {
         "orders ever paid and tagged": len(candidates),
         "orders in wemalo": len(wemalo),
@@ -181,6 +182,7 @@ def check(world: World, requests: dict[str, list[dict[str, Any]]]) -> tuple[dict
         "valid articles in wemalo": sum(1 for sku in valid if per_sku[sku] == 1),
         "order messages written": sum(len(rows) for rows in messages.values()),
         "identical messages repeated on an order": repeated,
+        "repeated messages (examples)": repeated_texts[:5],
         "goodsOrder/add refused as duplicate": len(duplicates),
     }
     return figures, inv

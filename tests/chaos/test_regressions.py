@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import logging
+
 import pytest
 
+from billbee_api import BillbeeClient, ConnectorTags
 from sandbox.billbee.store import ARTICLE_ID_BASE, ORDER_ID_BASE
 from sandbox.demo_data import DEFAULT_STOCK_ID
+from tap_billbee.acks import AckWriter
 from tests.chaos.cycle import KillPlan, RequestLog, run_sync
 from tests.chaos.world import ERROR, RECEIVED, TAG, has_tag
 from tests.conftest import MeltanoProject
@@ -95,14 +100,13 @@ def test_refused_resend_keeps_the_received_tag_and_a_resent_order_can_still_be_c
     assert has_tag(billbee[cancelled]["Tags"], f"order_cancelled_received_by_{TAG}")
 
 
-@pytest.mark.xfail(strict=True, reason="open bug: tap-billbee writes an acknowledgement's message again when the "
-                                       "run that wrote it was not committed (README: 'replays only idempotent writes')")
 def test_a_message_is_not_written_twice_when_a_killed_run_is_replayed(project: MeltanoProject) -> None:
     """tap-billbee (acks.py): the acknowledgements are dropped from the state, and `rejection_reasons` (which
     keeps a message from being written twice) is updated, only when Meltano commits the run. A run killed
-    after tap-billbee wrote a `change_refused` (or `cancel_refused`, or repeated `rejected`) message leaves
-    the old state, and the next run writes the same message again; tags are idempotent, messages are not.
-    Found by the chaos suite (seed 5: target-wemalo killed in cycle 26, the message repeated in cycle 27)."""
+    after tap-billbee wrote a `change_refused` message left the old state, and the next run wrote the same
+    message again (tags are idempotent, messages are not). Found by the chaos suite (seed 5: target-wemalo
+    killed in cycle 26, the message repeated in cycle 27). Now the order is read first and the message
+    written before the received tag: an order that has the tag again had its acknowledgement applied."""
     control = project.sandbox.control
     order_id, article_id = ORDER_ID_BASE, ARTICLE_ID_BASE + 1
     control.load({
@@ -126,12 +130,44 @@ def test_a_message_is_not_written_twice_when_a_killed_run_is_replayed(project: M
     env = {**project.env, **private_sys_dir(project.workdir)}
     project.run("run", "billbee-to-wemalo", env=env)  # change_refused, acknowledged in the state
     control.billbee_settings(endpoint_rate=1)  # the tap's next queries wait for Billbee: time for the kill
+    # Killed once the acknowledgement was written (message, then received tag), before Meltano committed.
     killed = run_sync(env, project.workdir / "killed.log", RequestLog(control),
-                      KillPlan("tap-billbee", "path", 0, path="/message"), args=("run", "billbee-to-wemalo"))
-    assert killed.killed, "tap-billbee ended before it wrote the message"
+                      KillPlan("tap-billbee", "path", 0, path="/tags"), args=("run", "billbee-to-wemalo"))
+    assert killed.killed, "tap-billbee ended before it wrote the tag"
+    assert len(control.billbee_state()["messages"].get(str(order_id), [])) == 1
     control.billbee_settings(endpoint_rate=2)
     project.run("run", "billbee-to-wemalo", env=env)
 
     texts = [m["Text"] for m in control.billbee_state()["messages"].get(str(order_id), [])]
     assert has_tag(control.billbee_state()["orders"][0]["Tags"], RECEIVED)
     assert len(texts) == 1, texts
+
+
+def test_a_rejection_replayed_after_a_killed_run_counts_its_message_as_written(project: MeltanoProject) -> None:
+    """tap-billbee (acks.py): a run that applied a `rejected` acknowledgement (message, error tag) was not
+    committed (target-wemalo killed). The replay saw the error tag and rightly wrote no second message, but
+    did not record the reason as written; when the merchant changed the order and wemalo refused it again for
+    the same reason, the message was written a second time. Found by the chaos suite (seed 7: target-wemalo
+    killed in cycle 2, the order rejected again in cycle 8). Runs AckWriter against the sandbox, no Meltano."""
+    control = project.sandbox.control
+    control.load({"billbee": {"orders": [{"BillBeeOrderId": ORDER_ID_BASE, "State": 3, "Tags": [TAG],
+                                          "ShippingAddress": ADDRESS}]}})
+    env = project.env
+    client = BillbeeClient(api_url=env["TAP_BILLBEE_API_URL"], username=env["TAP_BILLBEE_USERNAME"],
+                           password=env["TAP_BILLBEE_PASSWORD"], api_key=env["TAP_BILLBEE_API_KEY"])
+    key = str(ORDER_ID_BASE)
+    ack = {"outcome": "rejected", "reason": "article KH-1007 is not in wemalo", "had_error_tag": False}
+    committed = {"pending_acks": {key: ack}}  # the state of the run that rejected the order
+    try:
+        AckWriter(client, ConnectorTags(TAG), logging.getLogger("test")).apply_all(copy.deepcopy(committed))
+        # ... that run is killed: the next one gets the same state and applies the acknowledgement again
+        replayed = copy.deepcopy(committed)
+        AckWriter(client, ConnectorTags(TAG), logging.getLogger("test")).apply_all(replayed)
+        # the merchant changes the order; wemalo refuses it again for the same reason
+        replayed["pending_acks"] = {key: {**ack, "had_error_tag": True}}
+        AckWriter(client, ConnectorTags(TAG), logging.getLogger("test")).apply_all(replayed)
+    finally:
+        client.close()
+    texts = [m["Text"] for m in control.billbee_state()["messages"].get(key, [])]
+    assert texts == ["wemalo hat den Auftrag nicht angenommen: article KH-1007 is not in wemalo"]
+    assert has_tag(control.billbee_state()["orders"][0]["Tags"], ERROR)

@@ -1,0 +1,621 @@
+"""Benchmark of the connector against the sandbox with Billbee's real throttles on (`make bench`).
+
+    python -m bench.run [--quick] [--sizes 2000/200,8000/800,20000/2000] [--memory | --skip-memory]
+
+Every scenario is a real `meltano run` (the project's jobs) against the in-process sandbox, each size with its
+own Meltano state database. For the largest size (the "main" catalogue, default 20,000 articles / 2,000
+orders), in this order:
+
+  first_sync          `run billbee-to-wemalo` on a fresh state: all products and orders to wemalo
+  tag_run             the same job again: tap-billbee writes the acknowledgement tags of the first sync at its
+                      start (ack phase), then reads everything again
+  steady_b2w          the job once more, nothing changed
+  w2b_initial         `run wemalo-to-billbee` after wemalo got stock for every product (first stock sync)
+  steady_sync         `run sync` (the hourly schedule), nothing changed anywhere
+  changes_sync        `run sync` after 1 % of the articles got a new title and 50 new paid, tagged orders came
+  changes_ack_sync    `run sync` again: the tags of those 50 orders
+  steady_sync_daily_products
+                      `run sync` with products_full_scan_hours=24, after one such run that did the full scan:
+                      only new articles are asked for (the hourly cost of a daily product schedule)
+  w2b_shipments       `run wemalo-to-billbee` after the warehouse shipped 500 orders (20 % in two parcels) and
+                      5,000 stock levels changed
+  memory (separate)   `run billbee-to-wemalo` twice (first sync, then the everyday run) with 100,000 articles
+                      and 200 orders, the simulator's throttle off (the connector's own limiter cannot be
+                      switched off: it still paces itself at 2/s)
+
+The smaller sizes run first_sync, tag_run and steady_b2w only (the scaling plot, bench/scaling.png).
+Results: a table per scenario on stdout and everything in bench/results/latest.json. Definitions of calls,
+busy seconds, utilisation and peak RSS: bench/measure.py. The simulators' linear scans are replaced by
+index-backed equivalents in this process (bench/fastsim.py), so that the simulator's time stays small.
+
+Monthly Billbee calls per merchant profile (P articles, O orders a day, hourly runs = 24 x 30 = 720 a month):
+
+    per run   = k_p * ceil(P / 250)                 product pages (k_p = measured pages / expected pages);
+                                                     with products_full_scan_hours=24: ceil(P / 250) / 24 + n
+                                                     (n = calls for new articles, measured)
+              + ceil(max(1, m) / 250)                incremental orders query, m = 2 * O/24 * 70/60 orders
+                                                     modified in its window (new ones, then tagged ones)
+              + c * ceil(max(1, w) / 250)            eligibility check, w = O * WAIT_DAYS paid tagged orders;
+                                                     c = 1 if the steady run made it, else 1/24 (the daily
+                                                     safety net once tag writes are seen to bump LastModifiedAt)
+              + f                                    other Billbee reads of a quiet run (measured, steady_sync)
+              + p                                    shipping providers, read once per run with parcels
+              + ceil(s_c * min(P, O/24 * lines))     stock writes (s_c = calls per changed stock value,
+                                                     lines = order lines per order in the demo data)
+    month     = 720 * per run + 30 * O * (a + s)     a = ack calls per new order (changes_ack_sync),
+                                                     s = Billbee calls per shipped order (w2b_shipments)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # `python bench/run.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import datagen, fastsim
+from bench.measure import (
+    ENDPOINT_RATE,
+    MIN_CALLS_FOR_UTILISATION,
+    PLUGINS,
+    TreeSampler,
+    analyse,
+    attribute,
+    endpoint_of,
+    orders_queries,
+    phase,
+    plugin_spans,
+)
+from sandbox.runner import ROOT, Sandbox
+
+BENCH = Path(__file__).resolve().parent
+PAGE = 250  # Billbee's largest page, which the client always asks for
+STOCK_CHUNK = 100
+WAIT_DAYS = 1.0  # assumption: a paid order waits about a day in state 3 (with its tag) until it is shipped
+GOAL_RSS_MB = 200
+GOAL_UTILISATION = 0.9
+PROFILES = ((1_000, 50), (20_000, 500), (100_000, 5_000))
+# Installed plugins are shared with the project; run files (catalog, state.json, configs) are private per work
+# directory, because `.meltano/run/<plugin>/` is not per run and other `meltano run`s (tests) may run meanwhile.
+SHARED_SYS_DIRS = ("extractors", "loaders", "utilities", "mappers", "orchestrators", "transformers", "files")
+ACK_ENDPOINTS = {"POST /orders/<id>/tags", "PUT /orders/<id>/tags", "POST /orders/<id>/message",
+                 "GET /orders/<id>"}
+SHIP_ENDPOINTS = {"GET /orders/<id>", "POST /orders/<id>/shipment", "PUT /orders/<id>/orderstate"}
+STEADY_RUNS = ("steady_b2w", "steady_sync", "steady_sync_daily_products")
+FULL = {"sizes": "2000/200,8000/800,20000/2000", "shipped": 500, "stock_changes": 5000, "changed_orders": 50}
+QUICK = {"sizes": "300/40,1000/100", "shipped": 25, "stock_changes": 250, "changed_orders": 10}
+
+
+def log(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+# -- running meltano --------------------------------------------------------------------------------------
+
+
+class Project:
+    """One Meltano state database (a work directory) against the running sandbox."""
+
+    def __init__(self, sandbox: Sandbox, workdir: Path) -> None:
+        self.sandbox, self.workdir = sandbox, workdir
+        sys_dir = workdir / ".meltano"
+        sys_dir.mkdir(parents=True, exist_ok=True)
+        for kind in SHARED_SYS_DIRS:
+            (ROOT / ".meltano" / kind).mkdir(parents=True, exist_ok=True)
+            if not (sys_dir / kind).exists():
+                (sys_dir / kind).symlink_to(ROOT / ".meltano" / kind, target_is_directory=True)
+        self.env = {**sandbox.meltano_env(workdir), "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+                    "MELTANO_SYS_DIR_ROOT": str(sys_dir)}
+
+    def run(self, label: str, job: str, n_products: int, env: dict[str, str] | None = None) -> dict[str, Any]:
+        control = self.sandbox.control
+        for system in ("billbee", "wemalo"):
+            getattr(control, system)("DELETE", "/requests")
+        meltano = Path(sys.executable).with_name("meltano")
+        log(f"{label}: meltano run {job}")
+        started = time.time()
+        with (self.workdir / "meltano.log").open("a") as out:
+            out.write(f"\n===== {label}: meltano run {job}\n")
+            out.flush()
+            proc = subprocess.Popen([str(meltano), "run", job], cwd=ROOT, env={**self.env, **(env or {})},
+                                    stdout=out, stderr=subprocess.STDOUT)
+            sampler = TreeSampler(proc.pid)
+            sampler.start()
+            code = proc.wait(timeout=3 * 3600)
+            sampler.stop()
+        wall = time.time() - started
+        requests = {s: control.requests(s) for s in ("billbee", "wemalo")}
+        result = {
+            "label": label, "job": job, "exit_code": code, "wall_s": round(wall, 1), "products": n_products,
+            "peak_rss_mb": sampler.peak_mb(),
+            "plugin_s": {p: round(w[1] - w[0], 1) for p, w in sampler.windows.items() if p in PLUGINS},
+            "rss_samples": sampler.samples,
+            "systems": analyse(requests, sampler.windows),
+            "orders_queries": orders_queries(requests["billbee"]),
+            "plugin_spans": plugin_spans(requests["billbee"], sampler.windows),
+            "env": env or {},
+            "product_pages_expected": math.ceil(n_products / PAGE),
+            "ack_phase": phase([e for e in requests["billbee"]
+                                if attribute(e["ts"], sampler.windows, "billbee") == "tap-billbee"], ACK_ENDPOINTS),
+            "violations": sum(len(v) for v in control.violations().values()),
+        }
+        result["stock_values_written"] = sum(len(e["body"] or []) for e in requests["billbee"]
+                                             if endpoint_of(e) == "POST /products/updatestockmultiple")
+        if code != 0:
+            log(f"  !! exit code {code}; see {self.workdir / 'meltano.log'}")
+        bb, wm = result["systems"]["billbee"], result["systems"]["wemalo"]
+        log(f"  {wall:.0f} s; Billbee {bb['calls']} calls ({bb['429']} x 429), wemalo {wm['calls']} calls; "
+            f"peak RSS {result['peak_rss_mb']}")
+        return result
+
+
+def load(sandbox: Sandbox, seed: int, n_products: int, n_orders: int) -> tuple[dict[str, Any], float]:
+    """Generate and load a scenario. Billbee's data goes straight into the in-process store: through the admin
+    route, 100,000 articles take longer than SandboxControl's 30 s timeout."""
+    started = time.time()
+    scenario = datagen.generate(seed, n_products, n_orders)
+    control = sandbox.control
+    control.reset()
+    billbee_app = sandbox._servers[0].server.app
+    billbee_app.extensions["billbee_store"].load(scenario["billbee"])
+    control.wemalo("POST", "/scenario", scenario["wemalo"])
+    return scenario, round(time.time() - started, 1)
+
+
+# -- scenarios --------------------------------------------------------------------------------------------
+
+
+def first_syncs(project: Project, n_products: int) -> list[dict[str, Any]]:
+    return [project.run("first_sync", "billbee-to-wemalo", n_products),
+            project.run("tag_run", "billbee-to-wemalo", n_products),
+            project.run("steady_b2w", "billbee-to-wemalo", n_products)]
+
+
+def main_size(sandbox: Sandbox, args: argparse.Namespace, n_products: int, n_orders: int,
+              workdir: Path) -> dict[str, Any]:
+    control, rng = sandbox.control, random.Random(args.seed)
+    scenario, load_s = load(sandbox, args.seed, n_products, n_orders)
+    log(f"main size {n_products}/{n_orders}: data loaded in {load_s} s")
+    project = Project(sandbox, workdir / f"main-{n_products}")
+    runs = first_syncs(project, n_products)
+
+    wemalo = control.wemalo_state()
+    control.wemalo("POST", "/stock", {p["sku"]: rng.randint(20, 200) for p in wemalo["products"]})
+    runs.append(project.run("w2b_initial", "wemalo-to-billbee", n_products))
+    runs.append(project.run("steady_sync", "sync", n_products))
+
+    billbee = scenario["billbee"]
+    changed = datagen.changed_products(billbee["products"], args.changed_share, rng)
+    control.billbee("POST", "/products", {"products": changed})
+    fresh = datagen.new_orders(billbee["orders"], billbee["products"], args.changed_orders, rng)
+    control.billbee("POST", "/orders", {"orders": fresh})
+    runs.append(project.run("changes_sync", "sync", n_products))
+    runs.append(project.run("changes_ack_sync", "sync", n_products))
+
+    # The hourly run with products_full_scan_hours=24: the first one scans and records the highest Id, the
+    # next reads only new articles (none here).
+    daily = {"TAP_BILLBEE_PRODUCTS_FULL_SCAN_HOURS": "24"}
+    project.run("daily_products_scan", "sync", n_products, env=daily)
+    runs.append(project.run("steady_sync_daily_products", "sync", n_products, env=daily))
+
+    wemalo = control.wemalo_state()
+    open_ids = sorted(o["externalId"] for o in wemalo["orders"] if o["status"] == "OPEN")
+    ship = open_ids[:args.shipped]
+    two = ship[:round(len(ship) * args.two_parcel_share)]
+    if two:
+        control.advance("SHIPPED", two, parcels=2)
+    if ship[len(two):]:
+        control.advance("SHIPPED", ship[len(two):])
+    products = control.wemalo_state()["products"]
+    moved = rng.sample(products, min(args.stock_changes, len(products)))
+    control.wemalo("POST", "/stock", {p["sku"]: p["stock"]["physical"] + rng.randint(5, 60) for p in moved})
+    runs.append(project.run("w2b_shipments", "wemalo-to-billbee", n_products))
+    lines = sum(len({(i.get("Product") or {}).get("SKU") for i in o["OrderItems"]}) for o in billbee["orders"])
+    return {"runs": runs, "load_s": load_s, "shipped_orders": len(ship), "two_parcel_orders": len(two),
+            "stock_changes": len(moved), "changed_products": len(changed), "new_orders": len(fresh),
+            "skus_per_order": round(lines / len(billbee["orders"]), 2), "open_orders_before_shipping": len(open_ids)}
+
+
+def scaling_point(sandbox: Sandbox, args: argparse.Namespace, n_products: int, n_orders: int,
+                  workdir: Path) -> dict[str, Any]:
+    _, load_s = load(sandbox, args.seed, n_products, n_orders)
+    log(f"scaling size {n_products}/{n_orders}: data loaded in {load_s} s")
+    return {"runs": first_syncs(Project(sandbox, workdir / f"scale-{n_products}"), n_products), "load_s": load_s}
+
+
+def memory_scenario(sandbox: Sandbox, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    n_products, n_orders = args.memory_products, args.memory_orders
+    control = sandbox.control
+    control.billbee_settings(throttle=False)
+    try:
+        _, load_s = load(sandbox, args.seed, n_products, n_orders)
+        log(f"memory: {n_products}/{n_orders} loaded in {load_s} s; Billbee simulator throttle OFF")
+        project = Project(sandbox, workdir / f"memory-{n_products}")
+        first = project.run("memory_first_sync", "billbee-to-wemalo", n_products)
+        second = project.run("memory_second_run", "billbee-to-wemalo", n_products)
+    finally:
+        control.billbee_settings(throttle=True)
+    note = ("Billbee simulator throttle off; the connector's own limiter still paces each endpoint at 2/s (it has "
+            "no setting to switch it off)")
+    first["note"] = second["note"] = note
+    return {"run": first, "second_run": second, "load_s": load_s, "orders": n_orders}
+
+
+# -- analysis -----------------------------------------------------------------------------------------------
+
+
+def _phases(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """Sequential phases that use several endpoints per record; their bound is their busiest endpoint at 2/s."""
+    phases = []
+    ack = run.get("ack_phase")
+    if ack:
+        phases.append({"name": "ack phase (tap-billbee: tags, messages, order reads)", "calls": ack["calls"],
+                       "busy_s": ack["seconds"], "rate_per_s": ack["rate_per_s"], "utilisation": ack["utilisation"],
+                       "members": {ep for ep in ack["by_endpoint"] if ep in ACK_ENDPOINTS}})
+    eps = run["systems"]["billbee"]["endpoints"]
+    ship = {ep: eps[ep] for ep in SHIP_ENDPOINTS if ep in eps and eps[ep]["by_plugin"].get("target-billbee")}
+    if ship:
+        busiest = max(st["calls"] - st["429"] for st in ship.values())
+        seconds = max(st["busy_s"] for st in ship.values())
+        phases.append({"name": "shipments phase (target-billbee: order read, shipments, state)",
+                       "calls": sum(st["calls"] for st in ship.values()), "busy_s": seconds,
+                       "rate_per_s": round(sum(st["calls"] for st in ship.values()) / seconds, 2),
+                       "utilisation": round(busiest / ENDPOINT_RATE / seconds, 3), "members": set(ship)})
+    return phases
+
+
+def bottlenecks(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Billbee endpoints (and multi-endpoint phases) below GOAL_UTILISATION of their rate-limit bound.
+
+    An endpoint of a phase that reaches the goal is not listed: it is paced by the phase's busiest endpoint
+    (e.g. GET /orders/<id> and PUT orderstate once per order behind 1.2 shipment POSTs per order)."""
+    found = []
+    for run in runs:
+        phases = _phases(run)
+        paced = {ep for ph in phases if ph["utilisation"] >= GOAL_UTILISATION for ep in ph["members"]}
+        for endpoint, st in run["systems"]["billbee"]["endpoints"].items():
+            ok = st["calls"] - st["429"]
+            if ok >= MIN_CALLS_FOR_UTILISATION and st["utilisation"] is not None \
+                    and st["utilisation"] < GOAL_UTILISATION and endpoint not in paced:
+                found.append({"scenario": run["label"], "endpoint": endpoint, "calls": st["calls"],
+                              "busy_s": st["busy_s"], "rate_per_s": st["rate_per_s"],
+                              "utilisation": st["utilisation"], "server_s": st["server_s"]})
+        for ph in phases:
+            if ph["calls"] >= MIN_CALLS_FOR_UTILISATION and ph["utilisation"] < GOAL_UTILISATION:
+                found.append({"scenario": run["label"], "endpoint": ph["name"], "calls": ph["calls"],
+                              "busy_s": ph["busy_s"], "rate_per_s": ph["rate_per_s"],
+                              "utilisation": ph["utilisation"], "server_s": None})
+    return found
+
+
+def steady_check(run: dict[str, Any]) -> dict[str, Any]:
+    """Goal: no writes; Billbee reads = product pages + one orders query with its pages. Calls answered with
+    429 (and so repeated) are not reads of the design: they are counted under `retried_429`."""
+    bb = run["systems"]["billbee"]
+    writes = {f"{system} {ep}": st["calls"] for system in ("billbee", "wemalo")
+              for ep, st in run["systems"][system]["endpoints"].items() if not ep.startswith("GET ")}
+    reads = {ep: st["calls"] - st["429"] for ep, st in bb["endpoints"].items() if ep.startswith("GET ")}
+    q = run["orders_queries"]
+    allowed = run["product_pages_expected"] + max(1, q.get("incremental_pages", 0))
+    extra = {ep: n for ep, n in reads.items() if ep not in ("GET /products", "GET /orders")}
+    if reads.get("GET /products", 0) > run["product_pages_expected"]:
+        extra["GET /products (beyond one scan)"] = reads["GET /products"] - run["product_pages_expected"]
+    if q.get("check_pages"):
+        extra["GET /orders eligibility check (2nd query)"] = q["check_pages"]
+    if q.get("incremental_queries", 0) > 1:
+        extra["GET /orders incremental (repeated)"] = q["incremental_queries"] - 1
+    return {"scenario": run["label"], "writes": writes, "billbee_reads": sum(reads.values()),
+            "allowed_reads": allowed, "excess_reads": sum(reads.values()) - allowed, "extra": extra,
+            "orders_queries": q, "retried_429": bb["429"], "ok": not writes and sum(reads.values()) <= allowed}
+
+
+def estimate(main: dict[str, Any], n_products: int) -> dict[str, Any]:
+    """The monthly Billbee calls of PROFILES at the hourly schedule, from the main size's runs (see module doc)."""
+    runs = {r["label"]: r for r in main["runs"]}
+    steady, ack, w2b = runs["steady_sync"], runs["changes_ack_sync"], runs["w2b_shipments"]
+    eps = steady["systems"]["billbee"]["endpoints"]
+    pages = eps.get("GET /products", {}).get("calls", 0)
+    k_p = pages / max(1, math.ceil(n_products / PAGE))
+    order_pages = eps.get("GET /orders", {}).get("calls", 0)
+    fixed = steady["systems"]["billbee"]["calls"] - pages - order_pages
+    checks = 1.0 if steady["orders_queries"].get("check_queries") else 1 / 24
+    daily = runs.get("steady_sync_daily_products")
+    new_article_calls = (daily["systems"]["billbee"]["endpoints"].get("GET /products", {}).get("calls", 0)
+                         if daily else 1)
+    ack_calls = (ack["ack_phase"] or {}).get("calls", 0) / max(1, main["new_orders"])
+    w_eps = w2b["systems"]["billbee"]["endpoints"]
+    ship_calls = sum(w_eps.get(ep, {}).get("calls", 0) for ep in SHIP_ENDPOINTS) / max(1, main["shipped_orders"])
+    ship_bound = max(w_eps.get(ep, {}).get("calls", 0) for ep in SHIP_ENDPOINTS) / max(1, main["shipped_orders"])
+    providers = w_eps.get("GET /shipment/shippingproviders", {}).get("calls", 0)
+    stock_calls = w_eps.get("POST /products/updatestockmultiple", {}).get("calls", 0)
+    per_value = stock_calls / max(1, w2b["stock_values_written"])
+    lines = main["skus_per_order"]
+    coeff = {"k_p": round(k_p, 3), "n": new_article_calls, "c": round(checks, 3), "f": fixed, "p": providers,
+             "s_c": round(per_value, 4), "lines": lines, "a": round(ack_calls, 2), "s": round(ship_calls, 2),
+             "WAIT_DAYS": WAIT_DAYS, "ship_busiest_endpoint_per_order": round(ship_bound, 2)}
+    rows = []
+    for products, orders in PROFILES:
+        m = 2 * orders / 24 * 70 / 60
+        w = orders * WAIT_DAYS
+        stock_values = min(products, orders / 24 * lines)
+        product_pages = k_p * math.ceil(products / PAGE)
+        rest = (math.ceil(max(1, m) / PAGE) + checks * math.ceil(max(1, w) / PAGE) + fixed + providers
+                + math.ceil(stock_values * per_value))
+        per_day = orders * (ack_calls + ship_calls)
+        month = 720 * (product_pages + rest) + 30 * per_day
+        month_daily = 720 * (math.ceil(products / PAGE) / 24 + new_article_calls + rest) + 30 * per_day
+        # Billbee time of one hourly run at the limits: the phases run one after the other, each bound by its
+        # busiest endpoint at 2/s (pages, acks, shipments: per order its busiest endpoint)
+        run_seconds = (product_pages + rest + orders / 24 * (ack_calls + ship_bound)) / ENDPOINT_RATE
+        rows.append({"products": products, "orders_per_day": orders, "calls_per_run": round(product_pages + rest, 1),
+                     "order_calls_per_day": round(per_day), "calls_per_month": round(month),
+                     "calls_per_month_daily_products": round(month_daily), "billbee_s_per_run": round(run_seconds)})
+    return {"coefficients": coeff, "profiles": rows, "formula": __doc__.split("Monthly Billbee calls")[1].strip()}
+
+
+# -- output -------------------------------------------------------------------------------------------------
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def print_run(run: dict[str, Any]) -> None:
+    bb, wm = run["systems"]["billbee"], run["systems"]["wemalo"]
+    rss = ", ".join(f"{k} {v:.0f}" for k, v in run["peak_rss_mb"].items())
+    print(f"\n### {run['label']} (meltano run {run['job']}, {run['products']} products): {run['wall_s']:.0f} s, "
+          f"exit {run['exit_code']}; Billbee {bb['calls']} calls / {bb['429']} x 429 / user-level "
+          f"{pct(bb.get('user_utilisation'))}; wemalo {wm['calls']} calls; peak RSS MB: {rss}")
+    print(f"{'system':<7} {'endpoint':<44} {'calls':>6} {'429':>4} {'busy s':>7} {'req/s':>6} {'util':>5} "
+          f"{'srv s':>6}  by plugin")
+    for system, summary in (("billbee", bb), ("wemalo", wm)):
+        for ep, st in summary["endpoints"].items():
+            flag = " <" if (st.get("utilisation") is not None and st["calls"] >= MIN_CALLS_FOR_UTILISATION
+                            and st["utilisation"] < GOAL_UTILISATION) else ""
+            busy = f"{st['busy_s']:.0f}" if "busy_s" in st else "-"
+            rate = f"{st['rate_per_s']:.2f}" if "rate_per_s" in st else "-"
+            plugins = ", ".join(f"{k} {v}" for k, v in st["by_plugin"].items())
+            print(f"{system:<7} {ep[:44]:<44} {st['calls']:>6} {st['429']:>4} {busy:>7} {rate:>6} "
+                  f"{pct(st.get('utilisation')):>5} {st['server_s']:>6.1f}  {plugins}{flag}")
+    for plugin, span in (run.get("plugin_spans") or {}).items():
+        print(f"{plugin} Billbee calls: {span['calls']} in {span['span_s']:.0f} s, bound {span['bound_s']:.0f} s "
+              f"({span['busiest_endpoint']} at 2/s or all at 10/s) = {pct(span['utilisation'])}")
+    if run.get("ack_phase"):
+        ack = run["ack_phase"]
+        print(f"ack phase: {ack['calls']} calls in {ack['seconds']:.0f} s ({ack['rate_per_s']}/s; bound "
+              f"{ack['bound_seconds']:.0f} s = {pct(ack['utilisation'])}) {ack['by_endpoint']}")
+
+
+def print_summary(runs: list[dict[str, Any]]) -> None:
+    """One markdown row per run (the README's scenario table)."""
+    print("\n## Summary\n")
+    print("| scenario | articles | wall s | Billbee calls | wemalo calls | 429s | busiest Billbee endpoint: share of "
+          "2/s | Billbee calls of each plugin vs. bound | peak RSS MB |")
+    print("|---|---:|---:|---:|---:|---:|---|---|---|")
+    for run in runs:
+        bb, wm = run["systems"]["billbee"], run["systems"]["wemalo"]
+        busiest = max(bb["endpoints"].items(), key=lambda kv: kv[1]["calls"], default=None)
+        util = f"{busiest[0]} ({busiest[1]['calls']}): {pct(busiest[1]['utilisation'])}" if busiest else "-"
+        spans = ", ".join(f"{p} {pct(s['utilisation'])}" for p, s in (run.get("plugin_spans") or {}).items()
+                          if s["calls"] >= MIN_CALLS_FOR_UTILISATION) or "-"
+        rss = ", ".join(f"{k} {v:.0f}" for k, v in run["peak_rss_mb"].items() if k in PLUGINS)
+        print(f"| {run['label']} | {run['products']:,} | {run['wall_s']:.0f} | {bb['calls']:,} | {wm['calls']:,} | "
+              f"{bb['429'] + wm['429']} | {util} | {spans} | {rss} |")
+
+
+def print_estimate(est: dict[str, Any]) -> None:
+    print("\n## Monthly Billbee API calls, hourly schedule (720 runs/month)\n")
+    print(f"coefficients (measured): {est['coefficients']}\n")
+    print("| products | orders/day | calls per run | order-driven calls/day | calls/month | "
+          "calls/month, full product scan daily | Billbee time per run |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for row in est["profiles"]:
+        print(f"| {row['products']:,} | {row['orders_per_day']:,} | {row['calls_per_run']:,} | "
+              f"{row['order_calls_per_day']:,} | {row['calls_per_month']:,} | "
+              f"{row.get('calls_per_month_daily_products', 0):,} | {row['billbee_s_per_run']} s |")
+
+
+def plot(points: list[dict[str, Any]], path: Path) -> str | None:
+    try:
+        import matplotlib
+    except ImportError:
+        req = BENCH / "requirements.txt"
+        log(f"matplotlib missing: pip install -r {req}")
+        done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", str(req)], check=False)
+        if done.returncode != 0:
+            return "matplotlib could not be installed; no plot"
+        import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    xs = [p["products"] for p in points]
+    names = [f"{p['products'] // 1000 if p['products'] >= 1000 else p['products']}"
+             f"{'k' if p['products'] >= 1000 else ''}/{p['orders']}" for p in points]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for key, label in (("first_sync", "first sync"), ("tag_run", "2nd run (tags)"), ("steady_b2w", "steady run")):
+        left.plot(xs, [p[key]["wall_s"] for p in points], marker="o", label=label)
+        right.plot(xs, [p[key]["billbee_calls"] for p in points], marker="o", label=f"Billbee, {label}")
+    right.plot(xs, [p["first_sync"]["wemalo_calls"] for p in points], marker="s", linestyle="--",
+               label="wemalo, first sync")
+    left.set_title("wall time of `meltano run billbee-to-wemalo`")
+    left.set_ylabel("seconds")
+    right.set_title("API calls per run")
+    right.set_ylabel("calls")
+    for ax in (left, right):
+        ax.set_xlabel("articles / orders")
+        ax.set_xticks(xs, names)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return None
+
+
+# -- main -------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help=f"small sizes ({QUICK['sizes']}), about 3 minutes")
+    ap.add_argument("--sizes", help=f"articles/orders, comma-separated; the largest is the main size "
+                                    f"(default {FULL['sizes']})")
+    ap.add_argument("--shipped", type=int, help="orders the warehouse ships before w2b_shipments (500)")
+    ap.add_argument("--two-parcel-share", type=float, default=0.2, help="share of them in two parcels (0.2)")
+    ap.add_argument("--stock-changes", type=int, help="stock levels changed before w2b_shipments (5000)")
+    ap.add_argument("--changed-orders", type=int, help="new orders before changes_sync (50)")
+    ap.add_argument("--changed-share", type=float, default=0.01, help="share of articles changed (0.01)")
+    mem = ap.add_mutually_exclusive_group()
+    mem.add_argument("--memory", action="store_true", help="run only the memory scenario")
+    mem.add_argument("--skip-memory", action="store_true", help="no memory scenario (default with --quick)")
+    ap.add_argument("--memory-products", type=int, default=100_000)
+    ap.add_argument("--memory-orders", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--out", type=Path, default=BENCH / "results" / "latest.json")
+    ap.add_argument("--plot", type=Path, default=BENCH / "scaling.png")
+    ap.add_argument("--keep", action="store_true", help="keep the Meltano state databases (logs are always kept)")
+    ap.add_argument("--report", type=Path, metavar="JSON", help="print the tables of an earlier results file again")
+    ap.add_argument("--rederive", action="store_true",
+                    help="with --report: also write the recomputed sections (steady state, estimate, ...) back")
+    args = ap.parse_args(argv)
+    preset = QUICK if args.quick else FULL
+    for key, value in preset.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.memory and args.out == BENCH / "results" / "latest.json":
+        args.out = BENCH / "results" / "memory.json"  # a memory-only run does not replace the full results
+    args.size_list = sorted((int(a), int(b)) for a, b in (s.split("/") for s in args.sizes.split(",")))
+    return args
+
+
+def derive(results: dict[str, Any], args: argparse.Namespace, points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fill the derived sections from what has run so far and write the JSON (after every group)."""
+    if points:
+        results["scaling"] = [
+            {"products": p["products"], "orders": p["orders"],
+             **{r["label"]: {"wall_s": r["wall_s"], "billbee_calls": r["systems"]["billbee"]["calls"],
+                             "wemalo_calls": r["systems"]["wemalo"]["calls"], "peak_rss_mb": r["peak_rss_mb"]}
+                for r in p["runs"]}} for p in sorted(points, key=lambda p: p["products"])]
+    all_runs = results.get("scenarios", []) + results.get("scaling_runs", []) \
+        + [results["memory"][k] for k in ("run", "second_run") if k in results.get("memory", {})]
+    results["bottlenecks"] = bottlenecks([r for r in all_runs if not r["label"].startswith("memory_")])
+    rss: Counter[str] = Counter()
+    for run in all_runs:
+        for plugin, mb in run["peak_rss_mb"].items():
+            rss[plugin] = max(rss[plugin], mb)
+    results["peak_rss_mb"] = dict(rss)
+    results["over_rss_goal"] = {p: mb for p, mb in rss.items() if p in PLUGINS and mb > GOAL_RSS_MB}
+    meta = results["meta"]
+    meta.update({"finished": time.strftime("%Y-%m-%d %H:%M:%S"), "total_s": round(time.time() - meta["t0"]),
+                 "loadavg_end": os.getloadavg()})
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1, default=str))
+    return all_runs
+
+
+def report(results: dict[str, Any], args: argparse.Namespace) -> None:
+    for run in results.get("scenarios", []) + results.get("scaling_runs", []):
+        print_run(run)
+    if "memory" in results:
+        print_run(results["memory"]["run"])
+        if "second_run" in results["memory"]:
+            print_run(results["memory"]["second_run"])
+        print(f"({results['memory']['run']['note']})")
+    if "scaling" in results:
+        print("\n## Scaling (meltano run billbee-to-wemalo)\n")
+        print("| articles/orders | first sync s | Billbee/wemalo calls | 2nd run (tags) s | Billbee calls | "
+              "steady s | Billbee calls |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for p in results["scaling"]:
+            a, b, c = p["first_sync"], p["tag_run"], p["steady_b2w"]
+            print(f"| {p['products']}/{p['orders']} | {a['wall_s']:.0f} | {a['billbee_calls']}/{a['wemalo_calls']} | "
+                  f"{b['wall_s']:.0f} | {b['billbee_calls']} | {c['wall_s']:.0f} | {c['billbee_calls']} |")
+        problem = plot(results["scaling"], args.plot)
+        results["plot"] = problem or str(args.plot.relative_to(ROOT) if args.plot.is_relative_to(ROOT) else args.plot)
+        print(f"\nplot: {results['plot']}")
+    if "steady_state" in results:
+        print("\n## Steady state (goal: no writes; Billbee reads <= product pages + one orders query)\n")
+        for check in results["steady_state"]:
+            print(f"{check['scenario']}: writes {check['writes'] or 'none'}; Billbee reads {check['billbee_reads']} "
+                  f"(allowed {check['allowed_reads']}, excess {check['excess_reads']}: {check['extra']}); "
+                  f"orders queries {check['orders_queries']}")
+    if "estimate" in results:
+        print_estimate(results["estimate"])
+    print_summary(results.get("scenarios", []) + results.get("scaling_runs", [])
+                  + [results["memory"][k] for k in ("run", "second_run") if k in results.get("memory", {})])
+    print(f"\n## Below {pct(GOAL_UTILISATION)} of the rate-limit bound (>= {MIN_CALLS_FOR_UTILISATION} calls)\n")
+    for b in results["bottlenecks"]:
+        print(f"{b['scenario']:<18} {b['endpoint']:<40} {b['calls']:>5} calls, {b['rate_per_s']}/s over "
+              f"{b['busy_s']} s busy = {pct(b['utilisation'])}" + (f", simulator {b['server_s']} s"
+                                                                    if b["server_s"] is not None else ""))
+    print(f"\npeak RSS MB per plugin: {results['peak_rss_mb']}; over {GOAL_RSS_MB} MB: "
+          f"{results['over_rss_goal'] or 'none'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.report:
+        results = json.loads(args.report.read_text())
+        if "main" in results:
+            runs = results["scenarios"]
+            results["steady_state"] = [steady_check(r) for r in runs if r["label"] in STEADY_RUNS]
+            results["estimate"] = estimate({**results["main"], "runs": runs}, results["main"]["products"])
+        all_runs = results.get("scenarios", []) + results.get("scaling_runs", []) \
+            + [results["memory"][k] for k in ("run", "second_run") if k in results.get("memory", {})]
+        results["bottlenecks"] = bottlenecks([r for r in all_runs if not r["label"].startswith("memory_")])
+        report(results, args)
+        if args.rederive:
+            args.report.write_text(json.dumps(results, indent=1, default=str))
+        return 0
+    fastsim.install()
+    meta = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "t0": time.time(), "argv": sys.argv[1:],
+            "quick": args.quick, "cpus": os.cpu_count(), "loadavg_start": os.getloadavg(),
+            "throttle": "Billbee simulator on (2/s per endpoint, 10/s per user); wemalo simulator without call limit",
+            "simulator": "linear scans replaced by index-backed equivalents (bench/fastsim.py)"}
+    results: dict[str, Any] = {"meta": meta}
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    points: list[dict[str, Any]] = []
+    with Sandbox(billbee_port=0, wemalo_port=0) as sandbox:
+        log(f"sandbox: Billbee {sandbox.billbee_url}, wemalo {sandbox.wemalo_url}; work dir {workdir}")
+        if not args.memory:
+            *smaller, (n_products, n_orders) = args.size_list
+            main_result = main_size(sandbox, args, n_products, n_orders, workdir)
+            runs = main_result["runs"]
+            results["main"] = {k: v for k, v in main_result.items() if k != "runs"}
+            results["main"].update({"products": n_products, "orders": n_orders})
+            results["scenarios"] = runs
+            results["steady_state"] = [steady_check(r) for r in runs if r["label"] in STEADY_RUNS]
+            results["estimate"] = estimate(main_result, n_products)
+            points.append({"products": n_products, "orders": n_orders, "runs": runs[:3]})
+            derive(results, args, points)
+            results["scaling_runs"] = []
+            for size in reversed(smaller):
+                point = scaling_point(sandbox, args, size[0], size[1], workdir)
+                points.append({"products": size[0], "orders": size[1], **point})
+                results["scaling_runs"] += point["runs"]
+                derive(results, args, points)
+        if args.memory or not (args.skip_memory or args.quick):
+            results["memory"] = memory_scenario(sandbox, args, workdir)
+    all_runs = derive(results, args, points)
+    report(results, args)
+    derive(results, args, points)  # again: the plot's path
+    print(f"results: {args.out}; total {meta['total_s']} s; Meltano logs in {workdir}")
+    if not args.keep:
+        for db in workdir.rglob("meltano.db"):
+            db.unlink()
+    return 0 if all(r["exit_code"] == 0 for r in all_runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

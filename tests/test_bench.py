@@ -1,0 +1,107 @@
+"""The benchmark's analysis on a small synthetic request log, so that bench/ cannot rot unnoticed (`make bench`
+itself is not part of the test suite). No timing assertions: the inputs are made-up timestamps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench import run
+from bench.measure import analyse, busy_seconds, orders_queries, phase, plugin_spans
+
+WINDOWS = {"tap-billbee": [0.0, 100.0], "target-billbee": [200.0, 400.0], "target-wemalo": [0.0, 100.0],
+           "tap-wemalo-shipments": [200.0, 400.0]}
+
+
+def call(ts: float, method: str, route: str, *, system: str = "billbee", status: int = 200,
+         query: dict[str, list[str]] | None = None, body: Any = None) -> dict[str, Any]:
+    prefix = "/api/v1" if system == "billbee" else "/v1"
+    return {"system": system, "method": method, "route": prefix + route, "path": prefix + route, "ts": ts,
+            "status": status, "duration_ms": 1.0, "query": query or {}, "body": body}
+
+
+def at_rate(start: float, n: int, rate: float, method: str, route: str, **kw: Any) -> list[dict[str, Any]]:
+    return [call(start + i / rate, method, route, **kw) for i in range(n)]
+
+
+def test_busy_seconds_and_utilisation_at_exactly_the_limit() -> None:
+    stamps = [i * 0.5 for i in range(10)]  # 2/s
+    assert busy_seconds(stamps, 2.0) == pytest.approx(5.0)
+    assert busy_seconds([0.0, 0.5, 100.0], 2.0) == pytest.approx(1.5)  # the idle gap is not busy time
+    log = {"billbee": at_rate(0, 20, 2.0, "GET", "/products") + at_rate(0, 10, 1.0, "GET", "/orders")
+           + [call(3.0, "GET", "/products", status=429)],
+           "wemalo": [call(1.0, "GET", "/product/getAll", system="wemalo")]}
+    out = analyse(log, WINDOWS)
+    products = out["billbee"]["endpoints"]["GET /products"]
+    assert products["calls"] == 21
+    assert products["429"] == 1
+    assert products["utilisation"] == pytest.approx(1.0)
+    assert out["billbee"]["endpoints"]["GET /orders"]["utilisation"] == pytest.approx(0.5, abs=0.03)
+    assert out["billbee"]["429"] == 1
+    assert out["wemalo"]["calls"] == 1
+    assert products["by_plugin"] == {"tap-billbee": 21}
+
+
+def test_plugin_span_shows_endpoints_waiting_for_each_other() -> None:
+    sequential = at_rate(0, 20, 2.0, "POST", "/orders/<id>/tags") + at_rate(10, 20, 2.0, "GET", "/products")
+    parallel = at_rate(0, 20, 2.0, "POST", "/orders/<id>/tags") + at_rate(0, 20, 2.0, "GET", "/products")
+    assert plugin_spans(sequential, WINDOWS)["tap-billbee"]["utilisation"] == pytest.approx(0.5, abs=0.02)
+    assert plugin_spans(parallel, WINDOWS)["tap-billbee"]["utilisation"] == pytest.approx(1.0, abs=0.06)
+
+
+def test_orders_queries_and_ack_phase() -> None:
+    entries = [call(0, "GET", "/orders", query={"modifiedAtMin": ["x"], "page": ["1"]}),
+               call(1, "GET", "/orders", query={"modifiedAtMin": ["x"], "page": ["2"]}),
+               call(2, "GET", "/orders", query={"page": ["1"]})]
+    assert orders_queries(entries) == {"incremental_pages": 2, "incremental_queries": 1, "check_pages": 1,
+                                       "check_queries": 1}
+    ack = phase(at_rate(0, 10, 2.0, "POST", "/orders/<id>/tags"), run.ACK_ENDPOINTS)
+    assert ack is not None
+    assert ack["calls"] == 10
+    assert ack["utilisation"] == pytest.approx(1.0)
+
+
+def scenario(label: str, billbee: list[dict[str, Any]], wemalo: list[dict[str, Any]] | None = None,
+             products: int = 1000) -> dict[str, Any]:
+    log = {"billbee": billbee, "wemalo": wemalo or []}
+    return {"label": label, "job": "sync", "exit_code": 0, "wall_s": 1.0, "products": products,
+            "peak_rss_mb": {"tap-billbee": 60.0}, "systems": analyse(log, WINDOWS),
+            "orders_queries": orders_queries(billbee), "product_pages_expected": 4,
+            "ack_phase": phase(billbee, run.ACK_ENDPOINTS), "plugin_spans": plugin_spans(billbee, WINDOWS),
+            "stock_values_written": sum(len(e["body"] or []) for e in billbee
+                                        if e["route"].endswith("updatestockmultiple"))}
+
+
+def steady(label: str, check: bool) -> dict[str, Any]:
+    calls = [*at_rate(0, 4, 2.0, "GET", "/products"), call(3, "GET", "/orders", query={"modifiedAtMin": ["x"]})]
+    if check:
+        calls.append(call(4, "GET", "/orders"))
+    return scenario(label, calls)
+
+
+def test_steady_state_check_estimate_and_bottlenecks() -> None:
+    assert run.steady_check(steady("steady_sync", check=False))["ok"]
+    with_check = run.steady_check(steady("steady_sync", check=True))
+    assert not with_check["ok"]
+    assert with_check["excess_reads"] == 1
+
+    acks = scenario("changes_ack_sync", at_rate(0, 10, 2.0, "POST", "/orders/<id>/tags"))
+    ship = scenario("w2b_shipments", [*at_rate(200, 12, 2.0, "POST", "/orders/<id>/shipment"),
+                                      *at_rate(200, 10, 2.0, "GET", "/orders/<id>"),
+                                      *at_rate(200, 10, 2.0, "PUT", "/orders/<id>/orderstate"),
+                                      call(210, "GET", "/shipment/shippingproviders"),
+                                      call(211, "POST", "/products/updatestockmultiple", body=[{}] * 100)])
+    main = {"runs": [steady("steady_sync", check=False), acks, ship], "new_orders": 10, "shipped_orders": 10,
+            "skus_per_order": 2.0}
+    est = run.estimate(main, 1000)
+    assert est["coefficients"]["a"] == 1.0
+    assert est["coefficients"]["s"] == pytest.approx(3.2)
+    assert est["coefficients"]["c"] == pytest.approx(1 / 24, abs=0.001)
+    small, middle, large = est["profiles"]
+    assert small["calls_per_month"] < middle["calls_per_month"] < large["calls_per_month"]
+    assert large["calls_per_month_daily_products"] < large["calls_per_month"]
+
+    slow = scenario("slow", at_rate(0, 20, 1.0, "GET", "/products"))
+    found = run.bottlenecks([slow, ship])
+    assert [(b["scenario"], b["endpoint"]) for b in found] == [("slow", "GET /products")]
