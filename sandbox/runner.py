@@ -125,6 +125,12 @@ class Sandbox:
     def control(self) -> SandboxControl:
         return SandboxControl(self.billbee_url, self.wemalo_url)
 
+    def billbee_config(self) -> dict[str, str]:
+        """Billbee plugin settings for this sandbox: its URL and the fake credentials."""
+        env = credentials()
+        return {"api_url": f"{self.billbee_url}/api/v1", "username": env["TAP_BILLBEE_USERNAME"],
+                "password": env["TAP_BILLBEE_PASSWORD"], "api_key": env["TAP_BILLBEE_API_KEY"]}
+
     def meltano_env(self, workdir: Path) -> dict[str, str]:
         """Environment for `meltano run` against `sandbox`: its fake credentials and URLs, a private state DB."""
         env = {**os.environ, **credentials()}

@@ -16,19 +16,15 @@ from typing import Any
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
-from sandbox.runner import Sandbox, credentials
+from sandbox.runner import Sandbox
 from tap_billbee.tap import TapBillbee
 
 SANDBOX = Sandbox(billbee_port=0, wemalo_port=0).start()
 atexit.register(SANDBOX.stop)
 DEMO = SANDBOX.control.load_demo()["billbee"]
-ENV = credentials()
 
 TAGGED_CONFIG: dict[str, Any] = {
-    "api_url": f"{SANDBOX.billbee_url}/api/v1",
-    "username": ENV["TAP_BILLBEE_USERNAME"],
-    "password": ENV["TAP_BILLBEE_PASSWORD"],
-    "api_key": ENV["TAP_BILLBEE_API_KEY"],
+    **SANDBOX.billbee_config(),
     "orders_tag": "wemalo",
     "start_date": "2000-01-01T00:00:00Z",
     "max_attempts": 8,

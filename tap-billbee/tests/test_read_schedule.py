@@ -11,20 +11,12 @@ from typing import Any
 
 import pytest
 
-from sandbox.runner import Sandbox, credentials
+from sandbox.runner import Sandbox
 from tap_billbee.tap import TapBillbee
 
 SANDBOX = Sandbox(billbee_port=0, wemalo_port=0).start()
 atexit.register(SANDBOX.stop)
-ENV = credentials()
-CONFIG: dict[str, Any] = {
-    "api_url": f"{SANDBOX.billbee_url}/api/v1",
-    "username": ENV["TAP_BILLBEE_USERNAME"],
-    "password": ENV["TAP_BILLBEE_PASSWORD"],
-    "api_key": ENV["TAP_BILLBEE_API_KEY"],
-    "orders_tag": "wemalo",
-    "start_date": "2000-01-01T00:00:00Z",
-}
+CONFIG: dict[str, Any] = {**SANDBOX.billbee_config(), "orders_tag": "wemalo", "start_date": "2000-01-01T00:00:00Z"}
 
 
 def run(config: dict[str, Any], state: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any],
