@@ -27,6 +27,11 @@ BUNDLES_KEY = "bundles"  # products: the bundle index between full scans (Bundle
 TAG_BUMP_KEY = "tag_writes_bump_modified"  # what the tap saw: {"value": bool, "observed_at": ISO UTC, "orders": n}
 CLOCK_MARGIN = timedelta(seconds=60)  # Billbee's clock may be behind ours
 
+def interval_due(last: str | None, hours: float) -> bool:
+    """Is a periodic read due: never done (`last`, ISO UTC), every run (`hours` 0), or `hours` passed since."""
+    return not hours or not last or datetime.now(UTC) - datetime.fromisoformat(last) >= timedelta(hours=hours)
+
+
 class BillbeeStream(Stream):
     @property
     def tap(self) -> TapBillbee:
@@ -49,12 +54,13 @@ class ProductsStream(BillbeeStream):
     primary_keys = ("Id",)
     schema = schemas.PRODUCT.to_dict()
 
+    @property
+    def _scan_hours(self) -> float:
+        return float(self.config.get("products_full_scan_hours", 0) or 0)
+
     def _full_scan_due(self) -> bool:
-        hours = float(self.config.get("products_full_scan_hours", 0) or 0)
-        last = self.stream_state.get(FULL_SCAN_KEY)
-        if not hours or not last or self.stream_state.get(MAX_ID_KEY) is None:
-            return True
-        return datetime.now(UTC) - datetime.fromisoformat(last) >= timedelta(hours=hours)
+        return self.stream_state.get(MAX_ID_KEY) is None or interval_due(self.stream_state.get(FULL_SCAN_KEY),
+                                                                          self._scan_hours)
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         index = self.tap.bundle_index
@@ -77,7 +83,7 @@ class ProductsStream(BillbeeStream):
         index.loaded = full or BUNDLES_KEY in self.stream_state
         if highest is not None:
             self.stream_state[MAX_ID_KEY] = highest
-        if float(self.config.get("products_full_scan_hours", 0) or 0):
+        if self._scan_hours:
             self.stream_state[BUNDLES_KEY] = index.bundle_state()
         else:
             self.stream_state.pop(BUNDLES_KEY, None)
@@ -167,8 +173,7 @@ class OrdersStream(BillbeeStream):
             hours = float(self.config.get("bumped_full_check_hours", 24) or 0)
         else:
             hours = float(self.config.get("full_check_hours", 0) or 0)
-        last = self.stream_state.get(FULL_CHECK_KEY)
-        return not last or datetime.now(UTC) - datetime.fromisoformat(last) >= timedelta(hours=hours)
+        return interval_due(self.stream_state.get(FULL_CHECK_KEY), hours)
 
     def _candidates(self, context: Context | None) -> Iterator[dict[str, Any]]:
         tags = self.tap.connector_tags
