@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,7 +26,6 @@ KEPT_FIELDS = frozenset({"externalId", *EAN_FIELDS, *COMPARED_FIELDS})
 ROW_FIELDS = tuple(sorted(KEPT_FIELDS - {"externalId"}))
 _MISSING = object()  # a field wemalo did not return (unlike one it returned as null)
 _FEW_VALUES = frozenset({"productGroup", "producerName", "originCountry"})  # one string object per distinct value
-_shared: dict[str, str] = {}
 
 
 class ProductError(ValueError):
@@ -84,7 +84,7 @@ def pack(product: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
         if isinstance(value, Decimal):  # the client parses JSON numbers as Decimal (104 bytes; a float is 24)
             value = _number(value)
         elif isinstance(value, str) and key in _FEW_VALUES:
-            value = _shared.setdefault(value, value)
+            value = sys.intern(value)
         row.append(value)
     return ext, tuple(row)
 
