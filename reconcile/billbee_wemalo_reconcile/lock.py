@@ -6,8 +6,8 @@ billbee-to-wemalo block at the same time. The jobs in meltano.yml therefore begi
 `billbee-wemalo-reconcile:lock` and end with `billbee-wemalo-reconcile:unlock`.
 
 * The lock belongs to the `meltano run` process that ran the command (this process's parent), recorded as
-  its pid plus its start time from /proc (and the boot id), so a later process that got the same pid is not
-  taken for the owner.
+  its pid plus its start time after boot (from psutil) and the boot id, so a later process that got the same
+  pid is not taken for the owner.
 * `acquire` fails (exit 3, one line on stderr) while the owner is alive; a lock whose owner is gone (a run
   that crashed or was killed before its unlock task) is taken over, with a log line.
 * `release` removes the lock only when this run owns it.
@@ -17,7 +17,8 @@ billbee-to-wemalo block at the same time. The jobs in meltano.yml therefore begi
 * Folder: `--lock-dir`, else BILLBEE_WEMALO_RECONCILE_LOCK_DIR, else `.meltano/locks` in the Meltano project
   (MELTANO_PROJECT_ROOT). Locks are per machine.
 
-This module imports only the standard library, so the two extra processes per run start fast.
+This module imports only the standard library and psutil (a few tens of milliseconds), so the two extra
+processes per run start fast.
 """
 
 from __future__ import annotations
@@ -37,10 +38,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import psutil
+
 OK, FAILED, HELD = 0, 2, 3
 PROG = "billbee-wemalo-lock"
 BILLBEE_DEFAULT = "https://app.billbee.io/api/v1"
 WEMALO_DEFAULT = "https://connect.wemalo.com/v1"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")  # the unit of start_ticks (as psutil and /proc use it)
 
 
 def _env(env: Mapping[str, str], *names: str, default: str = "") -> str:
@@ -79,44 +83,49 @@ class Owner:
     """A process, identified so that a later process with the same pid is a different owner."""
 
     pid: int
-    start_ticks: int | None  # /proc/<pid>/stat field 22 (None where there is no /proc)
-    boot_id: str | None
+    start_ticks: int | None  # clock ticks from boot to its start (None: gone, a zombie, or not readable)
+    boot_id: str | None  # None where there is no /proc
 
     @classmethod
     def of(cls, pid: int) -> Owner:
-        return cls(pid, _start_ticks(pid), _boot_id())
+        try:
+            ticks = _start_ticks(psutil.Process(pid))
+        except (psutil.Error, ValueError):  # NoSuchProcess, AccessDenied; ValueError: a negative pid
+            ticks = None
+        return cls(pid, ticks, _boot_id())
 
     def alive(self) -> bool:
+        """The recorded process still runs: a process with its pid, not a zombie, that started at the recorded
+        time in this boot. One whose start psutil may not read (AccessDenied) is taken to be the owner."""
         if self.boot_id and _boot_id() and self.boot_id != _boot_id():
             return False  # the machine was restarted since
-        current = Owner.of(self.pid)
-        if Path("/proc/self/stat").exists():
-            return current.start_ticks is not None and current.start_ticks == self.start_ticks
         try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
+            ticks = _start_ticks(psutil.Process(self.pid))
+        except (psutil.NoSuchProcess, ValueError):
             return False
-        except PermissionError:
+        except psutil.AccessDenied:
             return True
-        return True
+        return ticks is not None and ticks == self.start_ticks
 
     def same_as(self, other: Owner) -> bool:
         return (self.pid, self.start_ticks, self.boot_id) == (other.pid, other.start_ticks, other.boot_id)
 
 
-def _start_ticks(pid: int) -> int | None:
-    """The process's start time in clock ticks after boot; None when it does not exist or is a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+def _start_ticks(process: psutil.Process) -> int | None:
+    """The process's start in clock ticks after boot (on Linux field 22 of /proc/<pid>/stat); None for a zombie.
+
+    On Linux psutil's create_time() is boot_time() plus this start (both in seconds since the epoch, both moved
+    when the system clock is set); the difference is not moved, so setting the clock does not make the owner a
+    stranger. Raises psutil.NoSuchProcess or psutil.AccessDenied.
+    """
+    if process.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
         return None
-    fields = stat[stat.rfind(")") + 2:].split()  # after "pid (comm) ": field 3 (state) is fields[0]
-    if not fields or fields[0] in ("Z", "X"):
-        return None
-    return int(fields[19])
+    boot = psutil.boot_time()
+    return round((process.create_time() - boot) * CLOCK_TICKS)
 
 
 def _boot_id() -> str | None:
+    """Linux's id of this boot. psutil.boot_time() would not do: it moves when the system clock is set."""
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:

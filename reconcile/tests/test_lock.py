@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from billbee_wemalo_reconcile.lock import HELD, OK, Merchant, Owner, SyncLock, main
@@ -82,6 +83,40 @@ def test_a_reused_pid_is_not_the_owner(tmp_path: Path, sleeper: subprocess.Popen
     assert "took over" in line
     rebooted = Owner(sleeper.pid, now.start_ticks, "another-boot")
     assert not rebooted.alive()
+
+
+def test_setting_the_clock_does_not_make_the_owner_a_stranger(tmp_path: Path, sleeper: subprocess.Popen[bytes],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """psutil's create_time() and boot_time() both move with the system clock; the start after boot does not."""
+    lock = SyncLock(tmp_path, SHOP_A)
+    owner = Owner.of(sleeper.pid)
+    assert lock.acquire(owner)[0]
+    boot_time, create_time = psutil.boot_time, psutil.Process.create_time
+    monkeypatch.setattr(psutil, "boot_time", lambda: boot_time() + 3600)
+    monkeypatch.setattr(psutil.Process, "create_time", lambda self: create_time(self) + 3600)
+    assert Owner.of(sleeper.pid).same_as(owner)
+    assert owner.alive()
+    assert not lock.acquire(Owner.of(os.getpid()))[0]
+    # The pid's process started 10 s later than the recorded one: another process that got the pid.
+    monkeypatch.setattr(psutil.Process, "create_time", lambda self: create_time(self) + 3610)
+    assert not owner.alive()
+    assert lock.acquire(Owner.of(os.getpid()))[0]
+
+
+def test_an_owner_whose_start_may_not_be_read_is_respected(tmp_path: Path, sleeper: subprocess.Popen[bytes],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    lock = SyncLock(tmp_path, SHOP_A)
+    owner = Owner.of(sleeper.pid)
+    assert lock.acquire(owner)[0]
+
+    def denied(self: psutil.Process) -> str:
+        raise psutil.AccessDenied(self.pid)
+
+    monkeypatch.setattr(psutil.Process, "status", denied)
+    assert Owner.of(sleeper.pid).start_ticks is None
+    assert owner.alive()
+    assert not lock.acquire(Owner.of(os.getpid()))[0]
+    assert not Owner(-1, owner.start_ticks, owner.boot_id).alive()  # a pid no process can have (corrupt file)
 
 
 def test_release_removes_only_the_own_lock(tmp_path: Path, sleeper: subprocess.Popen[bytes]) -> None:

@@ -13,9 +13,9 @@ from singer_sdk import typing as th
 
 from billbee_api import DEFAULT_API_URL, BillbeeClient, ConnectorTags
 from connector_http import API_URL_PATTERN, AuthError, ConfigError, RetryPolicy
+from run_outcomes import RunReport
 from tap_billbee import streams
 from tap_billbee.bundles import BundleIndex
-from target_common import RunReport
 
 
 class TapBillbee(Tap):

@@ -14,9 +14,9 @@ from singer_sdk.sinks import Sink
 
 from billbee_api import DEFAULT_API_URL, BillbeeClient
 from connector_http import API_URL_PATTERN, RetryPolicy
+from run_outcomes import HeldBookmarks, RunReport
 from target_billbee.carriers import CarrierMatcher
 from target_billbee.sinks import IgnoredStreamSink, ShipmentsSink, StockLevelsSink
-from target_common import HeldBookmarks, RunReport
 
 SINKS: dict[str, type[Sink]] = {"shipments": ShipmentsSink, "stock_levels": StockLevelsSink}
 STOCK_KEY = "written"  # bookmarks.stock_levels.written: SKU -> the quantity last written to Billbee

@@ -93,6 +93,18 @@ def unpack(row: tuple[Any, ...]) -> dict[str, Any]:
     return {key: value for key, value in zip(ROW_FIELDS, row, strict=True) if value is not _MISSING}
 
 
+_SKU_AT = ROW_FIELDS.index("sku")
+_EANS_AT = tuple(ROW_FIELDS.index(key) for key in EAN_FIELDS)
+
+
+def _identifiers(row: tuple[Any, ...]) -> tuple[str, list[str]]:
+    """The casefolded SKU ('' when there is none) and the cleaned, non-blank EANs of a :func:`pack`ed row, read
+    from the tuple itself (no dict is built)."""
+    sku = row[_SKU_AT]
+    eans = (clean(None if row[at] is _MISSING else row[at]) for at in _EANS_AT)
+    return (sku.casefold() if sku and sku is not _MISSING else ""), [ean for ean in eans if ean]
+
+
 @dataclass
 class Decision:
     action: str  # "create" | "update" | "unchanged" | "reject" | "skip"
@@ -125,20 +137,20 @@ class ProductPlanner:
         return None if row is None else unpack(row)
 
     def _claim(self, ext: str, row_or_product: tuple[Any, ...] | dict[str, Any]) -> None:
-        old = self.get(ext)
-        if old:  # release the old identifiers of this product
-            self.owner_of_sku.pop((old.get("sku") or "").casefold(), None)
-            for key in EAN_FIELDS:
-                self.owner_of_ean.pop(clean(old.get(key)), None)
+        old_row = self.by_id.get(ext)
+        if old_row is not None:  # release the old identifiers of this product
+            sku, eans = _identifiers(old_row)
+            self.owner_of_sku.pop(sku, None)
+            for ean in eans:
+                self.owner_of_ean.pop(ean, None)
         # Only what is compared is kept, as a tuple: at 100,000 products full records would not fit in 200 MB.
         row = row_or_product if isinstance(row_or_product, tuple) else pack(row_or_product)[1]
         self.by_id[ext] = row
-        product = unpack(row)
-        if product.get("sku"):
-            self.owner_of_sku[product["sku"].casefold()] = ext
-        for key in EAN_FIELDS:
-            if clean(product.get(key)):
-                self.owner_of_ean[clean(product[key])] = ext
+        sku, eans = _identifiers(row)
+        if sku:
+            self.owner_of_sku[sku] = ext
+        for ean in eans:
+            self.owner_of_ean[ean] = ext
 
     def knows_sku(self, sku: str) -> bool:
         return sku.casefold() in self.owner_of_sku

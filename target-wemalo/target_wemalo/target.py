@@ -11,7 +11,7 @@ from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 
 from connector_http import API_URL_PATTERN, RetryPolicy
-from target_common import HeldBookmarks, RunReport
+from run_outcomes import HeldBookmarks, RunReport
 from target_wemalo.products import ProductPlanner, pack
 from target_wemalo.sinks import IgnoredStreamSink, OrdersSink, ProductsSink
 from wemalo_api import DEFAULT_API_URL, WemaloClient

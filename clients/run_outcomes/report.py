@@ -1,5 +1,8 @@
 """Per-record outcomes of a target run and the summary a merchant reads (log lines and a JSON file).
 
+tap-billbee writes the same summary with counters only (the acknowledgements it wrote to Billbee, the records it
+extracted).
+
 Every record a target receives ends in exactly one outcome (`created`, `updated`, `unchanged`, `rejected`,
 `skipped`, ...), with a reason where it is not a success. Outcomes carry ids, never names or addresses.
 """

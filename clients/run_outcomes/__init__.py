@@ -1,0 +1,7 @@
+"""What a run leaves besides its records: the per-record outcomes, the run report (both targets and tap-billbee)
+and the bookmarks the targets hold back for records they could not write."""
+
+from run_outcomes.report import Outcome, RunReport
+from run_outcomes.state import HeldBookmarks, hold_back_bookmark
+
+__all__ = ["HeldBookmarks", "Outcome", "RunReport", "hold_back_bookmark"]

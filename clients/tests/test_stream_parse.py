@@ -1,0 +1,191 @@
+"""ApiSession's streamed parse (ijson): json.loads's result whatever the chunks, the hook applied to each object
+as it closes, and a connection dropped in the body still a requests error that the session retries.
+
+The parse runs on real `requests.Response` objects: a stand-in `raw` that hands out the body a few bytes at a
+time, and a local HTTP server for gzip and for a connection that drops in the middle of the body.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connector_http import AmbiguousWriteError, ApiSession, RetryPolicy, TransientError
+from connector_http.session import _UNREADABLE, _parse_stream
+
+
+class Raw:
+    """`resp.raw` that hands out the body at most `size` bytes at a time and records its closing."""
+
+    def __init__(self, body: bytes, size: int) -> None:
+        self.body, self.size, self.pos, self.closed = body, size, 0, False
+
+    def read(self, n: int = -1) -> bytes:
+        piece = self.body[self.pos:self.pos + min(n if n >= 0 else len(self.body), self.size)]
+        self.pos += len(piece)
+        return piece
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def response(body: bytes, size: int = 7) -> requests.Response:
+    resp = requests.Response()
+    resp.status_code = 200
+    resp.raw = Raw(body, size)
+    return resp
+
+
+def parse(body: bytes, size: int = 7, hook: Callable[[dict[str, Any]], Any] | None = None) -> Any:
+    return _parse_stream(response(body, size), hook)
+
+
+def tagged(obj: dict[str, Any]) -> Any:
+    return ["hooked", obj]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@given(doc=JSON_VALUES, size=st.integers(1, 40), ascii_only=st.booleans(), indent=st.sampled_from([None, 1]),
+       hooked=st.booleans())
+def test_same_as_json_loads_whatever_the_chunks(doc: Any, size: int, ascii_only: bool, indent: int | None,
+                                                hooked: bool) -> None:
+    body = json.dumps(doc, ensure_ascii=ascii_only, indent=indent).encode()
+    hook = tagged if hooked else None
+    assert parse(body, size, hook) == json.loads(body, object_hook=hook, parse_float=Decimal)
+
+
+def test_numbers_as_json_loads_with_decimal() -> None:
+    body = b'[1, -0, 12345678901234567890123, 12.5, 1e5, -2.5E-3, 0.1]'
+    got = parse(body, 3)
+    assert got == json.loads(body, parse_float=Decimal)
+    assert [type(n) for n in got] == [int, int, int, Decimal, Decimal, Decimal, Decimal]
+
+
+def test_hook_sees_every_object_innermost_first() -> None:
+    doc = {"products": [{"sku": "A-1", "dims": {"w": 1.5}, "name": 'T\u00fcr "gro\u00df" [x], {y}'},
+                        {"sku": "B", "ok": True, "none": None, "list": [1, [{"deep": 1}]]}], "status": 200}
+    body = json.dumps(doc, ensure_ascii=False).encode()
+    seen: list[str] = []
+
+    def hook(obj: dict[str, Any]) -> Any:
+        seen.append(",".join(obj))
+        return ("product", obj["sku"]) if "sku" in obj else obj
+
+    got = parse(body, 5, hook)
+    assert seen == ["w", "sku,dims,name", "deep", "sku,ok,none,list", "products,status"]
+    assert got == {"products": [("product", "A-1"), ("product", "B")], "status": 200}
+
+
+@pytest.mark.parametrize("body", [b"", b" ", b"  \n\t\r\n"])
+@pytest.mark.parametrize("size", [1, 100])
+def test_empty_body_is_none(body: bytes, size: int) -> None:
+    assert parse(body, size) is None
+
+
+@pytest.mark.parametrize("body", [b'{"a": [1, 2', b'{"a": 1} x', b'{"a": 1} {"b": 2}', b'{"a" 1}', b"<html>",
+                                  b'{"a": [1,, 2]}', b"[NaN]", b'"\xff"', b'  {"a": tru'])
+@pytest.mark.parametrize("size", [1, 3, 1000])
+def test_malformed_is_unreadable_and_the_response_closed(body: bytes, size: int) -> None:
+    resp = response(body, size)
+    assert _parse_stream(resp, tagged) is _UNREADABLE
+    assert resp.raw.pos == len(body) or resp.raw.closed
+
+
+# -- over HTTP: gzip, a large body, a connection dropped in the body ------------------------------------------
+
+PRODUCTS = {"products": [{"externalId": f"P{i}", "sku": f"SKU-{i}", "name": "Produkt " * 8, "weight": i / 8,
+                          "stock": {"quantity": i, "reserved": 0}} for i in range(6000)], "status": 200}
+BIG = json.dumps(PRODUCTS).encode()  # ~1.4 MB: several STREAM_CHUNKs
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    def do_POST(self) -> None:
+        self._answer()
+
+    def _answer(self) -> None:
+        if self.path == "/big.gz":
+            self._send(gzip.compress(BIG), {"Content-Encoding": "gzip"})
+        elif self.path == "/drop-length":  # promises the whole body, sends a third, closes
+            self._send(BIG[:len(BIG) // 3], {}, length=len(BIG))
+        elif self.path == "/drop-chunked":  # one chunk of a chunked body, then the connection closes
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            part = BIG[:100_000]
+            self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+        self.close_connection = True
+
+    def _send(self, body: bytes, headers: dict[str, str], length: int | None = None) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(length if length is not None else len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def session(url: str, delays: list[float]) -> ApiSession:
+    return ApiSession(system="test", base_url=url, retry=RetryPolicy(max_attempts=2), sleep=delays.append)
+
+
+def test_gzip_body_over_several_chunks(server: str) -> None:
+    got = session(server, []).request("GET", "/big.gz", object_hook=tagged).data
+    assert got == json.loads(BIG, object_hook=tagged, parse_float=Decimal)
+
+
+@pytest.mark.parametrize("path", ["/drop-length", "/drop-chunked"])
+def test_connection_dropped_in_the_body_is_a_requests_error(server: str, path: str) -> None:
+    resp = requests.get(f"{server}{path}", stream=True, timeout=10)
+    with pytest.raises(requests.RequestException):
+        _parse_stream(resp, tagged)
+
+
+@pytest.mark.parametrize("path", ["/drop-length", "/drop-chunked"])
+def test_connection_dropped_in_the_body_is_retried_on_a_read(server: str, path: str) -> None:
+    delays: list[float] = []
+    with pytest.raises(TransientError, match="gave up after 2 attempts: connection dropped in the answer"):
+        session(server, delays).request("GET", path, object_hook=tagged)
+    assert len(delays) == 1
+
+
+def test_connection_dropped_in_the_body_is_ambiguous_on_a_write(server: str) -> None:
+    delays: list[float] = []
+    with pytest.raises(AmbiguousWriteError, match="connection dropped in the answer"):
+        session(server, delays).request("POST", "/drop-length", idempotent=False, object_hook=tagged)
+    assert delays == []
