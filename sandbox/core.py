@@ -6,7 +6,9 @@ around a :class:`SimContext`.  The context owns everything that is not business 
 * the request log (method, path, query, body, status) that tests read through ``GET /_admin/requests``;
 * spec violations: every request is checked against the simulator's own schema of the vendor API
   (``sandbox/<system>/spec.py``); whatever the vendor spec does not allow is recorded, never silently accepted;
-* throttles (sliding one-second windows) used by the Billbee simulator;
+* throttles (sliding one-second windows) used by the Billbee simulator. They count a request at the instant it
+  reached the app (a WSGI middleware stamps it before Flask or the spec checks run), as a gateway in front of
+  the real API would; a request that waited for a busy simulator thread is still counted when it arrived;
 * seeded fault injection (429 with and without ``Retry-After``, 5xx, HTML error pages, malformed JSON,
   slow answers, dropped connections) at a configurable rate.
 
@@ -15,6 +17,7 @@ Secrets never reach the log: the ``Authorization`` and ``X-Billbee-Api-Key`` hea
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import logging
@@ -22,7 +25,7 @@ import random
 import socket
 import threading
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +65,7 @@ class SimContext:
     log: list[dict[str, Any]] = field(default_factory=list)
     faults: FaultConfig = field(default_factory=FaultConfig)
     rng: random.Random = field(default_factory=random.Random)
-    throttle_windows: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    throttle_windows: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # sorted
     settings: dict[str, Any] = field(default_factory=dict)
     next_log_id: int = 1
 
@@ -91,17 +94,29 @@ class SimContext:
                 return None
             return self.rng.choice(cfg.kinds)
 
-    def throttle(self, key: str, limit: int, window: float = 1.0) -> float | None:
-        """Sliding-window limiter. Returns None when allowed, else seconds until a slot frees."""
-        now = time.monotonic()
+    def throttle(self, key: str, limit: int, window: float = 1.0, arrived: float | None = None) -> float | None:
+        """Sliding-window limiter: allowed unless `limit` accepted requests lie within `window` of this one's arrival
+        together with it. Returns None when allowed (and counts it), else seconds until a slot frees.
+
+        Requests are checked in the order the threads get to them, which may differ slightly from the order they
+        arrived; the accepted arrivals are kept sorted, so each is judged among its true neighbours."""
+        now = time.monotonic() if arrived is None else arrived
         with self.lock:
-            q = self.throttle_windows[key]
-            while q and now - q[0] >= window:
-                q.popleft()
-            if len(q) >= limit:
-                return window - (now - q[0])
-            q.append(now)
+            hits = self.throttle_windows[key]
+            del hits[:bisect.bisect_left(hits, now - window - 1.0)]  # 1 s slack for requests checked late
+            pos = bisect.bisect(hits, now)
+            run = [*hits[:pos], now, *hits[pos:]]
+            for start in range(max(0, pos - limit), min(pos, len(run) - limit - 1) + 1):
+                if run[start + limit] - run[start] < window:  # limit + 1 requests within one window
+                    return max(window - (now - run[start]), 0.001)
+            hits.insert(pos, now)
             return None
+
+    def throttle_used(self, key: str, window: float, at: float) -> int:
+        """Accepted requests in the `window` up to `at` (for "calls remaining" headers)."""
+        with self.lock:
+            hits = self.throttle_windows[key]
+            return bisect.bisect(hits, at) - bisect.bisect(hits, at - window)
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -149,6 +164,25 @@ def _drop_connection() -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
+ARRIVED = "sandbox.arrived"
+
+
+class _StampArrival:
+    """WSGI middleware: note when a request reached the app, before Flask builds its context (``ARRIVED``)."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        environ.setdefault(ARRIVED, time.monotonic())  # preset only by tests (werkzeug's environ_overrides)
+        return self.app(environ, start_response)
+
+
+def arrived() -> float:
+    """When the current request reached the app (monotonic clock)."""
+    return float(request.environ.get(ARRIVED) or time.monotonic())
+
+
 def install_request_hooks(
     app: Flask,
     ctx: SimContext,
@@ -163,9 +197,11 @@ def install_request_hooks(
     request the handler refuses is checked). `fault_response` renders a fault as this API would.
     """
 
+    app.wsgi_app = _StampArrival(app.wsgi_app)  # type: ignore[method-assign]
+
     @app.before_request
     def _before() -> Response | None:
-        g.started = time.monotonic()
+        g.started = arrived()
         g.fault = None
         g.violations = []
         if not request.path.startswith(api_prefix):
@@ -190,6 +226,7 @@ def install_request_hooks(
         ctx.record(
             {
                 "ts": time.time(),
+                "arrived": g.started,  # monotonic, comparable with the clients' time.monotonic() on this machine
                 "system": ctx.system,
                 "method": request.method,
                 "path": request.path,

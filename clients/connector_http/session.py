@@ -19,12 +19,13 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+import ijson
 import requests
 from urllib3.exceptions import NewConnectionError
 
@@ -38,10 +39,14 @@ from connector_http.errors import (
     ResponseFormatError,
     TransientError,
 )
-from connector_http.jsonstream import loads_chunks
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 STREAM_CHUNK = 256 * 1024
+try:
+    _ijson = ijson.get_backend("yajl2_c")  # the C parser, in ijson's wheels for the usual platforms
+except ImportError:
+    _ijson = ijson  # the best backend there is (pure Python at worst): the same events, slower
+
 # The same rule as check_base_url, as a JSON Schema pattern for the plugins' `api_url` settings, so that the
 # SDK's config validation names the setting in one line before anything runs.
 API_URL_PATTERN = r"^(https://[^/\s]+|http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?)(/\S*)?$"
@@ -78,10 +83,12 @@ class ApiResponse:
 
 
 class _Retry(Exception):
-    def __init__(self, reason: str, delay: float | None = None, final: type[ApiError] = TransientError) -> None:
+    def __init__(self, reason: str, delay: float | None = None, final: type[ApiError] = TransientError,
+                 throttled: bool = False) -> None:
         super().__init__(reason)
         self.delay = delay
         self.final = final  # what to raise when the retries run out
+        self.throttled = throttled  # a 429: the caller's limiter may need a wider margin (on_throttled)
 
 
 class ApiSession:
@@ -99,6 +106,7 @@ class ApiSession:
         timeout: float = 60.0,
         retry: RetryPolicy | None = None,
         throttle: Callable[[str], None] | None = None,
+        on_throttled: Callable[[str], None] | None = None,
         logger: logging.Logger | None = None,
         sleep: Callable[[float], None] = time.sleep,
         verify_tls: bool = True,
@@ -107,7 +115,8 @@ class ApiSession:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self.throttle = throttle
+        self.throttle = throttle  # called with the endpoint before every attempt (the client's limiter)
+        self.on_throttled = on_throttled  # called with the endpoint after a 429
         self.auth_hint = auth_hint
         self.log = logger or logging.getLogger(f"{system}.http")
         self._sleep = sleep
@@ -179,6 +188,8 @@ class ApiSession:
                 return self._attempt(method, url, endpoint, params, json_body, idempotent, object_hook)
             except _Retry as retry:
                 self._count("retries")
+                if retry.throttled and self.on_throttled:
+                    self.on_throttled(endpoint)
                 if attempt >= self.retry.max_attempts:
                     raise self._error(retry.final, endpoint, f"gave up after {attempt} attempts: {retry}") from None
                 delay = retry.delay if retry.delay is not None else self._backoff(attempt)
@@ -190,7 +201,7 @@ class ApiSession:
     def _attempt(self, method: str, url: str, endpoint: str, params: Any, json_body: Any,
                  idempotent: bool, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> ApiResponse:
         started = time.monotonic()
-        stream = object_hook is not None  # a large answer: parsed while it arrives (jsonstream.py)
+        stream = object_hook is not None  # a large answer: parsed while it arrives (_parse_stream)
         try:
             resp = self._http.request(method, url, params=params, json=json_body, timeout=self.timeout,
                                       stream=stream)
@@ -212,7 +223,7 @@ class ApiSession:
         if resp.status_code == 429:
             self._count("429")
             resp.close()
-            raise _Retry("throttled (429)", _retry_after(resp, self.retry.max_retry_after))
+            raise _Retry("throttled (429)", _retry_after(resp, self.retry.max_retry_after), throttled=True)
         if stream:
             try:
                 data = _parse_stream(resp, object_hook)
@@ -225,7 +236,7 @@ class ApiSession:
         status = self.effective_status(resp.status_code, data)
         if status == 429:  # body-level throttle signal (wemalo)
             self._count("429")
-            raise _Retry("throttled", _retry_after(resp, self.retry.max_retry_after))
+            raise _Retry("throttled", _retry_after(resp, self.retry.max_retry_after), throttled=True)
         if status >= 500 or data is _UNREADABLE:
             what = f"HTTP {status}" if status >= 500 else f"unreadable answer ({_content_type(resp)})"
             if not idempotent:
@@ -259,13 +270,57 @@ def _parse_json(resp: requests.Response) -> Any:
 
 
 def _parse_stream(resp: requests.Response, object_hook: Callable[[dict[str, Any]], Any] | None) -> Any:
-    """The answer read in chunks, never whole (a 100,000-product list would be held twice: bytes and text)."""
+    """`json.loads(body, object_hook=object_hook, parse_float=Decimal)`, but the body is parsed by ijson while it
+    arrives and never exists whole, and each object is passed to the hook as soon as it closes (innermost
+    first), so a 100,000-product list is built of what the hook keeps. None for an empty body."""
+    body = _Body(resp.iter_content(STREAM_CHUNK))
     try:
-        return loads_chunks(resp.iter_content(STREAM_CHUNK), object_hook=object_hook)
-    except ValueError:
-        return _UNREADABLE
+        return _build(_ijson.basic_parse(body), object_hook)  # numbers: int, else Decimal (ijson's default)
+    except (ijson.JSONError, ValueError):
+        return None if body.blank else _UNREADABLE
     finally:
         resp.close()
+
+
+class _Body:
+    """The chunks as the file ijson reads. From iter_content, not resp.raw: requests turns urllib3's errors
+    (a connection dropped in the body) into requests exceptions there, which the caller retries."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self.blank = True  # only whitespace so far
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson's probe for bytes or text
+            return b""
+        for chunk in self._chunks:
+            if chunk:
+                self.blank = self.blank and chunk.isspace()
+                return chunk
+        return b""
+
+
+def _build(events: Iterator[tuple[str, Any]], object_hook: Callable[[dict[str, Any]], Any] | None) -> Any:
+    """The value of ijson's basic_parse events, each object replaced by object_hook(object) when it closes."""
+    open_: list[Any] = [[]]  # the containers being filled; the outermost receives the document
+    keys: list[str] = []  # the keys waiting for their values, innermost last
+    for event, value in events:
+        if event == "map_key":
+            keys.append(value)
+            continue
+        if event == "start_map" or event == "start_array":
+            open_.append({} if event == "start_map" else [])
+            continue
+        if event == "end_map" or event == "end_array":
+            value = open_.pop()
+            if object_hook is not None and event == "end_map":
+                value = object_hook(value)
+        parent = open_[-1]
+        if type(parent) is dict:
+            parent[keys.pop()] = value
+        else:
+            parent.append(value)
+    return open_[0][0]
 
 
 def _retry_after(resp: requests.Response, cap: float) -> float | None:

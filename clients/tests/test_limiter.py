@@ -20,12 +20,20 @@ class FakeClock:
             self.now += seconds
 
 
+E = ("endpoint", "GET /orders")
+USER = ("user", "")
+
+
+def limiter_with(clock: FakeClock, window: float = 1.0, **kwargs: float) -> RateLimiter:
+    return RateLimiter({"endpoint": 2, "user": 3}, window, clock=clock, sleep=clock.sleep, **kwargs)
+
+
 def test_allows_limit_per_window_then_waits_for_the_oldest_slot() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(2, 1.0, clock=clock, sleep=clock.sleep)
-    assert limiter.acquire("GET /orders") == 0
-    assert limiter.acquire("GET /orders") == 0
-    waited = limiter.acquire("GET /orders")
+    limiter = limiter_with(clock)
+    assert limiter.acquire(E) == 0
+    assert limiter.acquire(E) == 0
+    waited = limiter.acquire(E)
     assert waited == 1.0
     assert clock.now == 1.0
     assert limiter.waited_seconds == 1.0
@@ -33,28 +41,57 @@ def test_allows_limit_per_window_then_waits_for_the_oldest_slot() -> None:
 
 def test_keys_are_independent() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(2, 1.0, clock=clock, sleep=clock.sleep)
+    limiter = limiter_with(clock)
     for _ in range(2):
-        limiter.acquire("GET /orders")
-    assert limiter.acquire("POST /orders/{id}/tags") == 0
+        limiter.acquire(E)
+    assert limiter.acquire(("endpoint", "POST /orders/{id}/tags")) == 0
     assert clock.now == 0
 
 
 def test_never_more_than_limit_in_any_window() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(2, 1.05, clock=clock, sleep=clock.sleep)
+    limiter = limiter_with(clock, 1.05)
     stamps = []
     for _ in range(20):
-        limiter.acquire("k")
+        limiter.acquire(E)
         stamps.append(clock.now)
         clock.now += 0.1  # the caller does some work between requests
     for i in range(len(stamps) - 2):
         assert stamps[i + 2] - stamps[i] >= 1.05 - 1e-6
 
 
-def test_penalise_closes_the_key_for_the_given_time() -> None:
+def test_a_request_is_counted_under_all_its_keys_at_the_instant_it_may_go() -> None:
+    """Waiting for the user's limit must not leave the endpoint's slot stamped earlier than the request."""
     clock = FakeClock()
-    limiter = RateLimiter(2, 1.0, clock=clock, sleep=clock.sleep)
-    limiter.penalise("k", 5.0)
-    limiter.acquire("k")
-    assert clock.now == 5.0
+    limiter = limiter_with(clock)
+    for name in ("a", "b", "c"):  # the user's 3 slots, taken by other endpoints at t=0
+        limiter.acquire(("endpoint", name), USER)
+    clock.now = 0.4
+    assert limiter.acquire(E, USER) == 0.6  # waits for the user's window
+    assert limiter.acquire(E) == 0  # the endpoint's second slot
+    assert limiter.acquire(E) == 1.0  # third: one window after the first request *was sent* (t=1.0), not t=0.4
+    assert clock.now == 2.0
+
+
+def test_a_key_that_waits_takes_no_slot_from_the_others() -> None:
+    clock = FakeClock()
+    limiter = limiter_with(clock)
+    for _ in range(2):
+        limiter.acquire(E)
+    limiter.acquire(E, USER)  # waits 1 s for E; the user slot is taken only then
+    for name in ("a", "b"):
+        limiter.acquire(("endpoint", name), USER)
+    assert clock.now == 1.0  # the user's 3 slots were all taken at t=1.0, none at t=0
+
+
+def test_widen_lengthens_only_the_throttled_keys_up_to_the_maximum() -> None:
+    clock = FakeClock()
+    limiter = limiter_with(clock, 1.05, max_window=1.15, step=0.05)
+    assert limiter.widen(E) == {E: 1.1}
+    assert limiter.widen(E) == {E: 1.15}
+    assert limiter.widen(E) == {E: 1.15}
+    other = ("endpoint", "GET /products")
+    assert limiter.window_of(other) == 1.05
+    limiter.acquire(E)
+    limiter.acquire(E)
+    assert limiter.acquire(E) == 1.15

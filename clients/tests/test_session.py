@@ -146,6 +146,20 @@ def test_read_succeeds_once_the_throttle_lifts(sandbox: Sandbox, control: Sandbo
     assert [r["status"] for r in api_requests(control, "billbee", BB_STOCKS)] == [429, 200]
 
 
+def test_a_429_widens_that_endpoints_window_for_the_rest_of_the_run(sandbox: Sandbox, control: SandboxControl,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """The client kept to the limit and still drew a 429: its margin was too small for this connection."""
+    control.faults(rate=1.0, kinds=["429"], paths=[BB_STOCKS])
+    client = billbee(sandbox, Recorder(then=lambda: control.faults(rate=0.0)))
+    before = client.limiter.window_of(("endpoint", "GET /products/stocks"))
+    with caplog.at_level("INFO"):
+        client.stocks()
+    after = client.limiter.window_of(("endpoint", "GET /products/stocks"))
+    assert after == pytest.approx(before + client.limiter.step)
+    assert client.limiter.window_of(("endpoint", "GET /products")) == before  # other endpoints keep theirs
+    assert any("its window is now" in m and "GET /products/stocks" in m for m in caplog.messages)
+
+
 # -- 5xx and unreadable answers on reads ------------------------------------------------------------------------
 
 

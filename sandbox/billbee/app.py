@@ -40,7 +40,7 @@ from sandbox.billbee.store import (
     format_time,
     parse_time,
 )
-from sandbox.core import SimContext, admin_blueprint, install_request_hooks
+from sandbox.core import SimContext, admin_blueprint, arrived, install_request_hooks
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -179,7 +179,7 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
             order_key = f"order|{key}|{user}|{(request.view_args or {}).get('id')}"
             checks.append((order_key, int(setting("order_get_per_minute")), 60.0))
         for name, limit, window in checks:
-            wait = ctx.throttle(name, limit, window)
+            wait = ctx.throttle(name, limit, window, arrived=arrived())
             if wait is not None:
                 return throttled(limit, window, wait)
         return None

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
-from sandbox.core import SimContext, admin_blueprint, install_request_hooks
+from sandbox.core import SimContext, admin_blueprint, arrived, install_request_hooks
 from sandbox.wemalo import spec
 from sandbox.wemalo.store import (
     DATETIME_FORMAT,
@@ -92,9 +92,9 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
             return answer({"message": "unauthorized: missing or invalid JWT token"}, 401)
         limit = ctx.settings.get("call_limit")
         if limit:
-            wait = ctx.throttle(LIMIT_KEY, int(limit), float(ctx.settings.get("call_limit_window") or 60))
-            with ctx.lock:
-                used = len(ctx.throttle_windows[LIMIT_KEY])
+            window = float(ctx.settings.get("call_limit_window") or 60)
+            wait = ctx.throttle(LIMIT_KEY, int(limit), window, arrived=arrived())
+            used = ctx.throttle_used(LIMIT_KEY, window, arrived())
             g.limit = (int(limit), max(0, int(limit) - used))
             if wait is not None:
                 resp = answer({"message": "call limit exceeded"}, 419)

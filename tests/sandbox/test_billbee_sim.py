@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from werkzeug.test import TestResponse
 
 from sandbox import demo_data
 from sandbox.billbee import DEFAULT_SETTINGS, create_app
+from sandbox.core import ARRIVED
 
 API = "/api/v1"
 ORDER_BASE = 300000180937794
@@ -399,6 +401,22 @@ def test_user_throttle_across_endpoints() -> None:
     statuses = [call(client, "GET", p).status_code for p in paths for _ in range(2)]
     assert statuses == [200] * 10
     assert call(client, "GET", "/enums/shippingcarriers").status_code == 429
+
+
+def test_throttle_counts_requests_when_they_arrived_in_arrival_order() -> None:
+    """A request that waited for a busy simulator thread is judged by its arrival, among its true neighbours."""
+    client = make([order(1)])
+    t0 = time.monotonic() + 1000  # a clock region of its own
+
+    def at(offset: float, path: str = "/orders") -> int:
+        return call(client, "GET", path, environ_overrides={ARRIVED: t0 + offset}).status_code
+
+    assert at(0.5) == 200
+    assert at(0.0) == 200  # arrived first, checked second
+    assert at(0.99) == 429  # three within one second of arrival, whatever the order of checking
+    assert at(1.0) == 200  # one second after the first arrival: a slot again
+    assert at(1.49) == 429
+    assert at(1.5, "/products") == 200  # endpoints apart
 
 
 def test_get_order_six_per_minute_per_order() -> None:
