@@ -3,8 +3,9 @@
 Billbee's limits (billbee-api.md §2): 2 requests/s per endpoint and 10/s per user, per API key + user.
 The client keeps under both with one limiter that counts each request under its endpoint template and its
 user at once, so a normal run draws no 429. The window is 5 % longer than Billbee's second so that a request
-held up on the way cannot arrive within a second of the one two places before it; should a 429 come anyway,
-that endpoint's window grows by 50 ms (at most to 1.25 s) for the rest of the run.
+held up on the way cannot arrive within a second of the one two places before it. A request that had to open
+a connection first (handshakes) is counted again when its answer came. Should a 429 come anyway, that
+endpoint's window grows by 50 ms (at most to 1.25 s) for the rest of the run.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class BillbeeClient:
             retry=retry,
             throttle=self._throttle,
             on_throttled=self._throttled,
+            on_new_connection=lambda _endpoint: self.limiter.recount_last(),
             logger=logger,
             sleep=sleep,
         )

@@ -24,8 +24,10 @@ class RateLimiter:
 
     Windows are measured on the client, the server counts at arrival; ``window`` is set a little above the
     server's so that a request held up on the way (a busy thread, the network) cannot arrive too close to the
-    one two places before it. Should the margin prove too small anyway (a 429), :meth:`widen` lengthens the
-    windows of that request's keys for the rest of the run, by ``step`` up to ``max_window``.
+    one two places before it. A request that first had to open a connection (TCP and TLS handshakes) may
+    arrive much later than it was counted: :meth:`recount_last` then counts it again at the caller's answer,
+    the latest it can have arrived. Should the margin prove too small anyway (a 429), :meth:`widen` lengthens
+    the windows of that request's keys for the rest of the run, by ``step`` up to ``max_window``.
     """
 
     def __init__(self, limits: Mapping[str, int], window: float, *, max_window: float | None = None,
@@ -40,6 +42,7 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._hits: dict[Key, deque[float]] = defaultdict(deque)
         self._windows: dict[Key, float] = {}
+        self._last = threading.local()  # this thread's last reservation: (keys, stamp)
         self.waited_seconds = 0.0  # total time spent waiting, for the run report
 
     def window_of(self, key: Key) -> float:
@@ -61,6 +64,7 @@ class RateLimiter:
                 return max(delay, 0.001)
             for key in keys:
                 self._hits[key].append(now)
+            self._last.reservation = (keys, now)
             return 0.0
 
     def acquire(self, *keys: Key) -> float:
@@ -73,6 +77,18 @@ class RateLimiter:
             with self._lock:
                 self.waited_seconds += waited
         return waited
+
+    def recount_last(self) -> None:
+        """Move this thread's last reservation to now (no stamp is later than now: the deques stay sorted)."""
+        keys, stamp = getattr(self._last, "reservation", ((), 0.0))
+        with self._lock:
+            now = self._clock()
+            for key in keys:
+                hits = self._hits[key]
+                if stamp in hits:  # not yet out of its window
+                    hits.remove(stamp)
+                    hits.append(now)
+            self._last.reservation = (keys, now)
 
     def widen(self, *keys: Key) -> dict[Key, float]:
         """After a 429: lengthen these keys' windows by one step (up to ``max_window``); returns the new ones."""

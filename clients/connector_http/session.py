@@ -91,6 +91,24 @@ class _Retry(Exception):
         self.throttled = throttled  # a 429: the caller's limiter may need a wider margin (on_throttled)
 
 
+class _ConnectionAwareAdapter(requests.adapters.HTTPAdapter):
+    """Tells whether this thread's last request had to open a connection (urllib3's pools count them): its
+    TCP and TLS handshakes made it arrive later than it was sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._local = threading.local()
+
+    def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:
+        pool = super().get_connection_with_tls_context(*args, **kwargs)
+        self._local.pool, self._local.before = pool, getattr(pool, "num_connections", 0)
+        return pool
+
+    def opened_connection(self) -> bool:
+        pool = getattr(self._local, "pool", None)
+        return pool is not None and getattr(pool, "num_connections", 0) > self._local.before
+
+
 class ApiSession:
     """Sends requests for one API account. Subclass hooks: `effective_status`, `error_reason`."""
 
@@ -107,6 +125,7 @@ class ApiSession:
         retry: RetryPolicy | None = None,
         throttle: Callable[[str], None] | None = None,
         on_throttled: Callable[[str], None] | None = None,
+        on_new_connection: Callable[[str], None] | None = None,
         logger: logging.Logger | None = None,
         sleep: Callable[[float], None] = time.sleep,
         verify_tls: bool = True,
@@ -117,11 +136,15 @@ class ApiSession:
         self.retry = retry or RetryPolicy()
         self.throttle = throttle  # called with the endpoint before every attempt (the client's limiter)
         self.on_throttled = on_throttled  # called with the endpoint after a 429
+        self.on_new_connection = on_new_connection  # called with the endpoint when its answer came on a new connection
         self.auth_hint = auth_hint
         self.log = logger or logging.getLogger(f"{system}.http")
         self._sleep = sleep
         self._secrets = [s for s in (secrets or []) if s]
         self._http = requests.Session()
+        self._adapter = _ConnectionAwareAdapter()
+        for prefix in ("https://", "http://"):
+            self._http.mount(prefix, self._adapter)
         self._http.auth = auth
         self._http.verify = verify_tls  # never switched off for real hosts; see check_base_url
         self._http.headers.update({"Accept": "application/json", "User-Agent": "billbee-wemalo-connector"})
@@ -218,6 +241,8 @@ class ApiSession:
                 raise self._error(AmbiguousWriteError, endpoint, f"no answer within {self.timeout:g}s") from None
             raise _Retry(f"no answer within {self.timeout:g}s") from None
         elapsed_ms = (time.monotonic() - started) * 1000
+        if self.on_new_connection and self._adapter.opened_connection():
+            self.on_new_connection(endpoint)
         self.log.debug("%s %s -> %s (%.0f ms)", self.system, endpoint, resp.status_code, elapsed_ms)
 
         if resp.status_code == 429:

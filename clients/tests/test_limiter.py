@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from connector_http import RateLimiter
 
 
@@ -95,3 +97,27 @@ def test_widen_lengthens_only_the_throttled_keys_up_to_the_maximum() -> None:
     limiter.acquire(E)
     limiter.acquire(E)
     assert limiter.acquire(E) == 1.15
+
+
+def test_recount_last_moves_this_threads_last_request_to_now() -> None:
+    """A request whose connection had to be opened first is counted again when its answer came."""
+    clock = FakeClock()
+    limiter = limiter_with(clock)
+    limiter.acquire(E, USER)
+    clock.now = 0.3  # its answer came 0.3 s later, on a new connection
+    limiter.recount_last()
+    limiter.acquire(E, USER)
+    assert limiter.acquire(E, USER) == pytest.approx(1.0)  # one window after 0.3, not after 0
+    assert clock.now == pytest.approx(1.3)
+
+
+def test_recount_last_is_per_thread() -> None:
+    clock = FakeClock()
+    limiter = limiter_with(clock)
+    limiter.acquire(E)
+    other = threading.Thread(target=limiter.recount_last)  # nothing reserved on that thread: nothing moves
+    clock.now = 0.5
+    other.start()
+    other.join()
+    limiter.acquire(E)
+    assert limiter.acquire(E) == pytest.approx(0.5)  # the first request still counts from 0
