@@ -59,7 +59,7 @@ def _plugin_of(proc: Any) -> str:
 
 
 class TreeSampler(threading.Thread):
-    """Samples the RSS of a process and its descendants every `interval` s, keyed by plugin name."""
+    """Samples the RSS and CPU time of a process and its descendants every `interval` s, keyed by plugin name."""
 
     def __init__(self, pid: int, interval: float = 0.2) -> None:
         import psutil  # bench/requirements.txt; imported here so that the analysis works without it
@@ -71,6 +71,7 @@ class TreeSampler(threading.Thread):
         self.peak: dict[str, int] = defaultdict(int)
         self.windows: dict[str, list[float]] = {}  # plugin -> [first seen, last seen] (time.time())
         self.samples = 0
+        self._cpu: dict[tuple[int, float], float] = {}  # process -> CPU seconds (user + system) when last seen
         self._names: dict[tuple[int, float], str] = {}
         self._stop_event = threading.Event()
 
@@ -92,6 +93,8 @@ class TreeSampler(threading.Thread):
                 key = (proc.pid, proc.create_time())
                 name = self._names.get(key) or self._names.setdefault(key, _plugin_of(proc))
                 rss = max(proc.memory_info().rss, _hwm_bytes(proc.pid))
+                cpu = proc.cpu_times()
+                self._cpu[key] = cpu.user + cpu.system
             except psutil.Error:
                 continue
             self.peak[name] = max(self.peak[name], rss)
@@ -101,6 +104,14 @@ class TreeSampler(threading.Thread):
     def stop(self) -> None:
         self._stop_event.set()
         self.join(timeout=5)
+
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds per plugin (all its processes, as last sampled: up to `interval` s short each)."""
+        total: dict[str, float] = defaultdict(float)
+        for key, seconds in self._cpu.items():
+            total[self._names[key]] += seconds
+        return {name: round(value, 1) for name, value in sorted(total.items())
+                if name in PLUGINS or name == "meltano"}
 
     def peak_mb(self) -> dict[str, float]:
         return {name: round(value / 2**20, 1) for name, value in sorted(self.peak.items())

@@ -125,6 +125,7 @@ class Project:
         meltano = Path(sys.executable).with_name("meltano")
         log(f"{label}: meltano run {job}")
         started = time.time()
+        own_cpu = sum(os.times()[:2])  # this process: the in-process sandbox (both simulators)
         with (self.workdir / "meltano.log").open("a") as out:
             out.write(f"\n===== {label}: meltano run {job}\n")
             out.flush()
@@ -135,12 +136,16 @@ class Project:
             code = proc.wait(timeout=3 * 3600)
             sampler.stop()
         wall = time.time() - started
+        cpu = {**sampler.cpu_s(), "sandbox": round(sum(os.times()[:2]) - own_cpu, 1)}
         requests = {s: control.requests(s) for s in ("billbee", "wemalo")}
         result = {
             "label": label, "job": job, "exit_code": code, "wall_s": round(wall, 1), "products": n_products,
             "peak_rss_mb": sampler.peak_mb(),
             "plugin_s": {p: round(w[1] - w[0], 1) for p, w in sampler.windows.items() if p in PLUGINS},
             "rss_samples": sampler.samples,
+            # CPU seconds per process group, and their sum as a share of all cores over the wall time: near
+            # 100 % the machine, not the rate limits, set the pace (the simulators' CPU is not there in reality)
+            "cpu_s": cpu, "cpu_busy": round(sum(cpu.values()) / (wall * (os.cpu_count() or 1)), 3),
             "systems": analyse(requests, sampler.windows),
             "orders_queries": orders_queries(requests["billbee"]),
             "plugin_spans": plugin_spans(requests["billbee"], sampler.windows),
@@ -156,7 +161,7 @@ class Project:
             log(f"  !! exit code {code}; see {self.workdir / 'meltano.log'}")
         bb, wm = result["systems"]["billbee"], result["systems"]["wemalo"]
         log(f"  {wall:.0f} s; Billbee {bb['calls']} calls ({bb['429']} x 429), wemalo {wm['calls']} calls; "
-            f"peak RSS {result['peak_rss_mb']}")
+            f"peak RSS {result['peak_rss_mb']}; CPU s {cpu} ({result['cpu_busy']:.0%} of {os.cpu_count()} cores)")
         return result
 
 
@@ -401,8 +406,8 @@ def print_summary(runs: list[dict[str, Any]]) -> None:
     """One markdown row per run (the README's scenario table)."""
     print("\n## Summary\n")
     print("| scenario | articles | wall s | Billbee calls | wemalo calls | 429s | busiest Billbee endpoint: share of "
-          "2/s | Billbee calls of each plugin vs. bound | peak RSS MB |")
-    print("|---|---:|---:|---:|---:|---:|---|---|---|")
+          "2/s | Billbee calls of each plugin vs. bound | peak RSS MB | CPU busy |")
+    print("|---|---:|---:|---:|---:|---:|---|---|---|---:|")
     for run in runs:
         bb, wm = run["systems"]["billbee"], run["systems"]["wemalo"]
         busiest = max(bb["endpoints"].items(), key=lambda kv: kv[1]["calls"], default=None)
@@ -411,7 +416,7 @@ def print_summary(runs: list[dict[str, Any]]) -> None:
                           if s["calls"] >= MIN_CALLS_FOR_UTILISATION) or "-"
         rss = ", ".join(f"{k} {v:.0f}" for k, v in run["peak_rss_mb"].items() if k in PLUGINS)
         print(f"| {run['label']} | {run['products']:,} | {run['wall_s']:.0f} | {bb['calls']:,} | {wm['calls']:,} | "
-              f"{bb['429'] + wm['429']} | {util} | {spans} | {rss} |")
+              f"{bb['429'] + wm['429']} | {util} | {spans} | {rss} | {pct(run.get('cpu_busy'))} |")
 
 
 def print_estimate(est: dict[str, Any]) -> None:

@@ -105,3 +105,26 @@ def test_steady_state_check_estimate_and_bottlenecks() -> None:
     slow = scenario("slow", at_rate(0, 20, 1.0, "GET", "/products"))
     found = run.bottlenecks([slow, ship])
     assert [(b["scenario"], b["endpoint"]) for b in found] == [("slow", "GET /products")]
+
+
+def test_tree_sampler_attributes_cpu_time_and_memory_to_the_plugin(tmp_path: Any) -> None:
+    """A child process named like a plugin burns CPU: the sampler puts its seconds and its RSS under that name."""
+    pytest.importorskip("psutil")
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from bench.measure import TreeSampler
+
+    plugin = tmp_path / "tap-billbee"
+    plugin.symlink_to(sys.executable)
+    burn = "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end: pass\ntime.sleep(0.5)"
+    child = subprocess.Popen([str(plugin), "-c", burn])
+    sampler = TreeSampler(os.getpid(), interval=0.05)
+    sampler.start()
+    child.wait(timeout=60)
+    time.sleep(0.1)
+    sampler.stop()
+    assert 0.4 <= sampler.cpu_s()["tap-billbee"] <= 2.0
+    assert sampler.peak_mb()["tap-billbee"] > 1
