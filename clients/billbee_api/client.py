@@ -3,9 +3,9 @@
 Billbee's limits (billbee-api.md §2): 2 requests/s per endpoint and 10/s per user, per API key + user.
 The client keeps under both with one limiter that counts each request under its endpoint template and its
 user at once, so a normal run draws no 429. The window is 5 % longer than Billbee's second so that a request
-held up on the way cannot arrive within a second of the one two places before it. A request that had to open
-a connection first (handshakes) is counted again when its answer came. Should a 429 come anyway, that
-endpoint's window grows by 50 ms (at most to 1.25 s) for the rest of the run.
+held up on the way cannot arrive within a second of the one two places before it. A request held up longer
+shows it in its latency, and is counted later by as much (a request that opened a connection: at its answer).
+Should a 429 come anyway, that endpoint's window grows by 50 ms (at most to 1.25 s) for the rest of the run.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ DEFAULT_API_URL = "https://app.billbee.io/api/v1"
 MAX_PAGE_SIZE = 250
 ENDPOINT_RATE = 2
 USER_RATE = 10
+BILLBEE_WINDOW_SECONDS = 1.0
 WINDOW_SECONDS = 1.05
 MAX_WINDOW_SECONDS = 1.25
 
@@ -70,7 +71,8 @@ class BillbeeClient:
         if missing:
             raise ConfigError(f"Billbee setting(s) missing: {', '.join(missing)}")
         self.limiter = RateLimiter({"endpoint": endpoint_rate, "user": user_rate}, WINDOW_SECONDS,
-                                   max_window=MAX_WINDOW_SECONDS, sleep=sleep)
+                                   slack=WINDOW_SECONDS - BILLBEE_WINDOW_SECONDS, max_window=MAX_WINDOW_SECONDS,
+                                   sleep=sleep)
         self.session = _BillbeeSession(
             system="Billbee",
             base_url=check_base_url(api_url, "api_url"),
@@ -82,7 +84,7 @@ class BillbeeClient:
             retry=retry,
             throttle=self._throttle,
             on_throttled=self._throttled,
-            on_new_connection=lambda _endpoint: self.limiter.recount_last(),
+            on_answer=lambda _endpoint, new_connection: self.limiter.answered(new_connection=new_connection),
             logger=logger,
             sleep=sleep,
         )

@@ -7,6 +7,7 @@ so independent endpoints could not proceed concurrently. This is the whole of wh
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections import defaultdict, deque
@@ -22,19 +23,19 @@ class RateLimiter:
     A request is counted under all its keys at the same instant, only once every one of them has a free slot:
     a slot taken under one key while waiting for another would be stamped earlier than the request is sent.
 
-    Windows are measured on the client, the server counts at arrival; ``window`` is set a little above the
-    server's so that a request held up on the way (a busy thread, the network) cannot arrive too close to the
-    one two places before it. A request that first had to open a connection (TCP and TLS handshakes) may
-    arrive much later than it was counted: :meth:`recount_last` then counts it again at the caller's answer,
-    the latest it can have arrived. Should the margin prove too small anyway (a 429), :meth:`widen` lengthens
-    the windows of that request's keys for the rest of the run, by ``step`` up to ``max_window``.
+    Windows are measured on the client, the server counts at arrival; ``window`` is set ``slack`` seconds above
+    the server's so that a request held up on the way (a busy thread, the network) cannot arrive too close to
+    the one two places before it. A request held up longer shows it in its latency: :meth:`answered` then
+    moves its count later (see there). Should a 429 come anyway, :meth:`widen` lengthens the windows of that
+    request's keys for the rest of the run, by ``step`` up to ``max_window``.
     """
 
-    def __init__(self, limits: Mapping[str, int], window: float, *, max_window: float | None = None,
-                 step: float = 0.05, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, limits: Mapping[str, int], window: float, *, slack: float = 0.0,
+                 max_window: float | None = None, step: float = 0.05, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.limits = dict(limits)
         self.window = window
+        self.slack = slack
         self.max_window = window if max_window is None else max_window
         self.step = step
         self._clock = clock
@@ -43,6 +44,7 @@ class RateLimiter:
         self._hits: dict[Key, deque[float]] = defaultdict(deque)
         self._windows: dict[Key, float] = {}
         self._last = threading.local()  # this thread's last reservation: (keys, stamp)
+        self._fastest: dict[tuple[Key, ...], float] = {}  # the lowest latency seen per set of keys
         self.waited_seconds = 0.0  # total time spent waiting, for the run report
 
     def window_of(self, key: Key) -> float:
@@ -78,17 +80,31 @@ class RateLimiter:
                 self.waited_seconds += waited
         return waited
 
-    def recount_last(self) -> None:
-        """Move this thread's last reservation to now (no stamp is later than now: the deques stay sorted)."""
-        keys, stamp = getattr(self._last, "reservation", ((), 0.0))
+    def answered(self, *, new_connection: bool = False) -> None:
+        """This thread's last request has its answer, so it arrived at the server no later than now.
+
+        On a new connection its handshakes delayed it: it is counted again now. Otherwise its latency is compared
+        with the fastest seen for the same keys; whatever exceeds that by more than ``slack`` may have been
+        delay on the way there (which the window does not cover), so the count moves later by the excess. A slow
+        answer for other reasons (the server working longer) only makes the next request wait a little more."""
+        keys, stamp = getattr(self._last, "reservation", ((), None))
+        if stamp is None:
+            return
+        self._last.reservation = ((), None)
         with self._lock:
             now = self._clock()
+            if new_connection:
+                at = now
+            else:
+                fastest = self._fastest[keys] = min(self._fastest.get(keys, now - stamp), now - stamp)
+                at = now - fastest - self.slack
+            if at <= stamp:
+                return
             for key in keys:
                 hits = self._hits[key]
                 if stamp in hits:  # not yet out of its window
                     hits.remove(stamp)
-                    hits.append(now)
-            self._last.reservation = (keys, now)
+                    bisect.insort(hits, at)
 
     def widen(self, *keys: Key) -> dict[Key, float]:
         """After a 429: lengthen these keys' windows by one step (up to ``max_window``); returns the new ones."""

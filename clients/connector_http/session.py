@@ -125,7 +125,7 @@ class ApiSession:
         retry: RetryPolicy | None = None,
         throttle: Callable[[str], None] | None = None,
         on_throttled: Callable[[str], None] | None = None,
-        on_new_connection: Callable[[str], None] | None = None,
+        on_answer: Callable[[str, bool], None] | None = None,
         logger: logging.Logger | None = None,
         sleep: Callable[[float], None] = time.sleep,
         verify_tls: bool = True,
@@ -136,7 +136,7 @@ class ApiSession:
         self.retry = retry or RetryPolicy()
         self.throttle = throttle  # called with the endpoint before every attempt (the client's limiter)
         self.on_throttled = on_throttled  # called with the endpoint after a 429
-        self.on_new_connection = on_new_connection  # called with the endpoint when its answer came on a new connection
+        self.on_answer = on_answer  # called with the endpoint and "it opened a connection" when an answer came
         self.auth_hint = auth_hint
         self.log = logger or logging.getLogger(f"{system}.http")
         self._sleep = sleep
@@ -241,8 +241,8 @@ class ApiSession:
                 raise self._error(AmbiguousWriteError, endpoint, f"no answer within {self.timeout:g}s") from None
             raise _Retry(f"no answer within {self.timeout:g}s") from None
         elapsed_ms = (time.monotonic() - started) * 1000
-        if self.on_new_connection and self._adapter.opened_connection():
-            self.on_new_connection(endpoint)
+        if self.on_answer:
+            self.on_answer(endpoint, self._adapter.opened_connection())
         self.log.debug("%s %s -> %s (%.0f ms)", self.system, endpoint, resp.status_code, elapsed_ms)
 
         if resp.status_code == 429:

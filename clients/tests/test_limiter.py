@@ -99,24 +99,45 @@ def test_widen_lengthens_only_the_throttled_keys_up_to_the_maximum() -> None:
     assert limiter.acquire(E) == 1.15
 
 
-def test_recount_last_moves_this_threads_last_request_to_now() -> None:
-    """A request whose connection had to be opened first is counted again when its answer came."""
+def test_a_request_on_a_new_connection_is_counted_again_at_its_answer() -> None:
     clock = FakeClock()
     limiter = limiter_with(clock)
     limiter.acquire(E, USER)
-    clock.now = 0.3  # its answer came 0.3 s later, on a new connection
-    limiter.recount_last()
+    clock.now = 0.3  # its answer came 0.3 s later; the handshakes may have taken all of it
+    limiter.answered(new_connection=True)
     limiter.acquire(E, USER)
     assert limiter.acquire(E, USER) == pytest.approx(1.0)  # one window after 0.3, not after 0
     assert clock.now == pytest.approx(1.3)
 
 
-def test_recount_last_is_per_thread() -> None:
+def test_latency_beyond_the_fastest_plus_slack_moves_the_count_later() -> None:
+    clock = FakeClock()
+    limiter = limiter_with(clock, 1.05, slack=0.05)
+    for _ in range(2):  # two quick answers (20 ms): the fastest is 20 ms
+        limiter.acquire(E)
+        clock.now += 0.02
+        limiter.answered()
+    clock.now = 1.1
+    limiter.acquire(E)
+    clock.now = 1.1 + 0.04  # 20 ms slower than the fastest: within the slack, the count stays at 1.1
+    limiter.answered()
+    stamp = clock.now
+    limiter.acquire(E)
+    clock.now = stamp + 0.32  # 300 ms slower than the fastest: it may have arrived up to 250 ms late
+    limiter.answered()
+    answered_at = clock.now
+    assert limiter.acquire(E) == pytest.approx(1.1 + 1.05 - answered_at)  # counted from 1.1: waits until 2.15
+    waited = limiter.acquire(E)  # next: one window after (stamp + 0.25), the latest it can have arrived
+    assert clock.now == pytest.approx(stamp + 0.25 + 1.05)
+    assert waited > 0
+
+
+def test_answered_is_per_thread_and_once() -> None:
     clock = FakeClock()
     limiter = limiter_with(clock)
     limiter.acquire(E)
-    other = threading.Thread(target=limiter.recount_last)  # nothing reserved on that thread: nothing moves
     clock.now = 0.5
+    other = threading.Thread(target=lambda: limiter.answered(new_connection=True))  # nothing reserved there
     other.start()
     other.join()
     limiter.acquire(E)

@@ -359,14 +359,14 @@ def test_limiter_keeps_a_burst_under_billbees_endpoint_limit(sandbox: Sandbox, c
 def test_a_request_that_opened_a_connection_is_reported_once(sandbox: Sandbox, control: SandboxControl) -> None:
     """Its handshakes delayed its arrival: the Billbee client counts it again when its answer came."""
     client = billbee(sandbox, Recorder())
-    opened: list[str] = []
-    client.session.on_new_connection = opened.append
+    answers: list[tuple[str, bool]] = []
+    client.session.on_answer = lambda endpoint, new: answers.append((endpoint, new))
     client.stocks()
     client.stocks()  # the same kept-alive connection
-    assert opened == ["GET /products/stocks"]
+    assert answers == [("GET /products/stocks", True), ("GET /products/stocks", False)]
     client.session._http.close()  # the pool forgets its connections
     client.stocks()
-    assert opened == ["GET /products/stocks"] * 2
+    assert answers[-1] == ("GET /products/stocks", True)
 
 
 # -- errors carried in the body ----------------------------------------------------------------------------------
