@@ -99,7 +99,7 @@ class _ConnectionAwareAdapter(requests.adapters.HTTPAdapter):
         super().__init__()
         self._local = threading.local()
 
-    def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:
+    def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:  # requests >= 2.32.2
         pool = super().get_connection_with_tls_context(*args, **kwargs)
         self._local.pool, self._local.before = pool, getattr(pool, "num_connections", 0)
         return pool
