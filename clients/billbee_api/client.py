@@ -3,8 +3,8 @@
 Billbee's limits (billbee-api.md §2): 2 requests/s per endpoint and 10/s per user, per API key + user.
 The client keeps under both with one limiter that counts each request under its endpoint template and its
 user at once, so a normal run draws no 429. The window is 5 % longer than Billbee's second so that a request
-held up on the way cannot arrive within a second of the one two places before it. A request held up longer
-shows it in its latency, and is counted later by as much (a request that opened a connection: at its answer).
+held up on the way cannot arrive within a second of the one two places before it. A request counts from when
+it was written to its socket (after any handshake), and later by as much as its latency shows it was held up.
 Should a 429 come anyway, that endpoint's window grows by 50 ms (at most to 1.25 s) for the rest of the run.
 """
 
@@ -84,7 +84,7 @@ class BillbeeClient:
             retry=retry,
             throttle=self._throttle,
             on_throttled=self._throttled,
-            on_answer=lambda _endpoint, new_connection: self.limiter.answered(new_connection=new_connection),
+            on_answer=lambda _endpoint, sent_at: self.limiter.answered(sent_at=sent_at),
             logger=logger,
             sleep=sleep,
         )

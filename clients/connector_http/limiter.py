@@ -25,9 +25,10 @@ class RateLimiter:
 
     Windows are measured on the client, the server counts at arrival; ``window`` is set ``slack`` seconds above
     the server's so that a request held up on the way (a busy thread, the network) cannot arrive too close to
-    the one two places before it. A request held up longer shows it in its latency: :meth:`answered` then
-    moves its count later (see there). Should a 429 come anyway, :meth:`widen` lengthens the windows of that
-    request's keys for the rest of the run, by ``step`` up to ``max_window``.
+    the one two places before it. :meth:`answered` moves a request's count to when it was actually written,
+    and later still when its latency shows it was held up on the way. Should a 429 come anyway,
+    :meth:`widen` lengthens the windows of that request's keys for the rest of the run, by ``step`` up to
+    ``max_window``.
     """
 
     def __init__(self, limits: Mapping[str, int], window: float, *, slack: float = 0.0,
@@ -80,24 +81,24 @@ class RateLimiter:
                 self.waited_seconds += waited
         return waited
 
-    def answered(self, *, new_connection: bool = False) -> None:
+    def answered(self, *, sent_at: float | None = None) -> None:
         """This thread's last request has its answer, so it arrived at the server no later than now.
 
-        On a new connection its handshakes delayed it: it is counted again now. Otherwise its latency is compared
+        ``sent_at`` (when it was written to its socket) moves the count there if that was later than the
+        reservation: waits for a thread, TCP and TLS handshakes. Then its latency (from ``sent_at``) is compared
         with the fastest seen for the same keys; whatever exceeds that by more than ``slack`` may have been
-        delay on the way there (which the window does not cover), so the count moves later by the excess. A slow
-        answer for other reasons (the server working longer) only makes the next request wait a little more."""
+        delay on the way there (which the window does not cover), so the count moves later by the excess. A
+        slow answer for other reasons (the server working longer) only makes the next request wait a little."""
         keys, stamp = getattr(self._last, "reservation", ((), None))
         if stamp is None:
             return
         self._last.reservation = ((), None)
         with self._lock:
             now = self._clock()
-            if new_connection:
-                at = now
-            else:
-                fastest = self._fastest[keys] = min(self._fastest.get(keys, now - stamp), now - stamp)
-                at = now - fastest - self.slack
+            left = max(stamp, sent_at) if sent_at is not None else stamp
+            latency = now - left
+            fastest = self._fastest[keys] = min(self._fastest.get(keys, latency), latency)
+            at = max(left, now - fastest - self.slack)
             if at <= stamp:
                 return
             for key in keys:

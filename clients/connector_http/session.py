@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 
 import ijson
 import requests
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
 from connector_http.errors import (
@@ -91,22 +93,37 @@ class _Retry(Exception):
         self.throttled = throttled  # a 429: the caller's limiter may need a wider margin (on_throttled)
 
 
-class _ConnectionAwareAdapter(requests.adapters.HTTPAdapter):
-    """Tells whether this thread's last request had to open a connection (urllib3's pools count them): its
-    TCP and TLS handshakes made it arrive later than it was sent."""
+class _SentAt(threading.local):
+    at: float | None = None  # when this thread's last request was written to its socket (monotonic clock)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._local = threading.local()
 
-    def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:  # requests >= 2.32.2
-        pool = super().get_connection_with_tls_context(*args, **kwargs)
-        self._local.pool, self._local.before = pool, getattr(pool, "num_connections", 0)
-        return pool
+_SENT = _SentAt()
 
-    def opened_connection(self) -> bool:
-        pool = getattr(self._local, "pool", None)
-        return pool is not None and getattr(pool, "num_connections", 0) > self._local.before
+
+def _timed(base: type[HTTPConnection]) -> type[HTTPConnection]:
+    class Timed(base):  # type: ignore[valid-type, misc]
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            super().request(*args, **kwargs)  # connects first if needed (handshakes), then writes headers and body
+            _SENT.at = time.monotonic()
+
+    return Timed
+
+
+class _TimedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _timed(HTTPConnection)
+
+
+class _TimedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _timed(HTTPSConnection)  # type: ignore[assignment]
+
+
+class _TimingAdapter(requests.adapters.HTTPAdapter):
+    """Connection pools whose connections note when a request has been written (``_SENT``): the moment it
+    left, after any wait for a thread or a handshake, which the caller's rate limiter counts from."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _TimedHTTPPool, "https": _TimedHTTPSPool}
 
 
 class ApiSession:
@@ -125,7 +142,7 @@ class ApiSession:
         retry: RetryPolicy | None = None,
         throttle: Callable[[str], None] | None = None,
         on_throttled: Callable[[str], None] | None = None,
-        on_answer: Callable[[str, bool], None] | None = None,
+        on_answer: Callable[[str, float | None], None] | None = None,
         logger: logging.Logger | None = None,
         sleep: Callable[[float], None] = time.sleep,
         verify_tls: bool = True,
@@ -136,13 +153,13 @@ class ApiSession:
         self.retry = retry or RetryPolicy()
         self.throttle = throttle  # called with the endpoint before every attempt (the client's limiter)
         self.on_throttled = on_throttled  # called with the endpoint after a 429
-        self.on_answer = on_answer  # called with the endpoint and "it opened a connection" when an answer came
+        self.on_answer = on_answer  # called with the endpoint and when the request was written, once answered
         self.auth_hint = auth_hint
         self.log = logger or logging.getLogger(f"{system}.http")
         self._sleep = sleep
         self._secrets = [s for s in (secrets or []) if s]
         self._http = requests.Session()
-        self._adapter = _ConnectionAwareAdapter()
+        self._adapter = _TimingAdapter()
         for prefix in ("https://", "http://"):
             self._http.mount(prefix, self._adapter)
         self._http.auth = auth
@@ -224,6 +241,7 @@ class ApiSession:
     def _attempt(self, method: str, url: str, endpoint: str, params: Any, json_body: Any,
                  idempotent: bool, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> ApiResponse:
         started = time.monotonic()
+        _SENT.at = None  # (stays None behind a proxy: its pools are not timed)
         stream = object_hook is not None  # a large answer: parsed while it arrives (_parse_stream)
         try:
             resp = self._http.request(method, url, params=params, json=json_body, timeout=self.timeout,
@@ -242,7 +260,7 @@ class ApiSession:
             raise _Retry(f"no answer within {self.timeout:g}s") from None
         elapsed_ms = (time.monotonic() - started) * 1000
         if self.on_answer:
-            self.on_answer(endpoint, self._adapter.opened_connection())
+            self.on_answer(endpoint, _SENT.at)
         self.log.debug("%s %s -> %s (%.0f ms)", self.system, endpoint, resp.status_code, elapsed_ms)
 
         if resp.status_code == 429:

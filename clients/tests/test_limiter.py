@@ -99,15 +99,15 @@ def test_widen_lengthens_only_the_throttled_keys_up_to_the_maximum() -> None:
     assert limiter.acquire(E) == 1.15
 
 
-def test_a_request_on_a_new_connection_is_counted_again_at_its_answer() -> None:
+def test_a_request_counts_from_when_it_was_written_if_that_was_later() -> None:
     clock = FakeClock()
     limiter = limiter_with(clock)
     limiter.acquire(E, USER)
-    clock.now = 0.3  # its answer came 0.3 s later; the handshakes may have taken all of it
-    limiter.answered(new_connection=True)
+    clock.now = 0.3  # answered at 0.3; written at 0.25 (a handshake, a busy thread)
+    limiter.answered(sent_at=0.25)
     limiter.acquire(E, USER)
-    assert limiter.acquire(E, USER) == pytest.approx(1.0)  # one window after 0.3, not after 0
-    assert clock.now == pytest.approx(1.3)
+    assert limiter.acquire(E, USER) == pytest.approx(0.95)  # one window after 0.25, not after 0
+    assert clock.now == pytest.approx(1.25)
 
 
 def test_latency_beyond_the_fastest_plus_slack_moves_the_count_later() -> None:
@@ -137,7 +137,7 @@ def test_answered_is_per_thread_and_once() -> None:
     limiter = limiter_with(clock)
     limiter.acquire(E)
     clock.now = 0.5
-    other = threading.Thread(target=lambda: limiter.answered(new_connection=True))  # nothing reserved there
+    other = threading.Thread(target=lambda: limiter.answered(sent_at=0.5))  # nothing reserved there
     other.start()
     other.join()
     limiter.acquire(E)

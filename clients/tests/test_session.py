@@ -356,17 +356,19 @@ def test_limiter_keeps_a_burst_under_billbees_endpoint_limit(sandbox: Sandbox, c
         burst()
 
 
-def test_a_request_that_opened_a_connection_is_reported_once(sandbox: Sandbox, control: SandboxControl) -> None:
-    """Its handshakes delayed its arrival: the Billbee client counts it again when its answer came."""
+def test_the_limiter_learns_when_each_request_was_written(sandbox: Sandbox, control: SandboxControl) -> None:
+    """Its count moves from the reservation to the write (after the handshake on a new connection)."""
     client = billbee(sandbox, Recorder())
-    answers: list[tuple[str, bool]] = []
-    client.session.on_answer = lambda endpoint, new: answers.append((endpoint, new))
-    client.stocks()
-    client.stocks()  # the same kept-alive connection
-    assert answers == [("GET /products/stocks", True), ("GET /products/stocks", False)]
-    client.session._http.close()  # the pool forgets its connections
-    client.stocks()
-    assert answers[-1] == ("GET /products/stocks", True)
+    answers: list[tuple[str, float | None, float, float]] = []
+    for _ in range(2):  # a new connection, then the kept-alive one
+        before = time.monotonic()
+        client.session.on_answer = lambda endpoint, sent_at, b=before: answers.append(
+            (endpoint, sent_at, b, time.monotonic()))
+        client.stocks()
+    for endpoint, sent_at, before, answered in answers:
+        assert endpoint == "GET /products/stocks"
+        assert sent_at is not None
+        assert before < sent_at < answered
 
 
 # -- errors carried in the body ----------------------------------------------------------------------------------
