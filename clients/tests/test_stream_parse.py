@@ -1,5 +1,6 @@
-"""ApiSession's streamed parse (ijson): json.loads's result whatever the chunks, the hook applied to each object
-as it closes, and a connection dropped in the body still a requests error that the session retries.
+"""ApiSession's streamed parse (ijson): json.loads's result whatever the chunks, the items of the named top-level
+list shrunk as each closes (and nothing else), and a connection dropped in the body still a requests error that
+the session retries.
 
 The parse runs on real `requests.Response` objects: a stand-in `raw` that hands out the body a few bytes at a
 time, and a local HTTP server for gzip and for a connection that drops in the middle of the body.
@@ -10,7 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connector_http import AmbiguousWriteError, ApiSession, RetryPolicy, TransientError
-from connector_http.session import _UNREADABLE, _parse_stream
+from connector_http.session import _UNREADABLE, ItemsHook, _parse_stream
 
 
 class Raw:
@@ -46,28 +47,37 @@ def response(body: bytes, size: int = 7) -> requests.Response:
     return resp
 
 
-def parse(body: bytes, size: int = 7, hook: Callable[[dict[str, Any]], Any] | None = None) -> Any:
-    return _parse_stream(response(body, size), hook)
+def parse(body: bytes, size: int = 7, items: ItemsHook | None = None) -> Any:
+    return _parse_stream(response(body, size), items)
 
 
 def tagged(obj: dict[str, Any]) -> Any:
-    return ["hooked", obj]
+    return ["shrunk", obj]
 
 
+def expected(body: bytes, items: ItemsHook | None) -> Any:
+    """json.loads, then the dict items of the top-level list `key` shrunk: what the streamed parse must give."""
+    doc = json.loads(body, parse_float=Decimal)
+    if items is not None and isinstance(doc, dict) and isinstance(doc.get(items[0]), list):
+        doc[items[0]] = [items[1](x) if isinstance(x, dict) else x for x in doc[items[0]]]
+    return doc
+
+
+KEYS = st.sampled_from(["p", "q", "status"]) | st.text(max_size=6)  # small alphabet: "p" lists do occur
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
     max_leaves=25,
 )
 
 
 @given(doc=JSON_VALUES, size=st.integers(1, 40), ascii_only=st.booleans(), indent=st.sampled_from([None, 1]),
-       hooked=st.booleans())
+       shrinking=st.booleans())
 def test_same_as_json_loads_whatever_the_chunks(doc: Any, size: int, ascii_only: bool, indent: int | None,
-                                                hooked: bool) -> None:
+                                                shrinking: bool) -> None:
     body = json.dumps(doc, ensure_ascii=ascii_only, indent=indent).encode()
-    hook = tagged if hooked else None
-    assert parse(body, size, hook) == json.loads(body, object_hook=hook, parse_float=Decimal)
+    items: ItemsHook | None = ("p", tagged) if shrinking else None
+    assert parse(body, size, items) == expected(body, items)
 
 
 def test_numbers_as_json_loads_with_decimal() -> None:
@@ -77,19 +87,21 @@ def test_numbers_as_json_loads_with_decimal() -> None:
     assert [type(n) for n in got] == [int, int, int, Decimal, Decimal, Decimal, Decimal]
 
 
-def test_hook_sees_every_object_innermost_first() -> None:
-    doc = {"products": [{"sku": "A-1", "dims": {"w": 1.5}, "name": 'T\u00fcr "gro\u00df" [x], {y}'},
-                        {"sku": "B", "ok": True, "none": None, "list": [1, [{"deep": 1}]]}], "status": 200}
+def test_shrink_sees_only_the_items_of_the_named_list_each_whole() -> None:
+    doc = {"status": 200, "note": {"products": [{"sku": "nested"}]},
+           "products": [{"sku": "A-1", "dims": {"w": 1.5}, "name": 'T\u00fcr "gro\u00df" [x], {y}'}, "junk",
+                        {"sku": "B", "ok": True, "none": None, "list": [1, [{"sku": "deep"}]]}],
+           "other": [{"sku": "C"}], "Success": True}
     body = json.dumps(doc, ensure_ascii=False).encode()
-    seen: list[str] = []
+    seen: list[dict[str, Any]] = []
 
-    def hook(obj: dict[str, Any]) -> Any:
-        seen.append(",".join(obj))
-        return ("product", obj["sku"]) if "sku" in obj else obj
+    def shrink(obj: dict[str, Any]) -> Any:
+        seen.append(obj)
+        return ("product", obj["sku"])
 
-    got = parse(body, 5, hook)
-    assert seen == ["w", "sku,dims,name", "deep", "sku,ok,none,list", "products,status"]
-    assert got == {"products": [("product", "A-1"), ("product", "B")], "status": 200}
+    got = parse(body, 5, ("products", shrink))
+    assert seen == [doc["products"][0], doc["products"][2]]  # whole, in order; not nested, not other lists
+    assert got == {**doc, "products": [("product", "A-1"), "junk", ("product", "B")]}
 
 
 @pytest.mark.parametrize("body", [b"", b" ", b"  \n\t\r\n"])
@@ -103,7 +115,7 @@ def test_empty_body_is_none(body: bytes, size: int) -> None:
 @pytest.mark.parametrize("size", [1, 3, 1000])
 def test_malformed_is_unreadable_and_the_response_closed(body: bytes, size: int) -> None:
     resp = response(body, size)
-    assert _parse_stream(resp, tagged) is _UNREADABLE
+    assert _parse_stream(resp, ("a", tagged)) is _UNREADABLE
     assert resp.raw.pos == len(body) or resp.raw.closed
 
 
@@ -165,27 +177,29 @@ def session(url: str, delays: list[float]) -> ApiSession:
 
 
 def test_gzip_body_over_several_chunks(server: str) -> None:
-    got = session(server, []).request("GET", "/big.gz", object_hook=tagged).data
-    assert got == json.loads(BIG, object_hook=tagged, parse_float=Decimal)
+    got = session(server, []).request("GET", "/big.gz", items=("products", tagged)).data
+    assert got == expected(BIG, ("products", tagged))
+    assert {item[0] for item in got["products"]} == {"shrunk"}
+    assert len(got["products"]) == 6000
 
 
 @pytest.mark.parametrize("path", ["/drop-length", "/drop-chunked"])
 def test_connection_dropped_in_the_body_is_a_requests_error(server: str, path: str) -> None:
     resp = requests.get(f"{server}{path}", stream=True, timeout=10)
     with pytest.raises(requests.RequestException):
-        _parse_stream(resp, tagged)
+        _parse_stream(resp, ("products", tagged))
 
 
 @pytest.mark.parametrize("path", ["/drop-length", "/drop-chunked"])
 def test_connection_dropped_in_the_body_is_retried_on_a_read(server: str, path: str) -> None:
     delays: list[float] = []
     with pytest.raises(TransientError, match="gave up after 2 attempts: connection dropped in the answer"):
-        session(server, delays).request("GET", path, object_hook=tagged)
+        session(server, delays).request("GET", path, items=("products", tagged))
     assert len(delays) == 1
 
 
 def test_connection_dropped_in_the_body_is_ambiguous_on_a_write(server: str) -> None:
     delays: list[float] = []
     with pytest.raises(AmbiguousWriteError, match="connection dropped in the answer"):
-        session(server, delays).request("POST", "/drop-length", idempotent=False, object_hook=tagged)
+        session(server, delays).request("POST", "/drop-length", idempotent=False, items=("products", tagged))
     assert delays == []

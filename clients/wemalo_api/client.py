@@ -121,13 +121,8 @@ class WemaloClient:
         `compact` turns each product into what the caller keeps while the answer is parsed, so that a large
         catalogue never exists as full dicts (100,000 products: ~170 MB as dicts)."""
         since = changed_since or datetime(2000, 1, 1)
-        hook = None
-        if compact is not None:
-            def hook(obj: dict[str, Any]) -> Any:
-                is_product = "products" not in obj and ("sku" in obj or "externalId" in obj or "extId" in obj)
-                return compact(obj) if is_product else obj
         data = self._call("GET", "/product/getAll", "/product/getAll", params={"fromDate": wemalo_hour(since)},
-                          object_hook=hook).data
+                          items=("products", compact) if compact is not None else None).data
         return (data or {}).get("products") or []
 
     def add_products(self, products: list[dict[str, Any]]) -> dict[str, Any]:

@@ -127,6 +127,8 @@ class ProductPlanner:
         self.owner_of_sku: dict[str, str] = {}
         self.owner_of_ean: dict[str, str] = {}
         for p in wemalo_products:
+            if not isinstance(p, tuple | dict):
+                continue  # not a product (a malformed entry of getAll's list)
             ext, row = p if isinstance(p, tuple) else pack(p)
             if ext:
                 self._claim(ext, row)

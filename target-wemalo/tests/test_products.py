@@ -371,6 +371,12 @@ def test_knows_sku_of_wemalo_products() -> None:
     assert not plan.knows_sku("Tasse-Blau")
 
 
+def test_entries_of_getall_that_are_not_products_are_passed_over() -> None:
+    plan = ProductPlanner(["junk", None, 7, wemalo("1", "Tasse-Rot", "1")], default_group=GROUP,
+                          update_dimensions=False)
+    assert plan.knows_sku("tasse-rot")
+
+
 def test_html_entities_in_article() -> None:
     decision = planner().decide(article(sku="A&amp;B", Title=[{"Text": "Caf&eacute; &amp; Tee", "LanguageCode": "DE"}]))
     assert decision.payload is not None
