@@ -12,13 +12,15 @@ Values are kept the way the real service serialises them (billbee-api.md §3, S5
 Keys starting with ``_`` are simulator-internal (e.g. ``_CreatedAt`` of an article, which Billbee filters on but
 never returns) and are stripped from API answers.
 
-Every public method takes ``ctx.lock`` and returns deep copies, so callers may serialise outside the lock.
+Every public method takes ``ctx.lock`` and returns deep copies, so callers may serialise outside the lock (the
+lists return :class:`Rows`, which copies a row when it is read: a page of 250 costs 250 copies, not the catalogue).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -177,6 +179,29 @@ def public(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+class Rows(Sequence[dict[str, Any]]):
+    """The rows a list query matched (chosen under the lock), each copied by `convert` under the lock when read:
+    the app slices one page of a list of 20,000 articles, so only that page is copied."""
+
+    def __init__(self, lock: threading.RLock, rows: list[dict[str, Any]],
+                 convert: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        self._lock, self._rows, self._convert = lock, rows, convert
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        with self._lock:
+            if isinstance(index, slice):
+                return [self._convert(row) for row in self._rows[index]]
+            return self._convert(self._rows[index])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for row in self._rows:
+            with self._lock:
+                yield self._convert(row)
+
+
 def dedupe_tags(tags: Iterable[str]) -> list[str]:
     """Keep the first spelling of each tag, compared case-insensitively."""
     seen: set[str] = set()
@@ -253,6 +278,7 @@ class BillbeeStore:
     def clear(self) -> None:
         with self.ctx.lock:
             self.products: dict[int, dict[str, Any]] = {}
+            self._sku_ids: dict[str, int] | None = None  # casefolded SKU -> lowest Id; built when first needed
             self.orders: dict[int, dict[str, Any]] = {}
             self.stocks: list[dict[str, Any]] = []
             self.providers: list[dict[str, Any]] = []
@@ -383,6 +409,7 @@ class BillbeeStore:
             out = [self._normalise_article(raw) for raw in raws]
             for article in out:
                 self.products[article["Id"]] = article
+            self._sku_ids = None  # SKUs change only here
             for article in out:  # BOM lines may name components added in the same call
                 self._link_bom(article)
             return copy.deepcopy(out)
@@ -476,20 +503,21 @@ class BillbeeStore:
 
     def _by_sku(self, sku: str) -> dict[str, Any] | None:
         # SQL Server's default collation compares case-insensitively; duplicates resolve to the lowest Id.
-        key = str(sku).casefold()
-        for article_id in sorted(self.products):
-            article = self.products[article_id]
-            if article.get("SKU") is not None and str(article["SKU"]).casefold() == key:
-                return article
-        return None
+        if self._sku_ids is None:
+            self._sku_ids = {}
+            for article_id in sorted(self.products):
+                if self.products[article_id].get("SKU") is not None:
+                    self._sku_ids.setdefault(str(self.products[article_id]["SKU"]).casefold(), article_id)
+        found = self._sku_ids.get(str(sku).casefold())
+        return None if found is None else self.products[found]
 
     def list_products(self, *, min_created: datetime | None = None, min_id: int | None = None,
-                      max_id: int | None = None) -> list[dict[str, Any]]:
+                      max_id: int | None = None) -> Rows:
         with self.ctx.lock:
             rows = [self.products[k] for k in sorted(self.products)
                     if (min_id is None or k >= min_id) and (max_id is None or k <= max_id)
                     and (min_created is None or self.products[k]["_CreatedAt"] >= min_created)]
-            return public(rows)
+            return Rows(self.ctx.lock, rows, public)
 
     def find_product(self, key: str, lookup_by: str) -> dict[str, Any] | None:
         with self.ctx.lock:
@@ -723,10 +751,10 @@ class BillbeeStore:
             order = self._order(order_id)
             return self._public_order(order, title_source) if order else None
 
-    def list_orders(self, flt: OrderFilter, title_source: int = 0) -> list[dict[str, Any]]:
+    def list_orders(self, flt: OrderFilter, title_source: int = 0) -> Rows:
         with self.ctx.lock:
-            return [self._public_order(self.orders[k], title_source) for k in sorted(self.orders)
-                    if flt.matches(self.orders[k])]
+            rows = [self.orders[k] for k in sorted(self.orders) if flt.matches(self.orders[k])]
+            return Rows(self.ctx.lock, rows, lambda order: self._public_order(order, title_source))
 
     def add_tags(self, order_id: int | str, tags: list[str], bump: bool) -> bool:
         with self.ctx.lock:

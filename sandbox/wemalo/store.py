@@ -126,6 +126,55 @@ def carrier_for(*names: str | None) -> str:
     return next((n for n in names if n), "SIM")
 
 
+def _eans(data: dict[str, Any]) -> set[str]:
+    return {str(data[k]).strip() for k in EAN_FIELDS if not _blank(data.get(k))}
+
+
+class _ProductIndex:
+    """Which products hold each SKU and EAN, and each product by its numeric id, kept by `_save_product`: the
+    uniqueness checks and lookups of a 100,000-product catalogue without a scan per product."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, dict[str, Any]] = {}
+        self.by_sku: dict[str, set[str]] = {}  # stripped SKU -> externalIds
+        self.by_folded_sku: dict[str, set[str]] = {}  # the same, casefolded (setting sku_case_insensitive)
+        self.by_ean: dict[str, set[str]] = {}
+        self._keys: dict[str, tuple[str, set[str]]] = {}  # externalId -> (stripped SKU, EANs) indexed
+
+    def put(self, rec: dict[str, Any]) -> None:
+        ext, data = rec["data"]["externalId"], rec["data"]
+        self.by_id[rec["id"]] = rec
+        old_sku, old_eans = self._keys.get(ext, ("", set()))
+        self._move(self.by_sku, old_sku, None, ext)
+        self._move(self.by_folded_sku, old_sku.casefold(), None, ext)
+        for ean in old_eans:
+            self._move(self.by_ean, ean, None, ext)
+        sku, eans = str(data.get("sku") or "").strip(), _eans(data)
+        self._keys[ext] = (sku, eans)
+        self._move(self.by_sku, None, sku, ext)
+        self._move(self.by_folded_sku, None, sku.casefold(), ext)
+        for ean in eans:
+            self._move(self.by_ean, None, ean, ext)
+
+    @staticmethod
+    def _move(index: dict[str, set[str]], old: str | None, new: str | None, ext: str) -> None:
+        if old:
+            holders = index.get(old)
+            if holders is not None:
+                holders.discard(ext)
+                if not holders:
+                    del index[old]
+        if new:
+            index.setdefault(new, set()).add(ext)
+
+    def holders(self, sku_key: str, eans: set[str], folded: bool) -> set[str]:
+        """The externalIds whose SKU key is `sku_key` or that hold one of `eans`."""
+        out = set((self.by_folded_sku if folded else self.by_sku).get(sku_key, ())) if sku_key else set()
+        for ean in eans:
+            out |= self.by_ean.get(ean, set())
+        return out
+
+
 class WemaloStore:
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
@@ -135,6 +184,7 @@ class WemaloStore:
     def reset(self) -> None:
         with self.ctx.lock:
             self.products: dict[str, dict[str, Any]] = {}  # by externalId
+            self._index = _ProductIndex()
             self.stock: Counter[int] = Counter()  # physical stock by product id
             self.orders: dict[str, dict[str, Any]] = {}  # by externalId, in creation order
             self.parcels: dict[int, dict[str, Any]] = {}
@@ -164,17 +214,23 @@ class WemaloStore:
             data.pop("externalId", None)
         return data
 
-    def _clash(self, data: dict[str, Any], own: str, pool: dict[str, dict[str, Any]]) -> WemaloError | None:
-        """The uniqueness error `data` (product `own`) would cause among `pool` (externalId -> fields)."""
-        sku = self._sku_key(data.get("sku"))
-        eans = {str(data[k]).strip() for k in EAN_FIELDS if not _blank(data.get(k))}
-        for ext, other in pool.items():
-            if ext == own:
-                continue
+    def _clash(self, data: dict[str, Any], own: str, pending: dict[str, dict[str, Any]]) -> WemaloError | None:
+        """The uniqueness error `data` (product `own`) would cause among the stored products and those of this
+        call not yet saved (`pending`, externalId -> fields; they replace stored ones). The first clashing
+        product in catalogue order decides, stored ones first, then new ones in the order they came."""
+        sku, eans = self._sku_key(data.get("sku")), _eans(data)
+        folded = self.ctx.settings.get("sku_case_insensitive", True)
+        found = self._index.holders(sku, eans, folded) - pending.keys()  # stored, and not replaced in this call
+        order = {ext: (0, self.products[ext]["id"]) for ext in found}
+        for n, (ext, other) in enumerate(pending.items()):  # a batch: small
+            if (sku and self._sku_key(other.get("sku")) == sku) or eans & _eans(other):
+                order[ext] = (0, self.products[ext]["id"]) if ext in self.products else (1, n)
+        for ext in sorted(order.keys() - {own}, key=order.__getitem__):
+            other = pending[ext] if ext in pending else self.products[ext]["data"]
             if sku and self._sku_key(other.get("sku")) == sku:
                 return WemaloError(400, f"sku '{data['sku']}' is already used by product '{ext}'", field="sku",
                                    conflictingExternalId=ext)
-            taken = eans & {str(other[k]).strip() for k in EAN_FIELDS if not _blank(other.get(k))}
+            taken = eans & _eans(other)
             if taken:
                 ean = sorted(taken)[0]
                 return WemaloError(400, f"ean '{ean}' is already used by product '{ext}'", field="ean",
@@ -185,20 +241,21 @@ class WemaloStore:
     def _clean_fields(body: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in body.items() if k in PRODUCT_FIELDS}  # WP extras (shop, stock, ...) are dropped
 
-    def _check_product(self, body: Any, pool: dict[str, dict[str, Any]], *, upsert: bool) -> dict[str, Any]:
-        """Validated full field set for a create (or, with upsert, create-or-merge) of `body`."""
+    def _check_product(self, body: Any, pending: dict[str, dict[str, Any]], *, upsert: bool) -> dict[str, Any]:
+        """Validated full field set for a create (or, with upsert, create-or-merge) of `body`, against the stored
+        products and this call's `pending` ones."""
         if not isinstance(body, dict):
             raise missing("externalId")
         for name in PRODUCT_REQUIRED:
             if _blank(body.get(name)):
                 raise missing(name)
         ext = str(body["externalId"])
-        if ext in pool and not upsert:
+        current = pending[ext] if ext in pending else self.products[ext]["data"] if ext in self.products else None
+        if current is not None and not upsert:
             raise WemaloError(400, f"a product with externalId '{ext}' already exists", field="externalId",
                               conflictingExternalId=ext)
-        base = pool.get(ext) or PRODUCT_DEFAULTS
-        data = {**base, **self._clean_fields(body), "externalId": ext}
-        clash = self._clash(data, ext, pool)
+        data = {**(current or PRODUCT_DEFAULTS), **self._clean_fields(body), "externalId": ext}
+        clash = self._clash(data, ext, pending)
         if clash:
             raise clash
         return data
@@ -207,19 +264,17 @@ class WemaloStore:
         now = self.now()
         rec = self.products.get(data["externalId"])
         if rec is None:
-            self.products[data["externalId"]] = {"id": self.next_product_id, "data": data, "createdAt": now,
-                                                 "updatedAt": now, "stockChangedAt": now}
+            rec = self.products[data["externalId"]] = {"id": self.next_product_id, "data": data, "createdAt": now,
+                                                       "updatedAt": now, "stockChangedAt": now}
             self.next_product_id += 1
         elif rec["data"] != data:
             rec["data"] = data
             rec["updatedAt"] = now
-
-    def _pool(self) -> dict[str, dict[str, Any]]:
-        return {ext: rec["data"] for ext, rec in self.products.items()}
+        self._index.put(rec)
 
     def add_product(self, body: Any) -> dict[str, Any]:
         with self.ctx.lock:
-            data = self._check_product(body, self._pool(), upsert=False)
+            data = self._check_product(body, {}, upsert=False)
             self._save_product(data)
             return {"Success": True, "status": 200}
 
@@ -228,20 +283,19 @@ class WemaloStore:
             items = body.get("products") if isinstance(body, dict) else None
             if not isinstance(items, list):
                 raise missing("products")
-            pool = self._pool()
-            good: list[dict[str, Any]] = []
+            pending: dict[str, dict[str, Any]] = {}  # accepted, saved at the end (all or, in partial mode, these)
             errors: list[dict[str, Any]] = []
             for item in items:
                 try:
-                    data = self._check_product(item, pool, upsert=True)
+                    data = self._check_product(item, pending, upsert=True)
                 except WemaloError as exc:
                     ext = item.get("externalId") if isinstance(item, dict) else None
                     errors.append({"externalId": ext, "field": exc.extra.get("field"), "message": exc.message,
                                    **({"conflictingExternalId": exc.extra["conflictingExternalId"]}
                                       if "conflictingExternalId" in exc.extra else {})})
                     continue
-                pool[data["externalId"]] = data
-                good.append(data)
+                pending[data["externalId"]] = data
+            good = list(pending.values())
             partial = self.ctx.settings.get("add_multiple_mode") == "partial"
             if errors and not partial:
                 raise WemaloError(400, f"{len(errors)} of {len(items)} products refused, nothing saved",
@@ -264,7 +318,7 @@ class WemaloStore:
             for name in PRODUCT_REQUIRED:
                 if _blank(data.get(name)):
                     raise missing(name)
-            clash = self._clash(data, external_id, self._pool())
+            clash = self._clash(data, external_id, {})
             if clash:
                 raise clash
             self._save_product(data)
@@ -282,13 +336,15 @@ class WemaloStore:
             return [self.product_out(rec) for rec in self.products.values() if rec["updatedAt"] >= since]
 
     def _find_product(self, key: str, match: str) -> dict[str, Any] | None:
+        """By externalId, or the first product (in catalogue order) with the SKU `key`."""
         if match == "sku":
-            wanted = self._sku_key(key)
-            return next((r for r in self.products.values() if self._sku_key(r["data"]["sku"]) == wanted), None)
+            folded = self.ctx.settings.get("sku_case_insensitive", True)
+            holders = self._index.holders(self._sku_key(key), set(), folded)
+            return min((self.products[ext] for ext in holders), key=lambda r: r["id"], default=None)
         return self.products.get(key)
 
     def _product_by_id(self, product_id: int) -> dict[str, Any]:
-        return next(r for r in self.products.values() if r["id"] == product_id)
+        return self._index.by_id[product_id]
 
     # -- stock -------------------------------------------------------------------------------------------
     def _open_quantities(self, reserved_only: bool) -> Counter[int]:
@@ -302,9 +358,9 @@ class WemaloStore:
 
     def _touch_stock(self, product_ids: set[int]) -> None:
         now = self.now()
-        for rec in self.products.values():
-            if rec["id"] in product_ids:
-                rec["stockChangedAt"] = now
+        for pid in product_ids:
+            if pid in self._index.by_id:
+                self._index.by_id[pid]["stockChangedAt"] = now
 
     def available_stock(self, since: datetime) -> list[dict[str, Any]]:
         with self.ctx.lock:
@@ -341,12 +397,11 @@ class WemaloStore:
             return {"ok": not unknown, "stock": changed, "unknown": unknown, "promoted": promoted}
 
     def _fits(self, positions: list[dict[str, Any]]) -> bool:
-        free = Counter({pid: qty for pid, qty in self.stock.items()})
-        free.subtract(self._open_quantities(reserved_only=True))
+        reserved = self._open_quantities(reserved_only=True)
         need: Counter[int] = Counter()
         for pos in positions:
             need[pos["productId"]] += pos["quantity"] - pos["shipped"]
-        return all(free[pid] >= qty for pid, qty in need.items())
+        return all(self.stock[pid] - reserved[pid] >= qty for pid, qty in need.items())
 
     def _recheck_partial(self) -> list[str]:
         promoted = []
