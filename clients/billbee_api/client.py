@@ -177,7 +177,8 @@ class BillbeeClient:
         page_size: int = MAX_PAGE_SIZE,
         on_page: Callable[[dict[str, Any]], None] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Orders filtered on the server. `modified_after` is exclusive (Billbee: "newer than")."""
+        """Orders filtered on the server. `modified_after` is exclusive (Billbee: "newer than"). Each page is
+        requested while the caller works through the one before (callers read them all)."""
         params: dict[str, Any] = {}
         if state_ids:
             params["orderStateId"] = list(state_ids)  # sent as repeated keys (collectionFormat multi)
@@ -189,7 +190,7 @@ class BillbeeClient:
             params["modifiedAtMin"] = modified_after
         if modified_until:
             params["modifiedAtMax"] = modified_until
-        for rows, _ in self.iter_pages("/orders", params, page_size, on_page):
+        for rows, _ in self.iter_pages("/orders", params, page_size, on_page, prefetch=True):
             yield from rows
 
     def get_order(self, order_id: int) -> dict[str, Any]:
