@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,8 +23,6 @@ from hypothesis import strategies as st
 
 from connector_http import AmbiguousWriteError, ApiSession, RetryPolicy, TransientError
 from connector_http.session import _UNREADABLE, ItemsHook, _parse_stream
-
-from .local_http import serving
 
 
 class Raw:
@@ -165,8 +164,12 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    with serving(Handler) as url:
-        yield url
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
 
 
 def session(url: str, delays: list[float]) -> ApiSession:

@@ -5,16 +5,15 @@ parse (419 = throttled, retried)."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from connector_http import ClientError, RetryPolicy
 from wemalo_api import WemaloClient
-
-from .local_http import serving
 
 PRODUCTS = [
     {"externalId": "A", "sku": "A-1", "ean": "4006381333931", "components": [{"sku": "nested", "externalId": "N"}]},
@@ -41,12 +40,16 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def wemalo() -> Iterator[tuple[WemaloClient, list[float]]]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
     delays: list[float] = []
-    with serving(Handler) as url:
-        client = WemaloClient(api_url=url, token="wemalo-test-token", retry=RetryPolicy(max_attempts=3),
-                              sleep=delays.append)
-        yield client, delays
-        client.close()
+    client = WemaloClient(api_url=f"http://127.0.0.1:{httpd.server_address[1]}", token="wemalo-test-token",
+                          retry=RetryPolicy(max_attempts=3), sleep=delays.append)
+    yield client, delays
+    client.close()
+    httpd.shutdown()
+    httpd.server_close()
 
 
 def test_compact_is_given_each_product_whole_and_nothing_else(wemalo: tuple[WemaloClient, list[float]]) -> None:

@@ -145,16 +145,27 @@ class _ProductIndex:
         ext, data = rec["data"]["externalId"], rec["data"]
         self.by_id[rec["id"]] = rec
         old_sku, old_eans = self._keys.get(ext, ("", set()))
+        self._move(self.by_sku, old_sku, None, ext)
+        self._move(self.by_folded_sku, old_sku.casefold(), None, ext)
+        for ean in old_eans:
+            self._move(self.by_ean, ean, None, ext)
         sku, eans = str(data.get("sku") or "").strip(), _eans(data)
         self._keys[ext] = (sku, eans)
-        for index, old, new in ((self.by_sku, {old_sku}, {sku}), (self.by_folded_sku, {old_sku.casefold()},
-                                {sku.casefold()}), (self.by_ean, old_eans, eans)):
-            for key in old - {""}:
-                index[key].discard(ext)
-                if not index[key]:
-                    del index[key]
-            for key in new - {""}:
-                index.setdefault(key, set()).add(ext)
+        self._move(self.by_sku, None, sku, ext)
+        self._move(self.by_folded_sku, None, sku.casefold(), ext)
+        for ean in eans:
+            self._move(self.by_ean, None, ean, ext)
+
+    @staticmethod
+    def _move(index: dict[str, set[str]], old: str | None, new: str | None, ext: str) -> None:
+        if old:
+            holders = index.get(old)
+            if holders is not None:
+                holders.discard(ext)
+                if not holders:
+                    del index[old]
+        if new:
+            index.setdefault(new, set()).add(ext)
 
     def holders(self, sku_key: str, eans: set[str], folded: bool) -> set[str]:
         """The externalIds whose SKU key is `sku_key` or that hold one of `eans`."""
