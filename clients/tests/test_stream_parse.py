@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -163,13 +162,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+def server(serve_http: Callable[[type[BaseHTTPRequestHandler]], str]) -> str:
+    return serve_http(Handler)
 
 
 def session(url: str, delays: list[float]) -> ApiSession:

@@ -5,9 +5,8 @@ parse (419 = throttled, retried)."""
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -38,18 +37,18 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.fixture(scope="module")
+def url(serve_http: Callable[[type[BaseHTTPRequestHandler]], str]) -> str:
+    return serve_http(Handler)
+
+
 @pytest.fixture
-def wemalo() -> Iterator[tuple[WemaloClient, list[float]]]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+def wemalo(url: str) -> Iterator[tuple[WemaloClient, list[float]]]:
     delays: list[float] = []
-    client = WemaloClient(api_url=f"http://127.0.0.1:{httpd.server_address[1]}", token="wemalo-test-token",
-                          retry=RetryPolicy(max_attempts=3), sleep=delays.append)
+    client = WemaloClient(api_url=url, token="wemalo-test-token", retry=RetryPolicy(max_attempts=3),
+                          sleep=delays.append)
     yield client, delays
     client.close()
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def test_compact_is_given_each_product_whole_and_nothing_else(wemalo: tuple[WemaloClient, list[float]]) -> None:

@@ -203,9 +203,17 @@ class WemaloStore:
             return value if value.tzinfo else value.replace(tzinfo=BERLIN)
         return datetime.now(BERLIN)
 
+    @property
+    def _sku_folded(self) -> bool:
+        return bool(self.ctx.settings.get("sku_case_insensitive", True))
+
     def _sku_key(self, sku: Any) -> str:
         text = str(sku or "").strip()
-        return text.casefold() if self.ctx.settings.get("sku_case_insensitive", True) else text
+        return text.casefold() if self._sku_folded else text
+
+    def _holders(self, sku: Any, eans: set[str]) -> set[str]:
+        """The stored products (externalIds) with the SKU `sku` (compared as `_sku_key` does) or one of `eans`."""
+        return self._index.holders(self._sku_key(sku), eans, self._sku_folded)
 
     # -- products --------------------------------------------------------------------------------------
     def product_out(self, rec: dict[str, Any]) -> dict[str, Any]:
@@ -219,8 +227,7 @@ class WemaloStore:
         call not yet saved (`pending`, externalId -> fields; they replace stored ones). The first clashing
         product in catalogue order decides, stored ones first, then new ones in the order they came."""
         sku, eans = self._sku_key(data.get("sku")), _eans(data)
-        folded = self.ctx.settings.get("sku_case_insensitive", True)
-        found = self._index.holders(sku, eans, folded) - pending.keys()  # stored, and not replaced in this call
+        found = self._holders(data.get("sku"), eans) - pending.keys()  # stored, and not replaced in this call
         order = {ext: (0, self.products[ext]["id"]) for ext in found}
         for n, (ext, other) in enumerate(pending.items()):  # a batch: small
             if (sku and self._sku_key(other.get("sku")) == sku) or eans & _eans(other):
@@ -338,8 +345,7 @@ class WemaloStore:
     def _find_product(self, key: str, match: str) -> dict[str, Any] | None:
         """By externalId, or the first product (in catalogue order) with the SKU `key`."""
         if match == "sku":
-            folded = self.ctx.settings.get("sku_case_insensitive", True)
-            holders = self._index.holders(self._sku_key(key), set(), folded)
+            holders = self._holders(key, set())
             return min((self.products[ext] for ext in holders), key=lambda r: r["id"], default=None)
         return self.products.get(key)
 
