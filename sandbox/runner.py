@@ -120,8 +120,8 @@ def _serve_in_process(system: str, host: str, port: int, conn: Connection) -> No
 @dataclass
 class Sandbox:
     """Both simulators on loopback threads of this process, or with `processes` each in a process of its own (the
-    bench: like the real services, they share no interpreter lock with each other or with the caller). Port 0
-    picks free ports."""
+    bench: like the real services, they share no interpreter lock with each other or with the caller; they are
+    spawned, so a script that uses this needs the `if __name__ == "__main__":` guard). Port 0 picks free ports."""
 
     host: str = "127.0.0.1"
     billbee_port: int = 8301
