@@ -1,6 +1,7 @@
 """Fixtures for the client tests. `serve_http` starts a local HTTP server for a hand-written handler: answers the
 simulators cannot give (a body dropped mid-stream, an HTTP 200 around a body status 419). A fixture, not a helper
-module: pytest imports this directory as a package named `tests`, which the top-level `tests/` shadows."""
+module: this directory is not a package (as one, pytest imported it as `tests`, which the top-level `tests/`
+shadows), so its modules cannot import each other."""
 
 from __future__ import annotations
 
