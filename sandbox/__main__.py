@@ -16,12 +16,15 @@ def main() -> None:
     parser.add_argument("--wemalo-port", type=int, default=8302)
     parser.add_argument("--demo", action="store_true", help="load the demo catalogue and orders")
     parser.add_argument("--seed", type=int, default=7, help="seed of the demo data")
+    parser.add_argument("--profile", default="literal", choices=("literal", "lenient"),
+                        help="readings of the vendor documents (default literal: their examples, literally)")
     parser.add_argument("--no-throttle", action="store_true", help="switch Billbee's rate limits off")
     args = parser.parse_args()
     if not args.host.startswith("127.") and args.host not in {"localhost", "::1"}:
         parser.error("the sandbox binds to loopback only")
 
-    sandbox = Sandbox(host=args.host, billbee_port=args.billbee_port, wemalo_port=args.wemalo_port)
+    sandbox = Sandbox(host=args.host, billbee_port=args.billbee_port, wemalo_port=args.wemalo_port,
+                      profile=args.profile)
     sandbox.start()
     if args.no_throttle:
         sandbox.control.billbee_settings(throttle=False)

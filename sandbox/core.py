@@ -67,6 +67,7 @@ class SimContext:
     rng: random.Random = field(default_factory=random.Random)
     throttle_windows: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # sorted
     settings: dict[str, Any] = field(default_factory=dict)
+    profile: str = "literal"  # the named group of readings in force (see `admin_blueprint`'s /profile)
     next_log_id: int = 1
 
     def configure_faults(self, **kwargs: Any) -> FaultConfig:
@@ -242,10 +243,39 @@ def install_request_hooks(
         return response
 
 
+def profile_settings(defaults: dict[str, Any], profiles: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
+    """The settings of profile `name`: a simulator's defaults (the vendor document read literally) with the
+    profile's overrides. Unknown names and overrides of unknown settings raise ValueError."""
+    if name not in profiles:
+        raise ValueError(f"unknown profile {name!r}; known: {sorted(profiles)}")
+    unknown = set(profiles[name]) - set(defaults)
+    if unknown:
+        raise ValueError(f"profile {name!r} overrides unknown settings: {sorted(unknown)}")
+    return {**defaults, **profiles[name]}
+
+
 def admin_blueprint(ctx: SimContext, *, reset: Callable[[], None], load: Callable[[dict], dict],
-                    state: Callable[[], dict]) -> Blueprint:
-    """Operator routes under /_admin, shared by both simulators. System-specific ones are added by each app."""
+                    state: Callable[[], dict], defaults: dict[str, Any] | None = None,
+                    profiles: dict[str, dict[str, Any]] | None = None) -> Blueprint:
+    """Operator routes under /_admin, shared by both simulators. System-specific ones are added by each app.
+
+    `POST /_admin/profile {"name": "lenient"}` replaces every setting by that profile's (`profile_settings`);
+    `GET` names the profile in force. A profile groups one plausible reading of each open question."""
     bp = Blueprint(f"{ctx.system}_admin", __name__, url_prefix="/_admin")
+
+    @bp.route("/profile", methods=["GET", "POST"])
+    def _profile():  # type: ignore[no-untyped-def]
+        if request.method == "POST":
+            name = str((request.get_json(force=True) or {}).get("name") or "")
+            try:
+                chosen = profile_settings(defaults or {}, profiles or {"literal": {}}, name)
+            except ValueError as exc:
+                return jsonify({"error": str(exc)}), 400
+            with ctx.lock:
+                ctx.settings.clear()
+                ctx.settings.update(chosen)
+                ctx.profile = name
+        return jsonify({"profile": ctx.profile, "profiles": sorted(profiles or {"literal": {}})})
 
     @bp.post("/reset")
     def _reset():  # type: ignore[no-untyped-def]

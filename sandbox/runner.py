@@ -57,6 +57,12 @@ class SandboxControl:
         self.billbee("POST", "/reset")
         self.wemalo("POST", "/reset")
 
+    def profile(self, name: str) -> None:
+        """Both simulators answer with the readings of profile `name` ("literal", "lenient"); it stays in force
+        across resets until another profile is chosen."""
+        self.billbee("POST", "/profile", {"name": name})
+        self.wemalo("POST", "/profile", {"name": name})
+
     def load(self, scenario: dict[str, Any]) -> None:
         """Load `{"billbee": {...}, "wemalo": {...}}` (the shape demo_data.generate returns)."""
         self.reset()
@@ -127,6 +133,7 @@ class Sandbox:
     billbee_port: int = 8301
     wemalo_port: int = 8302
     processes: bool = False
+    profile: str = field(default_factory=lambda: os.environ.get("SANDBOX_PROFILE", "literal"))
     _servers: list[ServerThread] = field(default_factory=list)
     _children: dict[str, tuple[BaseProcess, Connection]] = field(default_factory=dict)
 
@@ -140,12 +147,14 @@ class Sandbox:
                 child.start()
                 self._children[system] = (child, ours)
             self.billbee_port, self.wemalo_port = (conn.recv() for _, conn in self._children.values())
+            self.control.profile(self.profile)
             return self
         self._servers = [ServerThread(create_billbee(), self.host, self.billbee_port),
                          ServerThread(create_wemalo(), self.host, self.wemalo_port)]
         for server in self._servers:
             server.start()
         self.billbee_port, self.wemalo_port = (s.port for s in self._servers)
+        self.control.profile(self.profile)
         return self
 
     def stop(self) -> None:

@@ -65,6 +65,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "timezone": "UTC",  # frame of the naive timestamps; query values with an offset are converted into it
 }
 
+# Named groups of readings (`POST /_admin/profile`): "literal" is DEFAULT_SETTINGS, the vendor document read
+# literally; "lenient" takes the other plausible reading of each setting it names.
+PROFILES: dict[str, dict[str, Any]] = {
+    "literal": {},
+    "lenient": {},
+}
+
 SHIPPING_CARRIERS = (
     (0, "other"), (1, "dhlExpress"), (2, "dhl"), (3, "hermes"), (4, "dpd"), (5, "ups"), (6, "gls"), (7, "dpag"),
     (8, "OePost"), (9, "fedex"), (10, "generalOvernight"), (11, "tnt"), (12, "liefery"), (13, "iloxx"),
@@ -396,7 +403,8 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
 
     # -- admin ------------------------------------------------------------------------------------------
     # Reset clears data, log, throttles and faults but keeps the settings (the runner sets them before loading).
-    bp = admin_blueprint(ctx, reset=store.clear, load=store.load, state=store.state)
+    bp = admin_blueprint(ctx, reset=store.clear, load=store.load, state=store.state, defaults=initial,
+                         profiles=PROFILES)
 
     @bp.post("/orders")
     def admin_add_orders() -> Response:

@@ -17,12 +17,13 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
-from sandbox.core import SimContext, admin_blueprint, arrived, install_request_hooks
+from sandbox.core import SimContext, admin_blueprint, arrived, install_request_hooks, profile_settings
 from sandbox.wemalo import spec
 from sandbox.wemalo.store import (
     DATETIME_FORMAT,
     DEFAULT_SETTINGS,
     HOUR_FORMAT,
+    PROFILES,
     WemaloError,
     WemaloStore,
     missing,
@@ -217,13 +218,14 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
     app.register_blueprint(api)
 
     # -- admin ---------------------------------------------------------------------------------------
-    def reset() -> None:
+    def reset() -> None:  # data and settings: back to the profile in force
         store.reset()
         with ctx.lock:
             ctx.settings.clear()
-            ctx.settings.update(defaults)
+            ctx.settings.update(profile_settings(defaults, PROFILES, ctx.profile))
 
-    app.register_blueprint(admin_blueprint(ctx, reset=reset, load=store.load, state=store.state))
+    app.register_blueprint(admin_blueprint(ctx, reset=reset, load=store.load, state=store.state, defaults=defaults,
+                                           profiles=PROFILES))
     extra = Blueprint("wemalo_admin_extra", __name__, url_prefix="/_admin")
 
     @extra.post("/advance")

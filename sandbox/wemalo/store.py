@@ -46,6 +46,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "now": None,  # ISO datetime (naive = Europe/Berlin) to freeze the clock; None = wall clock
 }
 
+# Named groups of readings (`POST /_admin/profile`): "literal" is DEFAULT_SETTINGS, the vendor document read
+# literally; "lenient" takes the other plausible reading of each setting it names.
+PROFILES: dict[str, dict[str, Any]] = {
+    "literal": {},
+    "lenient": {},
+}
+
 STATUS_IDS = {"PARTIAL": "100", "OPEN": "200", "INPROCESS": "300", "INPICKING": "310", "READYFORSHIPMENT": "350",
               "BLOCKEDPACKED": "390", "PACKED": "400", "SHIPPED": "500", "CANCELLED": "900"}
 LIFECYCLE = ("PARTIAL", "OPEN", "INPROCESS", "INPICKING", "READYFORSHIPMENT", "BLOCKEDPACKED", "PACKED", "SHIPPED")
