@@ -1,27 +1,32 @@
 """The wemalo-connect v1 client, shared by target-wemalo and tap-wemalo-shipments.
 
 wemalo reports success in the body (`Success`, `status`), and whether the HTTP status mirrors it is
-unknown (wemalo-api.md §1.5), so the body status decides. Body status 419 means "rate limited".
-wemalo's limits are unknown; the client follows the `x-wemalo-limit-remainingcall` header like wemalo's
-own plugin does (pause 3 s when it reaches 0).
+unknown (docs/api-contract.md, "wemalo: envelope"), so the body status decides. Body status 419 means "rate
+limited". wemalo's limits are unknown; the client follows the `x-wemalo-limit-remainingcall` header like
+wemalo's own plugin does (pause 3 s when it reaches 0).
+
+Where the document leaves a behaviour open, the client asks the response instead of assuming: the page base
+of the paged feeds (the first page is requested without `page` and the echoed number is followed), and the
+answer to `getStatus` for an unknown order (learned once per client from a probe; see `order_status`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from connector_http import ApiSession, ConfigError, NotFoundError, RetryPolicy, check_base_url
+from connector_http import ApiError, ApiSession, ClientError, ConfigError, NotFoundError, RetryPolicy, check_base_url
 from connector_http.session import ApiResponse
 
 DEFAULT_API_URL = "https://connect.wemalo.com/v1"
 LIMIT_PAUSE_SECONDS = 3.0
 
-# Goods-order statuses (wemalo-api.md §3) in lifecycle order.
+# Goods-order statuses (docs/api-contract.md, "wemalo: order statuses") in lifecycle order.
 ORDER_STATUSES = ("PARTIAL", "OPEN", "INPROCESS", "INPICKING", "READYFORSHIPMENT", "BLOCKEDPACKED", "PACKED",
                   "SHIPPED")
 CHANGEABLE_STATUSES = frozenset({"PARTIAL", "OPEN"})  # updateMeta is allowed only here
@@ -40,6 +45,19 @@ def wemalo_datetime(value: datetime) -> str:
 
 def parse_wemalo_datetime(value: str) -> datetime:
     return datetime.strptime(value, "%d.%m.%Y %H:%M:%S")
+
+
+class PagingError(ClientError):
+    """A paged feed answered in a way that cannot be followed (e.g. the same rows again): reading stopped."""
+
+
+def _same_not_found(answer: Any, probe: Any) -> bool:
+    """Does `answer` have the shape of the probe's answer (status and the body's keys, values aside)?"""
+    def shape(value: Any) -> Any:
+        if isinstance(value, ApiError):
+            return ("error", value.status, sorted(value.body) if isinstance(value.body, dict) else None)
+        return ("answer", sorted(value) if isinstance(value, dict) else type(value).__name__)
+    return shape(answer) == shape(probe)
 
 
 class _WemaloSession(ApiSession):
@@ -74,6 +92,8 @@ class WemaloClient:
         if not token:
             raise ConfigError("wemalo setting missing: token")
         self._sleep = sleep
+        self.log = logger or logging.getLogger("wemalo_api")
+        self._not_found_probe: Any = None  # getStatus's answer for an order that cannot exist (order_status)
         self.waited_seconds = 0.0  # paused because wemalo said no calls remain (x-wemalo-limit-remainingcall)
         self.session = _WemaloSession(
             system="wemalo",
@@ -145,12 +165,47 @@ class WemaloClient:
 
     # -- goods orders --------------------------------------------------------------------------------
     def order_status(self, external_id: str) -> dict[str, Any] | None:
-        """The goods order's status, or None when wemalo has no order with this externalId."""
+        """The goods order's status, or None when wemalo has no order with this externalId.
+
+        How getStatus answers for an unknown order is not documented. A 404 (HTTP or body) means "none", and
+        so does an answer without `statusName`; any other refusal (a 400, `Success: false` with another shape)
+        is compared with the answer to a probe for an externalId that cannot exist, asked once per client: the
+        same shape means "none", another means wemalo could not be asked, and raises (an order must never be
+        created twice because a read failed)."""
         try:
-            return self._call("GET", "/goodsOrder/getStatus/:id",
-                              f"/goodsOrder/getStatus/{quote(external_id, safe='')}").data
+            data = self._status(external_id)
         except NotFoundError:
             return None
+        except ClientError as exc:
+            if _same_not_found(exc, self._probe_not_found()):
+                return None
+            raise
+        if isinstance(data, dict) and data.get("statusName"):
+            return data
+        if _same_not_found(data, self._probe_not_found()):
+            return None
+        raise ClientError(f"wemalo GET /goodsOrder/getStatus/:id: an answer without statusName for {external_id} "
+                          "that differs from its answer for an unknown order", system="wemalo",
+                          endpoint="GET /goodsOrder/getStatus/:id", body=data)
+
+    def _status(self, external_id: str) -> Any:
+        path = f"/goodsOrder/getStatus/{quote(external_id, safe='')}"
+        return self._call("GET", "/goodsOrder/getStatus/:id", path).data
+
+    def _probe_not_found(self) -> Any:
+        if self._not_found_probe is None:
+            probe_id = f"billbee-wemalo-probe-{uuid.uuid4().hex}"  # no Billbee order id looks like this
+            try:
+                answer: Any = self._status(probe_id)
+            except ApiError as exc:
+                if not isinstance(exc, ClientError | NotFoundError):
+                    raise
+                answer = exc
+            self._not_found_probe = answer
+            self.log.info("wemalo getStatus answers an unknown order with %s",
+                          f"HTTP/body status {answer.status}" if isinstance(answer, ApiError) else "a body without "
+                          "statusName")
+        return self._not_found_probe
 
     def add_order(self, order: dict[str, Any]) -> dict[str, Any]:
         """Not idempotent: callers check `order_status` first and again after an AmbiguousWriteError."""
@@ -161,6 +216,8 @@ class WemaloClient:
                           json_body={"meta": meta}).data or {}
 
     def cancel_order(self, external_id: str, reason: str = "") -> dict[str, Any]:
+        """PUT goodsOrder/cancel. Only a status read afterwards shows whether it took effect: the answer to a
+        cancel that came too late is not documented (docs/api-contract.md, "wemalo: cancel")."""
         return self._call("PUT", "/goodsOrder/cancel/:id", f"/goodsOrder/cancel/{quote(external_id, safe='')}",
                           json_body={"reason": reason} if reason else {}).data or {}
 
@@ -174,14 +231,47 @@ class WemaloClient:
 
     def iter_sent_bookings(self, date_from: datetime, date_to: datetime) -> Iterator[dict[str, Any]]:
         """Rows of goodsOrder/sentPackages (one per product line per parcel) handed over in the window."""
-        page = 1
+        params = {"dateFrom": wemalo_datetime(date_from), "dateTo": wemalo_datetime(date_to)}
+        yield from self.iter_pages("GET", "/goodsOrder/sentPackages/", params, "bookings", key="historyId")
+
+    def iter_pages(self, method: str, endpoint: str, params: dict[str, Any], rows: str, *,
+                   key: str) -> Iterator[dict[str, Any]]:
+        """The rows of a paged wemalo feed (`page`, `additionalPage`, a list under `rows`), each once.
+
+        The page base is not documented (the apidoc's examples answer page 0): the first page is asked for
+        without `page`, and the next one is the echoed `page` + 1 (the request's + 1 when nothing is echoed).
+        Rows are de-duplicated by `key`, so a repeated page changes nothing. Without an echoed number the base
+        stays unknown, so one page that repeats the first is passed over; a page that brings no new row while
+        claiming more raises PagingError (after its rows): the caller's bookmark must not move past rows never
+        read."""
+        seen: set[str] = set()
+        asked: int | None = None
+        skipped_repeat = False
         while True:
-            data = self._call("GET", "/goodsOrder/sentPackages/", "/goodsOrder/sentPackages/", params={
-                "dateFrom": wemalo_datetime(date_from), "dateTo": wemalo_datetime(date_to), "page": page}).data or {}
-            yield from data.get("bookings") or []
+            query = dict(params) if asked is None else {**params, "page": asked}
+            data = self._call(method, endpoint, endpoint, params=query).data or {}
+            fresh = 0
+            for row in data.get(rows) or []:
+                ident = row.get(key) if isinstance(row, dict) else None
+                if ident is not None and str(ident) in seen:
+                    continue
+                if ident is not None:
+                    seen.add(str(ident))
+                fresh += 1
+                yield row
             if not data.get("additionalPage"):
                 return
-            page += 1
+            echoed = data.get("page")
+            served = int(echoed) if isinstance(echoed, int | str) and str(echoed).isdigit() else None
+            if not fresh:
+                if served is None and not skipped_repeat:  # page 1 may have been the first page again
+                    skipped_repeat = True
+                    asked = (asked or 0) + 1
+                    continue
+                raise PagingError(f"wemalo {endpoint}: page {served if served is not None else asked} brought no "
+                                  "new rows but claims more; reading stopped (is the page parameter ignored?)",
+                                  system="wemalo", endpoint=endpoint)
+            asked = (served if served is not None else (asked or 0)) + 1
 
     def tracking_number(self, parcel_id: int | str) -> dict[str, Any]:
         return self._call("GET", "/goodsOrder/package/:parcelId/trackingNumber",
