@@ -20,6 +20,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
 from connector_http import ProgressLog
+from tap_wemalo_shipments.stock import sellable_quantity
 from wemalo_api import WemaloClient, parse_wemalo_datetime
 
 if TYPE_CHECKING:
@@ -54,7 +55,10 @@ class ShipmentsStream(WemaloStream):
         th.Property("wemalo_order_id", th.IntegerType),
         th.Property("order_number", th.StringType),
         th.Property("parcel_id", th.IntegerType, description="wemalo package id"),
-        th.Property("tracking_number", th.StringType, required=True),
+        th.Property("tracking_number", th.StringType, required=True,
+                    description="the carrier's tracking number; for a parcel handed over without one (letters, "
+                                "Internetmarke profiles) `untracked:<order id>`"),
+        th.Property("untracked", th.BooleanType, description="handed over without a tracking number"),
         th.Property("carrier", th.StringType, description="wemalo dispatcher (carrier) name"),
         th.Property("profile_name", th.StringType, description="wemalo dispatcher profile / product name"),
         th.Property("items", th.ArrayType(th.ObjectType(
@@ -78,13 +82,16 @@ class ShipmentsStream(WemaloStream):
         parcels: dict[tuple[str, str], dict[str, Any]] = {}
         for row in self.client.iter_sent_bookings(date_from, date_to):
             order_id = str(row.get("externalGoodsOrderId") or "")
-            tracking = str(row.get("trackingNumber") or "")
-            if not order_id or not tracking:
-                self.logger.warning("Sent booking %s without order id or tracking number skipped",
-                                    row.get("historyId"))
+            tracking = str(row.get("trackingNumber") or "").strip()
+            if not order_id:
+                self.logger.warning("Sent booking %s without the order's externalId skipped", row.get("historyId"))
                 continue
+            # Handed over is handed over: a parcel without a tracking number still ships the order.
+            untracked = not tracking
+            tracking = tracking or f"untracked:{order_id}"
             parcel = parcels.setdefault((order_id, tracking), {
                 "order_external_id": order_id,
+                "untracked": untracked,
                 "wemalo_order_id": row.get("goodsOrderId"),
                 "order_number": row.get("orderNumberCustomer"),
                 "tracking_number": tracking,
@@ -130,7 +137,12 @@ class ShipmentsStream(WemaloStream):
 
 
 class StockLevelsStream(WemaloStream):
-    """Available (pickable) stock per SKU: wemalo's `virtualQuantity`, which can be negative."""
+    """Sellable stock per SKU from `product/availableStock` (see stock.py for which figure that is).
+
+    `semantics` says what the figure means (setting `stock_semantics`): "available" = net of wemalo's open
+    orders (the route's name; wemalo reports negative stock when open orders exceed it), "on_hand" = physical
+    stock, reserved included. An article without a usable figure is still emitted, with `available` null and
+    the reason in `problem`, so that target-billbee reports it instead of it vanishing."""
 
     name = "stock_levels"
     primary_keys = ("sku",)
@@ -140,7 +152,11 @@ class StockLevelsStream(WemaloStream):
         th.Property("sku", th.StringType, required=True),
         th.Property("ean", th.StringType),
         th.Property("external_id", th.StringType, description="wemalo externalId (the Billbee article id)"),
-        th.Property("available", th.IntegerType, description="available stock; negative when oversold"),
+        th.Property("available", th.IntegerType, description="the sellable quantity; negative when oversold; "
+                                                             "null when wemalo's answer gave no usable figure"),
+        th.Property("semantics", th.StringType, description="available (net of wemalo's open orders) | on_hand"),
+        th.Property("source", th.StringType, description="attributes | virtualQuantity"),
+        th.Property("problem", th.StringType, description="why `available` is null"),
         th.Property("observed_at", th.DateTimeType, required=True,
                     description="when the tap read the value (wemalo's fromDate has hour granularity)"),
     ).to_dict()
@@ -149,17 +165,22 @@ class StockLevelsStream(WemaloStream):
         observed = datetime.now(UTC)
         start = self.get_starting_timestamp(context)
         since = None if start is None else (start - timedelta(hours=1)).astimezone(self.tap.zone).replace(tzinfo=None)
+        named = {str(a) for a in self.config.get("sellable_attributes") or []}
+        semantics = self.config.get("stock_semantics") or "available"
         progress = ProgressLog(self.name, self.client, self.logger)
         for article in self.client.available_stock(since):
             progress.record()
-            if not article.get("sku"):
+            if not isinstance(article, dict) or not article.get("sku"):
                 continue
-            quantity = article.get("virtualQuantity")
+            figure = sellable_quantity(article, named)
             yield {
-                "sku": article["sku"],
-                "ean": article.get("ean"),
+                "sku": str(article["sku"]),
+                "ean": None if article.get("ean") is None else str(article["ean"]),
                 "external_id": None if article.get("externalId") is None else str(article["externalId"]),
-                "available": None if quantity is None else int(quantity),
+                "available": figure.quantity,
+                "semantics": semantics,
+                "source": figure.source or None,
+                "problem": figure.problem or None,
                 "observed_at": observed.isoformat(),
             }
         progress.emit(final=True)

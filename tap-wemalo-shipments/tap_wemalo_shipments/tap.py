@@ -31,6 +31,14 @@ class TapWemaloShipments(Tap):
         th.Property("overlap_minutes", th.IntegerType, default=60, title="Overlap window",
                     description="Re-read parcels handed over this long before the bookmark; target-billbee "
                                 "skips tracking numbers already on the order, so replays change nothing."),
+        th.Property("stock_semantics", th.StringType(allowed_values=["available", "on_hand"]), default="available",
+                    title="Meaning of wemalo's stock figure",
+                    description="available: availableStock is net of wemalo's open orders (default; the route's "
+                                "name); on_hand: it is the physical stock, reserved quantities included. "
+                                "target-billbee writes each correctly (see its README)."),
+        th.Property("sellable_attributes", th.ArrayType(th.StringType), default=[], title="Sellable attributes",
+                    description="wemalo stock attributes (external code or id) whose quantities count as sellable, "
+                                "e.g. [\"1\"]. Empty: the default attribute (1. Wahl) only, so B-stock is not sold."),
         th.Property("request_timeout", th.NumberType, default=60, title="Request timeout (s)"),
         th.Property("max_attempts", th.IntegerType, default=8, title="Attempts per request"),
     ).to_dict()

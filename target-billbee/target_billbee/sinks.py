@@ -9,12 +9,18 @@ from singer_sdk.sinks import BatchSink, RecordSink
 
 from billbee_api import OrderState
 from connector_http import AmbiguousWriteError, ApiError, ClientError, NotFoundError, TransientError
+from target_billbee.stock import breaker_verdict, new_quantity
 
 if TYPE_CHECKING:
     from target_billbee.target import TargetBillbee
 
 STOCK_CHUNK = 100
 NOT_SHIPPABLE_STATES = {OrderState.DELETED, OrderState.CANCELED}
+# The states from which "Versendet" may be set: before shipping. Any other (reclamation, closed, archived, ...)
+# is the merchant's later word, never overwritten by a parcel (replayed or not).
+BEFORE_SHIPPING_STATES = {OrderState.ORDERED, OrderState.CONFIRMED, OrderState.PAID, OrderState.PACKED,
+                          OrderState.FULFILLING, 11, 12, 15}  # 11, 12 Mahnung, 15 Zahlungserinnerung
+UNTRACKED = "untracked:"
 
 
 class _BillbeeSink:
@@ -72,6 +78,9 @@ class ShipmentsSink(_BillbeeSink, BatchSink):
         for parcel in parcels:
             tracking = str(parcel["tracking_number"])
             record_id = f"{order_id}/{tracking}"
+            if parcel.get("untracked") or tracking.startswith(UNTRACKED):
+                report.add("shipments", record_id, "skipped", "handed over without a tracking number")
+                continue
             if tracking in on_order:
                 report.add("shipments", record_id, "unchanged")
                 continue
@@ -110,13 +119,23 @@ class ShipmentsSink(_BillbeeSink, BatchSink):
         if order.get("State") in NOT_SHIPPABLE_STATES:
             report.add("orders", order_id, "rejected", f"shipped by wemalo but state {order.get('State')} in Billbee")
             return
-        expected = {str(t) for p in parcels for t in p.get("order_tracking_numbers") or []}
+        if order.get("State") not in BEFORE_SHIPPING_STATES:
+            report.add("orders", order_id, "unchanged",
+                       f"shipped by wemalo; Billbee state {order.get('State')} (set later) is kept")
+            return
+        expected = {str(t) for p in parcels for t in p.get("order_tracking_numbers") or []
+                    if not str(t).startswith(UNTRACKED)}
         missing = sorted(expected - on_order)
         if missing:
             report.add("orders", order_id, "failed", f"not set to shipped yet: parcels {missing} are not on the order")
             self.target.held.hold("shipments", "handed_over_at", min(p["handed_over_at"] for p in parcels))
             return
+        untracked = [p for p in parcels if p.get("untracked")]
         if not self.target.dry_run:
+            if untracked:  # before the state: a crash between the two repeats this note at most once
+                profiles = sorted({str(p.get("profile_name") or p.get("carrier") or "?") for p in untracked})
+                self.target.client.add_message(int(order_id), "wemalo: Paket ohne Sendungsnummer an den Versender "
+                                                              f"übergeben ({', '.join(profiles)})")
             self.target.client.set_order_state(int(order_id), OrderState.SHIPPED)
         dry = ", dry run" if self.target.dry_run else ""
         report.add("orders", order_id, "updated", f"state set to 4 (Versendet){dry}")
@@ -124,30 +143,60 @@ class ShipmentsSink(_BillbeeSink, BatchSink):
 
 
 class StockLevelsSink(_BillbeeSink, BatchSink):
-    """Absolute available stock per SKU into the configured Billbee storage location (never negative)."""
+    """Stock per SKU into the configured Billbee storage location, for the whole run at once (see stock.py).
 
-    max_size = 5000
+    Records are collected over the run and written in `clean_up`, so that the circuit breaker judges the run's
+    whole write: a run that would zero a large share of the SKUs (or drop total stock by a large share) writes
+    no stock at all, says why, holds the stock bookmark back and ends the target non-zero until an operator
+    confirms (setting `stock_breaker_confirm`)."""
+
+    max_size = 10_000
 
     def __init__(self, target: TargetBillbee, *args: Any, **kwargs: Any) -> None:
         super().__init__(target, *args, **kwargs)
         self.target = target
+        self._latest: dict[str, dict[str, Any]] = {}
 
     def process_batch(self, context: dict[str, Any]) -> None:
-        self.target.submit(self.stream_name, self._process, list(context.get("records", [])))
+        for record in context.get("records", []):
+            if record.get("sku"):
+                self._latest[str(record["sku"])] = record
+
+    def clean_up(self) -> None:
+        records, self._latest = self._latest, {}
+        if records:
+            self.target.submit(self.stream_name, self._process, list(records.values()))
+        super().clean_up()
 
     def _process(self, records: list[dict[str, Any]]) -> None:
-        latest: dict[str, int] = {}
+        report = self.target.report
+        usable = []
         for record in records:
-            if record.get("sku") and record.get("available") is not None:
-                latest[record["sku"]] = max(0, int(record["available"]))  # wemalo reports oversold stock < 0
-        stock_id = int(self.config.get("storage_location_id") or 0)
-        known = self.target.stock_known or {}
-        items = []
-        for sku, quantity in latest.items():
-            if known.get(sku) == quantity:  # Billbee has this value from an earlier run: no write
-                self.target.report.add("stock_levels", sku, "unchanged")
+            if isinstance(record.get("available"), bool) or not isinstance(record.get("available"), int):
+                report.add("stock_levels", record["sku"], "rejected",
+                           f"no stock figure from wemalo: {record.get('problem') or 'available is missing'}")
                 continue
-            item: dict[str, Any] = {"Sku": sku, "NewQuantity": quantity, "Reason": "wemalo stock sync"}
+            usable.append(record)
+        for record in usable:
+            record["semantics"] = record.get("semantics") or "available"  # what the tap's figure has always been
+        held = self.target.held_in_warehouse() if any(r["semantics"] == "available" for r in usable) else {}
+        planned = {r["sku"]: new_quantity(int(r["available"]), r["semantics"], held, r["sku"]) for r in usable}
+        known = self.target.stock_known or {}
+        verdict = breaker_verdict(planned, known, self.target.breaker_limits)
+        if verdict and not self.config.get("stock_breaker_confirm"):
+            self.target.refuse_stock_write(verdict, records)
+            return
+        if verdict:
+            report.counters["stock_breaker_confirmed"] += 1
+            self.logger.warning("Stock circuit breaker confirmed by stock_breaker_confirm: %s", verdict)
+        stock_id = int(self.config.get("storage_location_id") or 0)
+        items = []
+        for sku, quantity in planned.items():
+            if known.get(sku) == quantity:  # Billbee has this value from an earlier run: no write
+                report.add("stock_levels", sku, "unchanged")
+                continue
+            item: dict[str, Any] = {"Sku": sku, "NewQuantity": quantity, "AutosubtractReservedAmount": True,
+                                    "Reason": "wemalo stock sync"}
             if stock_id:  # 0 = Billbee's standard storage, addressed by leaving StockId out
                 item["StockId"] = stock_id
             items.append(item)

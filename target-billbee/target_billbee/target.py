@@ -12,11 +12,12 @@ from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 
-from billbee_api import DEFAULT_API_URL, BillbeeClient
+from billbee_api import DEFAULT_API_URL, BillbeeClient, ConnectorTags
 from connector_http import API_URL_PATTERN, RetryPolicy
 from run_outcomes import HeldBookmarks, RunReport
 from target_billbee.carriers import CarrierMatcher
 from target_billbee.sinks import IgnoredStreamSink, ShipmentsSink, StockLevelsSink
+from target_billbee.stock import BreakerLimits, held_quantities
 
 SINKS: dict[str, type[Sink]] = {"shipments": ShipmentsSink, "stock_levels": StockLevelsSink}
 STOCK_KEY = "written"  # bookmarks.stock_levels.written: SKU -> the quantity last written to Billbee
@@ -45,6 +46,21 @@ class TargetBillbee(Target):
                     title="Shipping provider mapping",
                     description="wemalo profile name -> Billbee provider_id/product_id/carrier_id. Without an "
                                 "entry, the Billbee shipping provider product named like the profile is used."),
+        th.Property("held_order_state_ids", th.ArrayType(th.IntegerType), default=[3],
+                    title="States of orders wemalo holds",
+                    description="Billbee states in which orders with the received tag wait for shipping. Their "
+                                "quantities are added to wemalo's available stock before Billbee subtracts its "
+                                "unfulfilled amount (stock_semantics available; see the README)."),
+        th.Property("stock_breaker_zero_share", th.NumberType, default=0.2, title="Breaker: share set to 0",
+                    description="A run that would set more than this share of the SKUs to 0 writes no stock."),
+        th.Property("stock_breaker_drop_share", th.NumberType, default=0.5, title="Breaker: stock drop",
+                    description="A run that would lower the total stock of the written SKUs by more than this "
+                                "share writes no stock."),
+        th.Property("stock_breaker_min_skus", th.IntegerType, default=5, title="Breaker: minimum SKUs",
+                    description="Fewer SKUs than this set to 0 never trip the breaker."),
+        th.Property("stock_breaker_confirm", th.BooleanType, default=False, title="Confirm a tripped breaker",
+                    description="Write the stock although the breaker tripped (for one run: "
+                                "TARGET_BILLBEE_STOCK_BREAKER_CONFIRM=true meltano run ...)."),
         th.Property("dry_run", th.BooleanType, default=False, title="Dry run",
                     description="Compute and report everything, write nothing to Billbee."),
         th.Property("report_dir", th.StringType, title="Report folder",
@@ -61,6 +77,8 @@ class TargetBillbee(Target):
         # Stock values Billbee has from earlier runs (carried in the state), and those written in this run.
         self.stock_known: dict[str, int] | None = None
         self.stock_written: dict[str, int] = {}
+        self.stock_bookmark_before: str | None = None  # stock_levels' bookmark as this run started
+        self.stock_refused = ""  # why the circuit breaker kept this run's stock write back
         self._workers: dict[str, ThreadPoolExecutor] = {}
         self._pending: list[Future[None]] = []
 
@@ -110,6 +128,34 @@ class TargetBillbee(Target):
                                 name)
             self.report.counters[f"unmatched_profile:{name}"] += 1
 
+    @property
+    def breaker_limits(self) -> BreakerLimits:
+        return BreakerLimits(zero_share=float(self.config.get("stock_breaker_zero_share", 0.2)),
+                             drop_share=float(self.config.get("stock_breaker_drop_share", 0.5)),
+                             min_skus=int(self.config.get("stock_breaker_min_skus", 5)))
+
+    def held_in_warehouse(self) -> dict[str, int]:
+        """SKU (casefolded) -> quantity of the orders wemalo holds and has not shipped (one orders query)."""
+        tags = ConnectorTags((self.config.get("orders_tag") or "wemalo").strip())
+        orders = self.client.iter_orders(state_ids=list(self.config.get("held_order_state_ids") or [3]),
+                                         tags=[tags.received])
+        held, bundles = held_quantities(orders)
+        if bundles:
+            self.report.counters["held_bundle_lines_not_counted"] += bundles
+        return dict(held)
+
+    def refuse_stock_write(self, reason: str, records: list[dict[str, Any]]) -> None:
+        """The circuit breaker tripped: nothing written, the bookmark held back, the run ends non-zero."""
+        self.stock_refused = reason
+        self.logger.error("Stock NOT written to Billbee: %s. If this is right, confirm once with "
+                          "TARGET_BILLBEE_STOCK_BREAKER_CONFIRM=true; otherwise check wemalo's stock.", reason)
+        self.report.add("stock_levels", "(whole run)", "rejected", f"circuit breaker: {reason}")
+        self.report.counters["stock_values_held_back"] += len(records)
+        if self.stock_bookmark_before:
+            self.held.hold("stock_levels", "observed_at", self.stock_bookmark_before)
+        else:  # first run: the next one reads every article again
+            self.held.hold("stock_levels", "observed_at", "2000-01-01T00:00:00+00:00")
+
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         return SINKS.get(stream_name, IgnoredStreamSink)
 
@@ -117,6 +163,7 @@ class TargetBillbee(Target):
         super()._process_state_message(message_dict)
         if self.stock_known is None:  # the tap's first STATE message carries what the last run wrote
             stock = (message_dict.get("value") or {}).get("bookmarks", {}).get("stock_levels", {})
+            self.stock_bookmark_before = stock.get("replication_key_value")
             same_location = stock.get(STOCK_LOCATION_KEY) == int(self.config.get("storage_location_id") or 0)
             self.stock_known = dict(stock.get(STOCK_KEY) or {}) if same_location else {}
 
@@ -138,6 +185,8 @@ class TargetBillbee(Target):
         path = self.report.write(self.config.get("report_dir"))
         if path:
             self.logger.info("Run report written to %s", path)
+        if self.stock_refused:
+            raise SystemExit(f"target-billbee: stock write refused by the circuit breaker: {self.stock_refused}")
 
 
 if __name__ == "__main__":

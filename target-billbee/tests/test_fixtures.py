@@ -6,6 +6,7 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import redirect_stdout
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -134,26 +135,46 @@ def test_order_deleted_in_billbee_is_reported_and_the_rest_goes_on(billbee: Sand
     assert order(billbee, ORDER)["State"] == 4
 
 
+def _item(sku: str, quantity: int) -> dict[str, Any]:
+    return {"Sku": sku, "NewQuantity": quantity, "AutosubtractReservedAmount": True, "Reason": "wemalo stock sync"}
+
+
 def test_stock_standard_location_never_negative_unknown_sku_reported(billbee: Sandbox) -> None:
+    """wemalo's figure is net of its open orders (semantics available): the six orders wemalo holds (received
+    tag, state 3, one STK-1 each) are added back, because Billbee subtracts its whole unfulfilled amount."""
     target, writes, state = replay(billbee, "stock")
-    assert len(writes) == 1
-    items = writes[0]["body"]
-    assert items == [{"Sku": "STK-1", "NewQuantity": 12, "Reason": "wemalo stock sync"},
-                     {"Sku": "STK-2", "NewQuantity": 0, "Reason": "wemalo stock sync"},
-                     {"Sku": "NOPE-1", "NewQuantity": 5, "Reason": "wemalo stock sync"}]
+    stock_writes = [w for w in writes if w["method"] == "POST"]
+    assert len(stock_writes) == 1
+    assert stock_writes[0]["body"] == [_item("STK-1", 12 + 6), _item("STK-2", 0), _item("NOPE-1", 5)]
     outcomes = {o.record_id: o.outcome for o in target.report.outcomes}
     assert outcomes == {"STK-1": "written", "STK-2": "written", "NOPE-1": "rejected"}
     # The next run with the same values writes nothing.
     _, writes, _ = replay(billbee, "stock", state=state)
-    assert [w["body"] for w in writes] == [[{"Sku": "NOPE-1", "NewQuantity": 5, "Reason": "wemalo stock sync"}]]
+    assert [w["body"] for w in writes if w["method"] == "POST"] == [[_item("NOPE-1", 5)]]
+
+
+def test_stock_on_hand_is_written_as_it_is(billbee: Sandbox) -> None:
+    """On-hand figures include what wemalo holds: Billbee's own subtraction gives the sellable stock."""
+    _, writes, _ = replay(billbee, "stock_on_hand")
+    assert [w["body"] for w in writes if w["method"] == "POST"] == [[_item("STK-1", 12), _item("STK-2", 0)]]
+    reads = [r["path"] for r in billbee.control.requests("billbee") if r["method"] == "GET"]
+    assert not [p for p in reads if p.endswith("/orders")]  # no held quantities needed
+
+
+def test_missing_stock_figure_is_rejected_never_zero(billbee: Sandbox) -> None:
+    target, writes, _ = replay(billbee, "stock_missing")
+    assert [w["body"] for w in writes if w["method"] == "POST"] == [[_item("STK-1", 12)]]
+    outcomes = {o.record_id: (o.outcome, o.reason) for o in target.report.outcomes}
+    assert outcomes["STK-2"][0] == "rejected"
+    assert "attribute 1: quantity 'n/a'" in outcomes["STK-2"][1]
 
 
 def test_stock_other_location_sends_its_stock_id(billbee: Sandbox) -> None:
     _, writes, _ = replay(billbee, "stock", storage_location_id=2)
     assert {item["StockId"] for item in writes[0]["body"]} == {2}
-    stocks = {p["SKU"]: {s["StockId"]: s["StockCurrent"] for s in p["Stocks"]}
-              for p in billbee.control.billbee_state()["products"]}
-    assert str(stocks["STK-1"][2]).startswith("12")
+    stocks = {p["SKU"]: {s["StockId"]: s for s in p["Stocks"]} for p in billbee.control.billbee_state()["products"]}
+    entry = stocks["STK-1"][2]  # Billbee subtracted that location's unfulfilled amount from the 12 + 6 sent
+    assert Decimal(str(entry["StockCurrent"])) == 18 - Decimal(str(entry.get("UnfulfilledAmount") or 0))
 
 
 @pytest.mark.parametrize(("case", "record_id"), [("one_parcel", f"{ORDER}/00340434161094000001"),
@@ -164,3 +185,78 @@ def test_dry_run_reports_everything_and_writes_nothing(billbee: Sandbox, case: s
     assert order(billbee, ORDER)["ShippingIds"] == []
     outcomes = {o.record_id: (o.outcome, o.reason) for o in target.report.outcomes}
     assert outcomes[record_id] == ("written", "dry run")
+
+
+BEFORE = "2026-11-25T09:00:00+00:00"
+
+
+def _stock_run(sandbox: Sandbox, records: list[dict[str, Any]], **config: Any) -> tuple[TargetBillbee, list[Any], Any]:
+    lines = [{"type": "SCHEMA", "stream": "stock_levels", "key_properties": ["sku"], "schema": {
+        "type": "object", "properties": {"sku": {"type": "string"}, "available": {"type": ["integer", "null"]},
+                                         "semantics": {"type": "string"}, "observed_at": {"type": "string"}}}},
+             {"type": "STATE", "value": {"bookmarks": {"stock_levels": {
+                 "replication_key": "observed_at", "replication_key_value": BEFORE}}}}]
+    lines += [{"type": "RECORD", "stream": "stock_levels", "record": r} for r in records]
+    lines.append({"type": "STATE", "value": {"bookmarks": {"stock_levels": {
+        "replication_key": "observed_at", "replication_key_value": "2026-11-26T10:00:00+00:00"}}}})
+    marker = max((r["id"] for r in sandbox.control.requests("billbee")), default=0)
+    target = TargetBillbee(config={"api_url": f"{sandbox.billbee_url}/api/v1", **CREDENTIALS, **config})
+    out = io.StringIO()
+    error = None
+    with redirect_stdout(out):
+        try:
+            target.listen(file_input=io.StringIO("\n".join(json.dumps(x) for x in lines)))
+        except SystemExit as exc:
+            error = exc
+    states = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+    writes = [r for r in sandbox.control.requests("billbee") if r["id"] > marker and r["method"] == "POST"]
+    return target, writes, (error, states)
+
+
+ZEROS = [{"sku": "STK-1", "available": 0, "semantics": "on_hand", "observed_at": "2026-11-26T10:00:00+00:00"},
+         {"sku": "STK-2", "available": 0, "semantics": "on_hand", "observed_at": "2026-11-26T10:00:00+00:00"}]
+
+
+def test_a_tripped_breaker_writes_nothing_holds_the_bookmark_and_fails(billbee: Sandbox) -> None:
+    target, writes, (error, states) = _stock_run(billbee, ZEROS, stock_breaker_min_skus=1)
+    assert writes == []
+    assert error is not None
+    assert "circuit breaker" in str(error)
+    assert states[-1]["bookmarks"]["stock_levels"]["replication_key_value"] == BEFORE
+    outcomes = {o.record_id: (o.outcome, o.reason) for o in target.report.outcomes}
+    assert outcomes["(whole run)"][0] == "rejected"
+    assert "2 of 2 SKUs would be set to 0" in outcomes["(whole run)"][1]
+
+
+def test_a_confirmed_breaker_writes(billbee: Sandbox) -> None:
+    _, writes, (error, _) = _stock_run(billbee, ZEROS, stock_breaker_min_skus=1, stock_breaker_confirm=True)
+    assert error is None
+    assert [i["NewQuantity"] for i in writes[0]["body"]] == [0, 0]
+
+
+@pytest.mark.parametrize("min_skus", [5])
+def test_below_the_minimum_the_zeros_are_written(billbee: Sandbox, min_skus: int) -> None:
+    _, writes, (error, _) = _stock_run(billbee, ZEROS, stock_breaker_min_skus=min_skus)
+    assert error is None
+    assert len(writes) == 1
+
+
+def test_a_parcel_without_tracking_number_ships_the_order_with_a_note(billbee: Sandbox) -> None:
+    _, writes, state = replay(billbee, "untracked")
+    assert [(w["method"], w["route"]) for w in writes] == [("POST", "/api/v1/orders/<id>/message"),
+                                                          ("PUT", "/api/v1/orders/<id>/orderstate")]
+    assert "ohne Sendungsnummer" in writes[0]["body"]["Text"]
+    assert order(billbee, ORDER)["State"] == 4
+    assert order(billbee, ORDER)["ShippingIds"] == []
+    _, again, _ = replay(billbee, "untracked", state=state)  # a replay: the order is shipped, nothing written
+    assert again == []
+
+
+@pytest.mark.parametrize("later", [5, 7, 9])
+def test_a_parcel_never_moves_a_later_state_back(billbee: Sandbox, later: int) -> None:
+    billbee.control.billbee("PATCH", f"/orders/{ORDER}", {"State": later})
+    target, writes, _ = replay(billbee, "one_parcel")
+    assert [w["route"] for w in writes] == ["/api/v1/orders/<id>/shipment"]  # tracking yes, state no
+    assert order(billbee, ORDER)["State"] == later
+    outcomes = {o.record_id: (o.outcome, o.reason) for o in target.report.outcomes}
+    assert outcomes[str(ORDER)][0] == "unchanged"
