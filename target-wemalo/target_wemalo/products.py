@@ -1,7 +1,9 @@
 """Billbee article -> wemalo product, and the plan of what to send (setup text, "Artikel").
 
 * SKU and EAN are required; a bundle (Type 2) is never created, only its components exist in wemalo.
-* The wemalo `externalId` is the Billbee article id, so a changed SKU is a change of the same product.
+* The wemalo `externalId` is the Billbee article id, so a changed SKU is a change of the same product. wemalo's
+  product list need not return `externalId` (the apidoc's getAll example has none): a product is then matched
+  by its SKU, which wemalo keeps unique (docs/api-contract.md, "wemalo: product/getAll").
 * A change to a SKU or EAN that another wemalo product already has is refused and reported.
 * Dimensions and weights are not changed once the product exists in wemalo (setting `update_dimensions`).
 * An unchanged product costs no write: wemalo's product list is read once per run and compared locally.
@@ -75,9 +77,17 @@ def map_product(product: dict[str, Any], default_group: str) -> dict[str, Any]:
     return {k: v for k, v in mapped.items() if v is not None}
 
 
+def sku_key(sku: str) -> str:
+    """The planner's key of a wemalo product whose externalId wemalo did not return."""
+    return f"sku:{sku.casefold()}"
+
+
 def pack(product: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
-    """(externalId, row): what the planner keeps of a wemalo product (also used while getAll is parsed)."""
+    """(key, row): what the planner keeps of a wemalo product (also used while getAll is parsed). The key is
+    the externalId, or `sku_key(sku)` when the answer has none."""
     ext = str(product.get("externalId") or product.get("extId") or "")
+    if not ext and isinstance(product.get("sku"), str) and product["sku"].strip():
+        ext = sku_key(clean(product["sku"]))
     row = []
     for key in ROW_FIELDS:
         value = product.get(key, _MISSING)
@@ -154,6 +164,22 @@ class ProductPlanner:
         for ean in eans:
             self.owner_of_ean[ean] = ext
 
+    def refuse(self, action: str, payload: dict[str, Any], reason: str) -> None:
+        """wemalo refused this write: a product it refused to create is not known (its orders are refused with
+        the reason); a refused update leaves wemalo's product as it was, and this run plans against it no more."""
+        sku = str(payload.get("sku") or "")
+        self.refused[sku.casefold()] = reason
+        if action == "create":
+            key = str(payload.get("externalId"))
+            row = self.by_id.pop(key, None)
+            if row is not None:
+                owned, eans = _identifiers(row)
+                if self.owner_of_sku.get(owned) == key:
+                    self.owner_of_sku.pop(owned)
+                for ean in eans:
+                    if self.owner_of_ean.get(ean) == key:
+                        self.owner_of_ean.pop(ean)
+
     def knows_sku(self, sku: str) -> bool:
         return sku.casefold() in self.owner_of_sku
 
@@ -183,15 +209,18 @@ class ProductPlanner:
             return Decision(action, reason=str(exc))
         ext = wanted["externalId"]
         sku_owner = self.owner_of_sku.get(wanted["sku"].casefold())
+        if ext not in self.by_id and sku_owner == sku_key(wanted["sku"]):
+            ext = sku_owner  # wemalo listed this SKU without externalId: the same product
         if sku_owner and sku_owner != ext:
-            return Decision("reject", reason=f"SKU {wanted['sku']} already belongs to wemalo product {sku_owner}")
+            return Decision("reject", reason=f"SKU {wanted['sku']} already belongs to {_product(sku_owner)}")
         ean_owner = self.owner_of_ean.get(wanted["ean"])
         if ean_owner and ean_owner != ext:
-            return Decision("reject", reason=f"EAN {wanted['ean']} already belongs to wemalo product {ean_owner}")
+            return Decision("reject", reason=f"EAN {wanted['ean']} already belongs to {_product(ean_owner)}")
         existing = self.get(ext)
         if existing is None:
             self._claim(ext, wanted)
             return Decision("create", wanted)
+        wanted_ext = wanted["externalId"]
         merged = dict(existing)
         changed = []
         for key in COMPARED_FIELDS:
@@ -205,9 +234,15 @@ class ProductPlanner:
                 merged[key] = value
         if not changed:
             return Decision("unchanged")
-        merged["externalId"] = ext
+        merged["externalId"] = wanted_ext
         self._claim(ext, merged)
         return Decision("update", merged, changed=changed)
+
+
+def _product(key: str) -> str:
+    if key.startswith("sku:"):
+        return f"the wemalo product with SKU {key[4:]} (listed without externalId)"
+    return f"wemalo product {key}"
 
 
 def _differs(old: Any, new: Any) -> bool:

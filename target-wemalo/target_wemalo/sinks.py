@@ -18,6 +18,10 @@ ADD_MULTIPLE_CHUNK = 100
 CANCELLED_BILLBEE_STATES = {6, 8}
 
 
+class CouldNotAskWemalo(RuntimeError):
+    """A read wemalo did not answer usefully: the run ends, no order is marked refused."""
+
+
 class _WemaloSink:
     """Mixin: access to the target (client, report, acknowledgements)."""
 
@@ -75,8 +79,9 @@ class ProductsSink(_WemaloSink, BatchSink):
             return
         try:
             answer = self.target.client.add_products([self._complete(action, p) for action, p in chunk])
-        except ClientError as exc:
-            answer = exc.body if isinstance(exc.body, dict) else {"Success": False, "message": str(exc)}
+        except ClientError as exc:  # a refusal, whatever its body says (a 4xx body need not carry Success: false)
+            body = exc.body if isinstance(exc.body, dict) else {}
+            answer = {**body, "Success": False, "message": body.get("message") or _wemalo_reason(exc)}
         except TransientError as exc:
             for _, payload in chunk:
                 report.add("products", payload["sku"], "failed", f"wemalo unreachable: {exc}")
@@ -90,6 +95,7 @@ class ProductsSink(_WemaloSink, BatchSink):
             ext = payload["externalId"]
             if ext in errors:
                 report.add("products", payload["sku"], "rejected", f"wemalo: {errors[ext]}")
+                self.planner.refuse(action, payload, f"wemalo: {errors[ext]}")
             elif saved_all:
                 report.add("products", payload["sku"], "created" if action == "create" else "updated")
             else:
@@ -97,8 +103,10 @@ class ProductsSink(_WemaloSink, BatchSink):
         if retry and errors:  # all-or-nothing batch refused for some items: send the good ones again
             self._send(retry)
         elif retry:
-            for _, payload in retry:
-                report.add("products", payload["sku"], "rejected", f"wemalo: {answer.get('message') or 'refused'}")
+            for action, payload in retry:
+                reason = f"wemalo: {answer.get('message') or 'refused'}"
+                report.add("products", payload["sku"], "rejected", reason)
+                self.planner.refuse(action, payload, reason)
 
 
 class OrdersSink(_WemaloSink, RecordSink):
@@ -121,7 +129,12 @@ class OrdersSink(_WemaloSink, RecordSink):
                 self.target.held.hold("orders", "LastModifiedAt", record["LastModifiedAt"])
             return
         except ApiError as exc:
-            outcome, reason = "rejected", str(exc)
+            # A refusal of this order's write is an outcome (caught in _handle); anything else here is a read
+            # that failed (getStatus, profiles, credentials): wemalo could not be asked, so nothing is tagged
+            # and the run fails with the reason, instead of every order of the run getting the error tag.
+            self.target.report.add("orders", order_id, "failed", f"could not ask wemalo: {exc}")
+            raise CouldNotAskWemalo(f"target-wemalo: could not ask wemalo about Billbee order {order_id}: {exc}. "
+                                    "Nothing was tagged; the run can be repeated.") from exc
         self.target.report.add("orders", order_id, _REPORTED.get(outcome, outcome), reason)
         self.target.acknowledge(order_id, outcome, reason, had_error_tag=had_error_tag)
 
@@ -189,11 +202,16 @@ class OrdersSink(_WemaloSink, RecordSink):
             return "cancelled", ""
         if name not in CANCELLABLE_STATUSES:
             return "cancel_refused", f"too late to cancel in wemalo (status {name})"
-        if not self.target.dry_run:
-            try:
-                client.cancel_order(order_id, "cancelled in Billbee")
-            except ClientError as exc:
-                return "cancel_refused", _wemalo_reason(exc)
+        if self.target.dry_run:
+            return "cancelled", "dry run"
+        try:
+            client.cancel_order(order_id, "cancelled in Billbee")
+        except ClientError as exc:
+            return "cancel_refused", _wemalo_reason(exc)
+        # The answer to a cancel that came too late is not documented: only the status shows what happened.
+        after = (client.order_status(order_id) or {}).get("statusName") or "UNKNOWN"
+        if after != "CANCELLED":
+            return "cancel_refused", f"wemalo kept the order (status {after}): the warehouse has already picked it"
         return "cancelled", ""
 
 

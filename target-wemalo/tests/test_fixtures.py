@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from sandbox.runner import Sandbox
+from target_wemalo.sinks import CouldNotAskWemalo
 from target_wemalo.target import TargetWemalo
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -192,3 +193,19 @@ def test_dry_run_writes_nothing_and_acknowledges_nothing(sandbox: Sandbox) -> No
     assert writes == []
     assert outcomes(target)["1001"] == ("created", "dry run")
     assert acks(state) == {}
+
+
+def test_a_read_that_fails_ends_the_run_and_tags_nothing(sandbox: Sandbox) -> None:
+    """Refused credentials are not a refusal of the order: no order may get the error tag for it."""
+    control = sandbox.control
+    control.reset()
+    control.wemalo("POST", "/scenario", WEMALO)
+    target = TargetWemalo(config={"api_url": f"{sandbox.wemalo_url}/v1", "token": "expired-token"})
+    out = io.StringIO()
+    fixture = (FIXTURES / "new_order.singer").read_text()
+    with redirect_stdout(out), pytest.raises(CouldNotAskWemalo) as failed:
+        target.listen(file_input=io.StringIO(fixture))
+    assert "expired" not in str(failed.value)  # the token never appears in the message
+    assert "token" in str(failed.value)  # ... but the setting to check does
+    assert "pending_acks" not in out.getvalue()
+    assert [o for o in target.report.outcomes if o.outcome == "rejected"] == []

@@ -367,8 +367,49 @@ def test_why_missing_for_unknown_sku() -> None:
 def test_knows_sku_of_wemalo_products() -> None:
     plan = planner(wemalo("1", "Tasse-Rot", "1"), {"externalId": "", "sku": "ghost"}, {"sku": "no-ext"})
     assert plan.knows_sku("tasse-rot")
-    assert not plan.knows_sku("ghost")  # products without externalId are not indexed
+    assert plan.knows_sku("ghost")  # products listed without externalId are known by their SKU
+    assert plan.knows_sku("NO-EXT")
     assert not plan.knows_sku("Tasse-Blau")
+
+
+def literal(sku: str, ean: str, **fields: Any) -> dict[str, Any]:
+    """A getAll row as the apidoc's example shows it: no externalId, status and Success inside the row."""
+    row = wemalo("", sku, ean, **fields)
+    row.pop("externalId")
+    return {**row, "status": 200, "Success": True, "depth": 0, "width": 0, "height": 0, "grossWeight": 0,
+            "netWeight": 0}
+
+
+def test_rows_without_external_id_match_by_sku_and_an_unchanged_article_sends_nothing() -> None:
+    plan = planner(literal("A-1", "4006381333931"))
+    assert plan.decide(article()).action == "unchanged"
+
+
+def test_a_change_to_a_row_without_external_id_is_sent_with_the_billbee_id() -> None:
+    plan = planner(literal("A-1", "4006381333931"))
+    decision = plan.decide(article(Title=[{"Text": "Becher", "LanguageCode": "DE"}]))
+    assert decision.action == "update"
+    assert decision.changed == ["name"]
+    assert decision.payload is not None
+    assert decision.payload["externalId"] == "101"
+    assert "depth" in decision.payload  # wemalo's own dimensions kept, not replaced by the article's
+
+
+def test_an_ean_of_another_row_without_external_id_is_a_clash() -> None:
+    plan = planner(literal("A-1", "4006381333931"), literal("B-1", "4006381333948"))
+    decision = plan.decide(article(ean="4006381333948"))
+    assert decision.action == "reject"
+    assert "already belongs to the wemalo product with SKU b-1" in decision.reason
+
+
+def test_a_refused_create_is_not_known() -> None:
+    plan = planner()
+    decision = plan.decide(article())
+    assert decision.action == "create"
+    assert decision.payload is not None
+    plan.refuse("create", decision.payload, "wemalo: invalid EAN")
+    assert not plan.knows_sku("A-1")
+    assert "invalid EAN" in plan.why_missing("A-1")
 
 
 def test_entries_of_getall_that_are_not_products_are_passed_over() -> None:
