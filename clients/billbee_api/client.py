@@ -174,6 +174,7 @@ class BillbeeClient:
         exclude_tags: bool = False,
         modified_after: str | None = None,
         modified_until: str | None = None,
+        created_after: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
         on_page: Callable[[dict[str, Any]], None] | None = None,
     ) -> Iterator[dict[str, Any]]:
@@ -190,6 +191,8 @@ class BillbeeClient:
             params["modifiedAtMin"] = modified_after
         if modified_until:
             params["modifiedAtMax"] = modified_until
+        if created_after:
+            params["minOrderDate"] = created_after
         for rows, _ in self.iter_pages("/orders", params, page_size, on_page, prefetch=True):
             yield from rows
 

@@ -65,9 +65,9 @@ def test_a_single_page_costs_one_call() -> None:
 def test_an_ignored_page_parameter_stops_with_an_error_after_the_rows() -> None:
     call, asked = feed(0, ignore_page=True)
     got: list[str] = []
+    rows = client_with(call).iter_pages("GET", "/goodsOrder/sentPackages/", {}, "bookings", key="historyId")
     with pytest.raises(PagingError, match="no new rows"):
-        for row in client_with(call).iter_pages("GET", "/goodsOrder/sentPackages/", {}, "bookings", key="historyId"):
-            got.append(row["historyId"])
+        got.extend(row["historyId"] for row in rows)
     assert got == ["0", "1", "2"]
     assert len(asked) <= 3
 

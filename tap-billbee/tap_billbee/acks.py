@@ -107,16 +107,22 @@ class AckWriter:
         elif outcome == "rejected":
             self._reject(order_id, ack, reasons)
         elif outcome == "cancelled":
-            self.client.add_tags(order_id, [self.tags.cancelled])
+            if ack.get("had_error_tag"):  # an earlier refusal of this cancellation: its error tag goes
+                current = self.client.get_order(order_id).get("Tags") or []
+                self.client.replace_tags(order_id, [*without_tag(current, self.tags.error), self.tags.cancelled])
+            else:
+                self.client.add_tags(order_id, [self.tags.cancelled])
             self.tagged.add(order_id)
             self.counts["tagged_cancelled"] += 1
             reasons.pop(key, None)
+            self.error_seen.pop(key, None)
         elif outcome == "cancel_refused":
-            self._message_once(order_id, f"Stornierung nicht an wemalo übertragen: {reason}", reasons)
+            # Recorded once: the error tag and one message; asked again only after the merchant changes it.
+            self._reject(order_id, ack, reasons, f"Stornierung nicht an wemalo übertragen: {reason}")
         else:
             self.log.warning("Billbee order %s: unknown acknowledgement outcome %r ignored", order_id, outcome)
 
-    def _reject(self, order_id: int, ack: dict[str, Any], reasons: dict[str, str]) -> None:
+    def _reject(self, order_id: int, ack: dict[str, Any], reasons: dict[str, str], text: str = "") -> None:
         """Message first, then the error tag, then remember the order's LastModifiedAt after these writes.
 
         The order is read first: if it carries the error tag although it had none when extracted, this
@@ -125,7 +131,7 @@ class AckWriter:
         """
         current = self.client.get_order(order_id)
         applied_before = has_tag(current.get("Tags"), self.tags.error) and not ack.get("had_error_tag")
-        text = f"wemalo hat den Auftrag nicht angenommen: {ack.get('reason') or ''}"
+        text = text or f"wemalo hat den Auftrag nicht angenommen: {ack.get('reason') or ''}"
         if applied_before:
             reasons[str(order_id)] = reason_hash(text)
         else:

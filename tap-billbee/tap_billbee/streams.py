@@ -196,6 +196,16 @@ class OrdersStream(BillbeeStream):
                 if order["BillBeeOrderId"] not in seen:
                     seen.add(order["BillBeeOrderId"])
                     yield order
+            # Cancellations of orders wemalo received, found by creation date: whether a state change moves
+            # LastModifiedAt (and in which zone Billbee reads modifiedAtMin) is not documented.
+            days = int(self.config.get("cancel_check_days", 30) or 0)
+            if days:
+                since = to_billbee_query(datetime.now(UTC) - timedelta(days=days), self.tap.zone)
+                for order in self.client.iter_orders(state_ids=sorted(CANCELLED_STATES), tags=[tags.received],
+                                                     created_after=since):
+                    if order["BillBeeOrderId"] not in seen and not has_tag(order.get("Tags"), tags.cancelled):
+                        seen.add(order["BillBeeOrderId"])
+                        yield order
             self.stream_state[FULL_CHECK_KEY] = started
             self._record_tag_bump()
 
@@ -236,8 +246,11 @@ class OrdersStream(BillbeeStream):
             return False  # a cancellation credit order is never a new order for the warehouse
         if order.get("State") in CANCELLED_STATES:
             # Cancelled in wemalo once. Whether wemalo has the order is for the target to ask wemalo: the received
-            # tag can be missing although it has (acknowledgement not written yet, a re-send in progress).
-            return not has_tag(order_tags, tags.cancelled)
+            # tag can be missing although it has (acknowledgement not written yet, a re-send in progress). A
+            # cancellation wemalo refused (error tag) is asked again only once the merchant changed the order.
+            if has_tag(order_tags, tags.cancelled):
+                return False
+            return not has_tag(order_tags, tags.error) or self._changed_since_rejection(order)
         if has_tag(order_tags, tags.received):
             return False
         if has_tag(order_tags, tags.error):

@@ -19,7 +19,8 @@ from tap_billbee.bundles import BundleIndex
 
 
 class TapBillbee(Tap):
-    """Extracts from the Billbee API v1. Writes to Billbee only when `orders_tag` is set (see the README)."""
+    """Extracts from the Billbee API v1. By default plain ELT (every order, nothing written to Billbee); with
+    `orders_tag` set it is the fulfilment tap of this project (see the README)."""
 
     name = "tap-billbee"
     package_name = "tap-billbee"
@@ -33,12 +34,18 @@ class TapBillbee(Tap):
                     description="The Billbee API password (Einstellungen > Billbee API), not the login password."),
         th.Property("api_key", th.StringType, required=True, secret=True, title="API key",
                     description="The X-Billbee-Api-Key of this integration."),
-        th.Property("order_state_ids", th.ArrayType(th.IntegerType), default=[3], title="Order states",
-                    description="Billbee order states to extract (3 = paid / bezahlt). Empty: every state."),
-        th.Property("orders_tag", th.StringType, default="wemalo", title="Orders tag",
-                    description="Extract only orders with this tag, and write the order_received_by_<tag> / "
-                                "<tag>_error tags back from the target's acknowledgements. Empty: all orders, "
-                                "no writes to Billbee (plain ELT)."),
+        th.Property("order_state_ids", th.ArrayType(th.IntegerType), default=[], title="Order states",
+                    description="Billbee order states to extract (3 = paid / bezahlt). Empty (default): every "
+                                "state."),
+        th.Property("orders_tag", th.StringType, default="", title="Orders tag",
+                    description="Fulfilment mode: extract only orders with this tag (e.g. wemalo), and write the "
+                                "order_received_by_<tag> / <tag>_error tags back from the target's "
+                                "acknowledgements. Empty (default): plain ELT of every order since start_date, "
+                                "nothing written to Billbee. This project's meltano.yml sets wemalo."),
+        th.Property("cancel_check_days", th.IntegerType, default=30, title="Cancellation check window (days)",
+                    description="The eligibility check also reads the cancelled/deleted orders created in this "
+                                "many days that wemalo received, so a cancellation reaches wemalo even if "
+                                "Billbee did not move its LastModifiedAt."),
         th.Property("start_date", th.DateTimeType, title="Start date",
                     description="Earliest LastModifiedAt to extract on the first run."),
         th.Property("billbee_timezone", th.StringType, default="UTC", title="Billbee time zone",

@@ -1,5 +1,6 @@
-"""tap-billbee with a standard third-party target: plain ELT (`orders_tag` empty) into `target-jsonl` from
-PyPI, piped by hand as any Singer runner would, so the tap's output is plain Singer any target can load."""
+"""tap-billbee with a standard third-party target, configured with nothing but its credentials (a data
+engineer's pipeline): its defaults are plain ELT (every order of every state, nothing written to Billbee) into
+`target-jsonl` from PyPI, piped by hand as any Singer runner would."""
 
 from __future__ import annotations
 
@@ -43,10 +44,7 @@ def tap_config(sandbox: Sandbox, env: dict[str, str]) -> dict[str, Any]:
         "username": env["TAP_BILLBEE_USERNAME"],
         "password": env["TAP_BILLBEE_PASSWORD"],
         "api_key": env["TAP_BILLBEE_API_KEY"],
-        "orders_tag": "",  # plain ELT: every order, nothing written to Billbee
-        "order_state_ids": [],  # every state
-        "start_date": "2020-01-01T00:00:00Z",
-    }
+    }  # nothing else: the defaults must extract everything and write nothing
 
 
 def select(catalog: dict[str, Any], streams: set[str]) -> Iterator[str]:
