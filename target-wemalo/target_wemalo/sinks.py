@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import BatchSink, RecordSink
@@ -159,6 +161,7 @@ class OrdersSink(_WemaloSink, RecordSink):
                                  f"{catalogue.unsent_reason(unsent[0])}", system="wemalo")
         if missing and (status is None or status.get("statusName") in CHANGEABLE_STATUSES):
             return self._refused("; ".join(catalogue.why_missing(sku) for sku in missing), status)
+        fingerprint = positions_fingerprint(goods_order["positions"])
         if status is None:
             if self.target.dry_run:
                 return "accepted", "dry run"
@@ -171,8 +174,15 @@ class OrdersSink(_WemaloSink, RecordSink):
                 if client.order_status(order_id) is not None:  # "already exists" after a lost answer
                     return "unchanged", ""
                 return "rejected", _wemalo_reason(exc)
+            self.target.positions_sent[order_id] = [fingerprint, date.today().isoformat()]
             return "accepted", ""
         name = status.get("statusName") or "UNKNOWN"
+        sent = self.target.sent_positions(order_id)
+        if name in CHANGEABLE_STATUSES and sent is not None and sent != fingerprint:
+            # updateMeta changes meta only, and wemalo has no call to read positions back: the wrong goods would
+            # ship. The merchant cancels the order and creates a new one.
+            return "change_refused", ("the order's articles or quantities changed; wemalo cannot change an order's "
+                                      "positions: cancel this order in Billbee and create a new one")
         if name in CHANGEABLE_STATUSES:
             if not self.target.dry_run:
                 try:
@@ -213,6 +223,12 @@ class OrdersSink(_WemaloSink, RecordSink):
         if after != "CANCELLED":
             return "cancel_refused", f"wemalo kept the order (status {after}): the warehouse has already picked it"
         return "cancelled", ""
+
+
+def positions_fingerprint(positions: list[dict[str, Any]]) -> str:
+    """Positions as wemalo gets them (article, quantity), order-independent."""
+    lines = sorted(f"{p.get('externalId')}\x00{p.get('quantity')}" for p in positions)
+    return hashlib.sha256("\x01".join(lines).encode()).hexdigest()[:16]
 
 
 _REPORTED = {"accepted": "created", "change_refused": "rejected", "cancel_refused": "rejected"}

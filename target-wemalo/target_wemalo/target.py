@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -20,6 +21,10 @@ SINKS: dict[str, type[Sink]] = {"products": ProductsSink, "orders": OrdersSink}
 # Outcomes tap-billbee turns into Billbee tags/messages (see tap_billbee/acks.py and the README).
 ACK_OUTCOMES = {"accepted", "updated", "unchanged", "rejected", "change_refused", "cancelled", "cancel_refused"}
 PENDING_KEY = "pending_acks"
+# bookmarks.orders.sent_positions: Billbee order id -> [fingerprint of the positions sent to wemalo, date sent].
+# wemalo has no call that reads an order's positions, so a re-send compares against what this target sent.
+POSITIONS_KEY = "sent_positions"
+POSITIONS_KEPT_DAYS = 120
 
 
 class TargetWemalo(Target):
@@ -55,6 +60,8 @@ class TargetWemalo(Target):
         self.report = RunReport(self.name, self.logger)
         self.acks: dict[str, dict[str, Any]] = {}
         self.held = HeldBookmarks()
+        self.positions_known: dict[str, list[str]] | None = None  # from the incoming state (first STATE message)
+        self.positions_sent: dict[str, list[str]] = {}  # written in this run
 
     @cached_property
     def client(self) -> WemaloClient:
@@ -110,6 +117,17 @@ class TargetWemalo(Target):
         if outcome in ACK_OUTCOMES and not self.dry_run:
             self.acks[order_id] = {"outcome": outcome, "reason": reason, "had_error_tag": had_error_tag}
 
+    def sent_positions(self, order_id: str) -> str | None:
+        """The fingerprint of the positions this target sent to wemalo for the order (None: not known)."""
+        entry = self.positions_sent.get(order_id) or (self.positions_known or {}).get(order_id)
+        return entry[0] if entry else None
+
+    def _process_state_message(self, message_dict: dict) -> None:
+        super()._process_state_message(message_dict)
+        if self.positions_known is None:
+            orders = (message_dict.get("value") or {}).get("bookmarks", {}).get("orders", {})
+            self.positions_known = dict(orders.get(POSITIONS_KEY) or {})
+
     def _write_state_message(self, state: dict) -> None:
         """Emit the tap's state plus this run's acknowledgements under bookmarks.orders.pending_acks.
 
@@ -121,6 +139,11 @@ class TargetWemalo(Target):
         if self.acks:
             orders = state.setdefault("bookmarks", {}).setdefault("orders", {})
             orders[PENDING_KEY] = {**(orders.get(PENDING_KEY) or {}), **self.acks}
+        if self.positions_sent:
+            orders = state.setdefault("bookmarks", {}).setdefault("orders", {})
+            oldest = (date.today() - timedelta(days=POSITIONS_KEPT_DAYS)).isoformat()
+            merged = {**(orders.get(POSITIONS_KEY) or {}), **self.positions_sent}
+            orders[POSITIONS_KEY] = {k: v for k, v in merged.items() if v[1] >= oldest}
         super()._write_state_message(self.held.apply(state))
 
     def process_endofpipe(self) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from sandbox.runner import Sandbox
-from target_wemalo.sinks import CouldNotAskWemalo
+from target_wemalo.orders import map_goods_order
+from target_wemalo.sinks import CouldNotAskWemalo, positions_fingerprint
 from target_wemalo.target import TargetWemalo
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -51,16 +52,21 @@ def sandbox() -> Iterator[Sandbox]:
         yield running
 
 
-def replay(sandbox: Sandbox, case: str, **config: Any) -> tuple[TargetWemalo, list[dict[str, Any]], dict[str, Any]]:
-    """Run the target on a fixture; returns it, the write requests wemalo got, and the last emitted state."""
+def replay(sandbox: Sandbox, case: str, *, state: dict[str, Any] | None = None,
+           **config: Any) -> tuple[TargetWemalo, list[dict[str, Any]], dict[str, Any]]:
+    """Run the target on a fixture (after a STATE message `state`, as the tap passes the last run's state on);
+    returns it, the write requests wemalo got, and the last emitted state."""
     control = sandbox.control
     control.reset()
     loaded = control.wemalo("POST", "/scenario", WEMALO)
     assert loaded["ok"], loaded
     target = TargetWemalo(config={"api_url": f"{sandbox.wemalo_url}/v1", "token": TOKEN, **config})
     out = io.StringIO()
-    with (FIXTURES / f"{case}.singer").open() as lines, redirect_stdout(out):
-        target.listen(file_input=lines)
+    lines = (FIXTURES / f"{case}.singer").read_text()
+    if state is not None:
+        lines = json.dumps({"type": "STATE", "value": state}) + "\n" + lines
+    with redirect_stdout(out):
+        target.listen(file_input=io.StringIO(lines))
     states = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
     writes = [r for r in control.requests("wemalo") if r["method"] != "GET"]
     assert control.violations()["wemalo"] == []
@@ -209,3 +215,30 @@ def test_a_read_that_fails_ends_the_run_and_tags_nothing(sandbox: Sandbox) -> No
     assert "token" in str(failed.value)  # ... but the setting to check does
     assert "pending_acks" not in out.getvalue()
     assert [o for o in target.report.outcomes if o.outcome == "rejected"] == []
+
+
+
+def test_resent_order_with_changed_positions_is_refused(sandbox: Sandbox) -> None:
+    """wemalo cannot change positions (updateMeta is meta only): changed lines must not silently ship wrong."""
+    sent = {"bookmarks": {"orders": {"sent_positions": {"1003": ["0123456789abcdef", "2099-01-01"]}}}}
+    _target, writes, state = replay(sandbox, "resend_open", state=sent)
+    assert writes == []
+    assert acks(state)["1003"]["outcome"] == "change_refused"
+    assert "cancel this order in Billbee" in acks(state)["1003"]["reason"]
+
+
+def test_resent_order_with_the_same_positions_is_updated(sandbox: Sandbox) -> None:
+    record = next(json.loads(line)["record"] for line in (FIXTURES / "resend_open.singer").read_text().splitlines()
+                  if '"RECORD"' in line)
+    same = positions_fingerprint(map_goods_order(record, dispatcher_map={}, profiles={})["positions"])
+    sent = {"bookmarks": {"orders": {"sent_positions": {"1003": [same, "2099-01-01"]}}}}
+    _target, writes, state = replay(sandbox, "resend_open", state=sent)
+    assert [(w["method"], w["path"]) for w in writes] == [("PUT", "/v1/goodsOrder/updateMeta/1003")]
+    assert acks(state)["1003"]["outcome"] == "updated"
+
+
+def test_a_new_order_remembers_its_positions(sandbox: Sandbox) -> None:
+    _target, _writes, state = replay(sandbox, "new_order")
+    remembered = state["bookmarks"]["orders"]["sent_positions"]
+    assert remembered
+    assert all(len(fp) == 16 for fp, _ in remembered.values())
