@@ -51,11 +51,11 @@ class TargetBillbee(Target):
                     description="Billbee states in which orders with the received tag wait for shipping. Their "
                                 "quantities are added to wemalo's available stock before Billbee subtracts its "
                                 "unfulfilled amount (stock_semantics available; see the README)."),
-        th.Property("stock_breaker_zero_share", th.NumberType, default=0.2, title="Breaker: share set to 0",
-                    description="A run that would set more than this share of the SKUs to 0 writes no stock."),
-        th.Property("stock_breaker_drop_share", th.NumberType, default=0.5, title="Breaker: stock drop",
+        th.Property("stock_breaker_zero_percent", th.IntegerType, default=20, title="Breaker: % set to 0",
+                    description="A run that would set more than this percentage of the SKUs to 0 writes no stock."),
+        th.Property("stock_breaker_drop_percent", th.IntegerType, default=50, title="Breaker: % stock drop",
                     description="A run that would lower the total stock of the written SKUs by more than this "
-                                "share writes no stock."),
+                                "percentage writes no stock."),
         th.Property("stock_breaker_min_skus", th.IntegerType, default=5, title="Breaker: minimum SKUs",
                     description="Fewer SKUs than this set to 0 never trip the breaker."),
         th.Property("stock_breaker_confirm", th.BooleanType, default=False, title="Confirm a tripped breaker",
@@ -130,8 +130,8 @@ class TargetBillbee(Target):
 
     @property
     def breaker_limits(self) -> BreakerLimits:
-        return BreakerLimits(zero_share=float(self.config.get("stock_breaker_zero_share", 0.2)),
-                             drop_share=float(self.config.get("stock_breaker_drop_share", 0.5)),
+        return BreakerLimits(zero_share=int(self.config.get("stock_breaker_zero_percent", 20)) / 100,
+                             drop_share=int(self.config.get("stock_breaker_drop_percent", 50)) / 100,
                              min_skus=int(self.config.get("stock_breaker_min_skus", 5)))
 
     def held_in_warehouse(self) -> dict[str, int]:
