@@ -1,6 +1,7 @@
 """The Billbee API v1 client, shared by tap-billbee and target-billbee.
 
-Billbee's limits (billbee-api.md §2): 2 requests/s per endpoint and 10/s per user, per API key + user.
+Billbee's limits (docs/api-contract.md, "Billbee: limits"): 2 requests/s per endpoint and 10/s per user, per
+API key + user.
 The client keeps under both with one limiter that counts each request under its endpoint template and its
 user at once, so a normal run draws no 429. The window is 5 % longer than Billbee's second so that a request
 held up on the way cannot arrive within a second of the one two places before it. A request counts from when
@@ -31,7 +32,8 @@ BILLBEE_WINDOW_SECONDS = 1.0
 WINDOW_SECONDS = 1.05
 MAX_WINDOW_SECONDS = 1.25
 
-# Billbee answers some errors with HTTP 200 and an ErrorCode in the envelope (billbee-api.md §3).
+# Billbee answers some errors with HTTP 200 and an ErrorCode in the envelope (docs/api-contract.md,
+# "Billbee: envelope").
 _ERROR_CODE_STATUS = {1: 403, 2: 404, 6: 404, 8: 500, 11: 400, 16: 403, 17: 403}
 
 

@@ -1,4 +1,4 @@
-"""Billbee enumerations the connector needs (billbee-api.md §4.6, §4.7)."""
+"""Billbee enumerations the connector needs (docs/api-contract.md, "Billbee: order states")."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         body = json.dumps(answer).encode()
-        self.send_response(200)  # wemalo's HTTP status may not mirror the body's (wemalo-api.md §1.5)
+        self.send_response(200)  # wemalo's HTTP status may not mirror the body's (docs/api-contract.md)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

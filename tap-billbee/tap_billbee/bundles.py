@@ -1,9 +1,9 @@
 """Bundle ("Stückliste") resolution for order lines.
 
-Billbee sells a bundle as one order line for the bundle article (billbee-api.md §5); its components exist only
-in the product catalogue. The catalogue is read at most once per run: the products stream fills this index
-while it emits products, and the orders stream reads the catalogue itself only when the products stream was
-not selected. Only what expansion needs is kept (ids, SKU, EAN, BOM), not whole articles.
+Billbee sells a bundle as one order line for the bundle article (docs/api-contract.md, "Billbee: bundles"); its
+components exist only in the product catalogue. The catalogue is read at most once per run: the products stream
+fills this index while it emits products, and the orders stream reads the catalogue itself only when the products
+stream was not selected. Only what expansion needs is kept (ids, SKU, EAN, BOM), not whole articles.
 """
 
 from __future__ import annotations

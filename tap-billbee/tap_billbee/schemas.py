@@ -1,4 +1,4 @@
-"""JSON Schemas of the streams, following Billbee's API models (billbee-api.md §4.2, §4.4)."""
+"""JSON Schemas of the streams, following Billbee's API models (docs/api-contract.md)."""
 
 from __future__ import annotations
 

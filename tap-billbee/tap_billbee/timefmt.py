@@ -1,4 +1,4 @@
-"""Billbee sends naive timestamps (billbee-api.md §3); the tap emits ISO 8601 with an offset.
+"""Billbee sends naive timestamps (docs/api-contract.md, "Billbee: timestamps"); the tap emits ISO 8601 with an offset.
 
 The frame of Billbee's naive values is unknown, so it is a setting (`billbee_timezone`, default UTC). The
 same setting converts bookmarks back for `modifiedAtMin`, so the query round-trips in Billbee's own frame

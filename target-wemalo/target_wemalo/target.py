@@ -94,7 +94,7 @@ class TargetWemalo(Target):
             for profile in dispatcher.get("profiles") or []:
                 match_id = profile.get("matchId")
                 if not match_id:
-                    continue  # profiles without matchId cannot be selected (wemalo-api.md §2.3)
+                    continue  # profiles without matchId cannot be selected (docs/api-contract.md, "wemalo: profiles")
                 for name in (profile.get("name"), profile.get("product"), profile.get("matchId")):
                     if name:
                         out.setdefault(str(name).casefold(), match_id)
