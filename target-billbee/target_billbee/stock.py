@@ -63,9 +63,11 @@ class BreakerLimits:
 def breaker_verdict(planned: Mapping[str, int], known: Mapping[str, int], limits: BreakerLimits) -> str:
     """Why this run's stock write must not happen without an operator's confirmation ('' when it may).
 
-    `planned`: SKU -> value to write; `known`: SKU -> value written by earlier runs (what Billbee has)."""
+    `planned`: SKU -> value to write; `known`: SKU -> value written by earlier runs (what Billbee has). Only SKUs
+    with a value written before count: the first write of a SKU (onboarding, when wemalo has received no goods
+    yet) is not judged, as there is nothing it would take away that the connector had written."""
     merchant_skus = len(set(known) | set(planned))
-    zeroed = [sku for sku, value in planned.items() if value == 0 and known.get(sku) != 0]
+    zeroed = [sku for sku, value in planned.items() if value == 0 and known.get(sku) not in (None, 0)]
     if len(zeroed) >= max(1, limits.min_skus) and len(zeroed) > limits.zero_share * merchant_skus:
         return (f"{len(zeroed)} of {merchant_skus} SKUs would be set to 0 in one run (limit "
                 f"{limits.zero_share:.0%}), e.g. {', '.join(sorted(zeroed)[:5])}")

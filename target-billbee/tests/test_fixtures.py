@@ -194,8 +194,9 @@ def _stock_run(sandbox: Sandbox, records: list[dict[str, Any]], **config: Any) -
     lines = [{"type": "SCHEMA", "stream": "stock_levels", "key_properties": ["sku"], "schema": {
         "type": "object", "properties": {"sku": {"type": "string"}, "available": {"type": ["integer", "null"]},
                                          "semantics": {"type": "string"}, "observed_at": {"type": "string"}}}},
-             {"type": "STATE", "value": {"bookmarks": {"stock_levels": {
-                 "replication_key": "observed_at", "replication_key_value": BEFORE}}}}]
+             {"type": "STATE", "value": {"bookmarks": {"stock_levels": {  # both SKUs had 10 from the last run
+                 "replication_key": "observed_at", "replication_key_value": BEFORE,
+                 "written": {"STK-1": 10, "STK-2": 10}, "written_stock_id": 0}}}}]
     lines += [{"type": "RECORD", "stream": "stock_levels", "record": r} for r in records]
     lines.append({"type": "STATE", "value": {"bookmarks": {"stock_levels": {
         "replication_key": "observed_at", "replication_key_value": "2026-11-26T10:00:00+00:00"}}}})
