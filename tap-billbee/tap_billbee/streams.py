@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 CANCELLED_STATES = {OrderState.DELETED, OrderState.CANCELED}
 FULL_CHECK_KEY = "last_full_check"  # when the eligibility check last ran (UTC)
+CANCEL_CHECK_KEY = "last_cancel_check"  # when the cancellation query last ran (UTC)
 FULL_SCAN_KEY = "last_full_scan"  # products: when the last full catalogue scan started (UTC)
 MAX_ID_KEY = "max_id"  # products: the highest article Id read so far
 BUNDLES_KEY = "bundles"  # products: the bundle index between full scans (BundleIndex.bundle_state)
@@ -196,18 +197,27 @@ class OrdersStream(BillbeeStream):
                 if order["BillBeeOrderId"] not in seen:
                     seen.add(order["BillBeeOrderId"])
                     yield order
-            # Cancellations of orders wemalo received, found by creation date: whether a state change moves
-            # LastModifiedAt (and in which zone Billbee reads modifiedAtMin) is not documented.
-            days = int(self.config.get("cancel_check_days", 30) or 0)
-            if days:
-                since = to_billbee_query(datetime.now(UTC) - timedelta(days=days), self.tap.zone)
-                for order in self.client.iter_orders(state_ids=sorted(CANCELLED_STATES), tags=[tags.received],
-                                                     created_after=since):
-                    if order["BillBeeOrderId"] not in seen and not has_tag(order.get("Tags"), tags.cancelled):
-                        seen.add(order["BillBeeOrderId"])
-                        yield order
             self.stream_state[FULL_CHECK_KEY] = started
             self._record_tag_bump()
+        yield from self._cancellations(tags, seen)
+
+    def _cancellations(self, tags: ConnectorTags, seen: set[int]) -> Iterator[dict[str, Any]]:
+        """Cancelled/deleted orders wemalo received, found by creation date (the last `cancel_check_days`):
+        whether a state change moves LastModifiedAt, and in which zone Billbee reads modifiedAtMin, is not
+        documented (docs/api-contract.md, "Billbee: cancellations"). Every run by default: a cancellation
+        that waits for the next daily check may be shipped meanwhile."""
+        days = int(self.config.get("cancel_check_days", 30) or 0)
+        hours = float(self.config.get("cancel_check_hours", 0) or 0)
+        if not days or not interval_due(self.stream_state.get(CANCEL_CHECK_KEY), hours):
+            return
+        started = datetime.now(UTC).isoformat()
+        since = to_billbee_query(datetime.now(UTC) - timedelta(days=days), self.tap.zone)
+        for order in self.client.iter_orders(state_ids=sorted(CANCELLED_STATES), tags=[tags.received],
+                                             created_after=since):
+            if order["BillBeeOrderId"] not in seen and not has_tag(order.get("Tags"), tags.cancelled):
+                seen.add(order["BillBeeOrderId"])
+                yield order
+        self.stream_state[CANCEL_CHECK_KEY] = started
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         tags = self.tap.connector_tags

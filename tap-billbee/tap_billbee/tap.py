@@ -43,9 +43,11 @@ class TapBillbee(Tap):
                                 "acknowledgements. Empty (default): plain ELT of every order since start_date, "
                                 "nothing written to Billbee. This project's meltano.yml sets wemalo."),
         th.Property("cancel_check_days", th.IntegerType, default=30, title="Cancellation check window (days)",
-                    description="The eligibility check also reads the cancelled/deleted orders created in this "
-                                "many days that wemalo received, so a cancellation reaches wemalo even if "
-                                "Billbee did not move its LastModifiedAt."),
+                    description="Each run also reads the cancelled/deleted orders created in this many days that "
+                                "wemalo received, so a cancellation reaches wemalo even if Billbee did not move "
+                                "its LastModifiedAt. 0 = off."),
+        th.Property("cancel_check_hours", th.NumberType, default=0, title="Cancellation check interval (h)",
+                    description="How often (hours) that cancellation query runs; 0 = every run (one query)."),
         th.Property("start_date", th.DateTimeType, title="Start date",
                     description="Earliest LastModifiedAt to extract on the first run."),
         th.Property("billbee_timezone", th.StringType, default="UTC", title="Billbee time zone",

@@ -105,3 +105,44 @@ def test_resend_rejection_retry_and_cancellation(project: MeltanoProject, tag_wr
     project.run("run", JOB)
     assert writes_since(project, before) == []
     assert control.violations() == {"billbee": [], "wemalo": []}
+
+
+def test_refused_cancellation_is_recorded_once_and_not_sent_again(project: MeltanoProject) -> None:
+    """Too late to cancel: one message and the error tag, then nothing until the merchant changes the order."""
+    control = project.sandbox.control
+    control.load_demo()
+    project.run("run", JOB)
+    control.wemalo("POST", "/stock", {p["sku"]: 50 for p in control.wemalo_state()["products"]})
+    project.run("run", JOB)
+    late = sorted(o["externalId"] for o in control.wemalo_state()["orders"])[0]
+    control.advance("PACKED", [late])
+    control.billbee("PATCH", f"/orders/{late}", {"State": 8})
+    project.run("run", JOB)
+    assert wemalo_order(project, late)["status"] == "PACKED"
+    project.run("run", JOB)  # the acknowledgement: message and error tag
+    order = billbee_order(project, late)
+    assert _has(order.get("Tags"), ERROR)
+    messages = [m["Text"] for m in control.billbee_state()["messages"].get(late, [])]
+    assert sum("Stornierung nicht an wemalo" in m for m in messages) == 1
+
+    before = marks(project)
+    project.run("run", JOB)
+    project.run("run", JOB)
+    cancels = [r for r in control.requests("wemalo") if r["path"] == f"/v1/goodsOrder/cancel/{late}"]
+    assert writes_since(project, before) == []
+    assert len(cancels) <= 1  # asked once, when the cancellation came
+
+
+def test_a_cancellation_without_a_modification_time_still_reaches_wemalo(project: MeltanoProject) -> None:
+    """Billbee does not say whether a state change moves LastModifiedAt: a cancellation that left it where it was
+    is found by the eligibility check's cancellation query (by creation date)."""
+    control = project.sandbox.control
+    control.load_demo()
+    project.run("run", JOB)
+    control.wemalo("POST", "/stock", {p["sku"]: 50 for p in control.wemalo_state()["products"]})
+    project.run("run", JOB)
+    cancelled = sorted(o["externalId"] for o in control.wemalo_state()["orders"])[0]
+    unchanged = billbee_order(project, cancelled)["LastModifiedAt"]
+    control.billbee("PATCH", f"/orders/{cancelled}", {"State": 8, "LastModifiedAt": unchanged})
+    project.run("run", JOB)
+    assert wemalo_order(project, cancelled)["status"] == "CANCELLED"
