@@ -55,6 +55,8 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
 
     def answer(body: dict[str, Any], status: int = 200) -> Response:
         body = dict(body)
+        if body == {"Success": False}:  # an answer without any status field (getStatus, missing_order "empty")
+            return jsonify(body)
         status = int(body.setdefault("status", status))
         body.setdefault("Success", status == 200)
         resp = jsonify(body)
@@ -121,9 +123,9 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
     def flag(name: str) -> bool:
         return (request.args.get(name) or "").lower() in ("true", "1")
 
-    def page() -> int:
-        raw = request.args.get("page") or "1"
-        return int(raw) if raw.isdigit() else 1
+    def page() -> int | None:
+        raw = request.args.get("page")
+        return int(raw) if raw and raw.isdigit() else None
 
     api = Blueprint("wemalo_api", __name__, url_prefix=spec.API_PREFIX)
 

@@ -3,7 +3,7 @@
 Every API request is checked against these routes (`check_request`); what the apidoc does not allow becomes a
 spec violation that core.py records, and the request is still answered as wemalo would answer it.
 
-Sources (see /work/shared/reference/wemalo-api.md): the apidoc export of wemalo-connect (urls without `/v1`,
+Sources (see docs/api-contract.md): the apidoc export of wemalo-connect (urls without `/v1`,
 `:param` path segments) and, marked `WP`, what wemalo's own WooCommerce plugin sends although the apidoc does
 not list it (the route `goodsOrder/addConditional`; fields `shop`, `meta.priority`, ...). Those are accepted
 without a violation because wemalo's own client relies on them.

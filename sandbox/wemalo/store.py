@@ -3,12 +3,14 @@
 All methods take `ctx.lock`. Business errors raise :class:`WemaloError`, which app.py renders as wemalo's body
 (`Success: false`, `status`, `message`, ...).
 
-Modelling choices where wemalo's real behaviour is unknown (wemalo-api.md §6) are marked *(choice)*:
+Modelling choices where wemalo's real behaviour is unknown (docs/api-contract.md) are marked *(choice)*:
 
 * Status ids *(choice, except PARTIAL 100 and 500 = completely sent)*: see STATUS_IDS.
-* Stock: `physical` per product; an order reserves its open quantities while OPEN..PACKED. `virtualQuantity`
-  = physical minus the open quantities of every unshipped, uncancelled order, PARTIAL ones included, so it goes
-  negative when orders exceed stock (as wemalo's help pages describe) *(choice)*.
+* Stock: `physical` per product; an order reserves its open quantities while OPEN..PACKED. availableStock
+  answers as the apidoc's example: the figure in `attributes[]` (default attribute), `virtualQuantity` 0. The
+  figure is physical minus the open quantities of every unshipped, uncancelled order, PARTIAL ones included, so
+  it goes negative when orders exceed stock (as wemalo's help pages describe); `stock_quantity: on_hand` gives
+  the physical stock instead *(choice)*.
 * A new order is OPEN (reserved) when the unreserved stock covers all positions, else PARTIAL with
   reasonPartiallyReserved "STOCK" *(choice of string)*; PARTIAL orders are re-checked, oldest first, whenever
   stock is set or reservations are released.
@@ -39,7 +41,14 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "reserve_stock": True,  # False: every new order is OPEN whatever the stock
     "sent_page_size": 50,  # rows per page of sentPackages and packages/sent
     "sku_case_insensitive": True,  # SKU uniqueness and position matching ignore case
-    "products_include_external_id": True,  # the apidoc's product examples have no externalId; False drops it
+    # The apidoc's examples, literally (docs/api-contract.md); PROFILES["lenient"] takes the other reading.
+    "products_include_external_id": False,  # getAll's example rows have no externalId
+    "product_rows_carry_status": True,  # ... and carry "status": 200, "Success": true inside each row
+    "page_base": 0,  # the paged feeds' examples answer a request without `page` with "page": 0
+    "page_param_ignored": False,  # pathological reading: `page` ignored, always the first page
+    "stock_quantity": "available",  # availableStock attributes[].quantity: "available" (net of open orders) | "on_hand"
+    "late_cancel": "refuse",  # a cancel after picking started: "refuse" (Success false) | "ignore" (Success, no effect)
+    "missing_order": "404",  # getStatus of an unknown order: "404" | "400" (a message) | "empty" (200, Success false)
     "default_profile": "DHL Paket",  # profile name of parcels when neither advance nor the order names one
     "call_limit": None,  # int: calls per `call_limit_window` seconds, x-wemalo-limit-* headers, 419 when over
     "call_limit_window": 60.0,
@@ -50,7 +59,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 # literally; "lenient" takes the other plausible reading of each setting it names.
 PROFILES: dict[str, dict[str, Any]] = {
     "literal": {},
-    "lenient": {},
+    "lenient": {"products_include_external_id": True, "product_rows_carry_status": False, "page_base": 1,
+                "stock_quantity": "on_hand", "late_cancel": "ignore", "missing_order": "400",
+                "http_status": "always_200"},
 }
 
 STATUS_IDS = {"PARTIAL": "100", "OPEN": "200", "INPROCESS": "300", "INPICKING": "310", "READYFORSHIPMENT": "350",
@@ -227,6 +238,8 @@ class WemaloStore:
         data = dict(rec["data"])
         if not self.ctx.settings.get("products_include_external_id", True):
             data.pop("externalId", None)
+        if self.ctx.settings.get("product_rows_carry_status"):
+            data.update({"status": 200, "Success": True})
         return data
 
     def _clash(self, data: dict[str, Any], own: str, pending: dict[str, dict[str, Any]]) -> WemaloError | None:
@@ -384,9 +397,12 @@ class WemaloStore:
                     continue
                 pid, data = rec["id"], rec["data"]
                 physical = self.stock[pid]
+                # The example: the stock per attribute, virtualQuantity 0 (only set articles have one; the
+                # simulator has none). Whether the figure is net of open orders is not documented.
+                quantity = physical if self.ctx.settings.get("stock_quantity") == "on_hand" else physical - demand[pid]
                 out.append({"id": pid, "sku": data["sku"], "ean": data["ean"], "externalId": data["externalId"],
-                            "virtualQuantity": physical - demand[pid],
-                            "attributes": [{"id": 91, "isDefault": True, "external": "1", "quantity": physical}]})
+                            "virtualQuantity": 0,
+                            "attributes": [{"id": 91, "isDefault": True, "external": "1", "quantity": quantity}]})
             return out
 
     def set_stock(self, levels: dict[str, Any]) -> dict[str, Any]:
@@ -542,7 +558,14 @@ class WemaloStore:
 
     def order_status(self, external_id: str) -> dict[str, Any]:
         with self.ctx.lock:
-            return {**self.status_of(self._order(external_id)), "Success": True, "status": 200}
+            order = self.orders.get(external_id)
+            if order is None:
+                answer = self.ctx.settings.get("missing_order")
+                if answer == "empty":
+                    return {"Success": False}
+                raise WemaloError(400 if answer == "400" else 404,
+                                  f"no goods order with externalId '{external_id}'", field="externalId")
+            return {**self.status_of(order), "Success": True, "status": 200}
 
     def update_meta(self, external_id: str, body: Any) -> dict[str, Any]:
         with self.ctx.lock:
@@ -568,6 +591,8 @@ class WemaloStore:
             else:
                 allowed = order["status"] in CANCELLABLE
             if not allowed:
+                if self.ctx.settings.get("late_cancel") == "ignore":  # accepted, nothing happens
+                    return {"Success": True, "status": 200, "id": order["id"]}
                 raise WemaloError(400, f"order '{external_id}' cannot be cancelled: already picked/packed "
                                        f"(status {order['status']})", statusName=order["status"])
             order["reserved"] = False
@@ -783,16 +808,21 @@ class WemaloStore:
                 "customerNumber": rec.get("customerNumber", "")}
         return row
 
-    def _page(self, rows: list[dict[str, Any]], page: int, *, recipient: bool, queue: bool) -> dict[str, Any]:
+    def _page(self, rows: list[dict[str, Any]], page: int | None, *, recipient: bool,
+              queue: bool) -> dict[str, Any]:
+        """One page; `page` None = the first. The base is `page_base` (0 as in the apidoc's examples)."""
         size = max(1, int(self.ctx.settings.get("sent_page_size") or 50))
-        page = max(1, page)
-        chosen = rows[(page - 1) * size:page * size]
-        return {"page": page, "additionalPage": len(rows) > page * size,
+        base = int(self.ctx.settings.get("page_base") or 0)
+        if page is None or self.ctx.settings.get("page_param_ignored"):
+            page = base
+        index = max(0, page - base)
+        chosen = rows[index * size:(index + 1) * size]
+        return {"page": page, "additionalPage": len(rows) > (index + 1) * size,
                 "bookings": [self.booking_out(b, recipient=recipient, queue=queue) for b in chosen],
                 "Success": True, "status": 200}
 
     def sent_packages(self, external_id: str | None, date_from: datetime | None, date_to: datetime | None,
-                      page: int, recipient: bool) -> dict[str, Any]:
+                      page: int | None, recipient: bool) -> dict[str, Any]:
         with self.ctx.lock:
             rows = [b for b in self.bookings
                     if (not external_id or b["externalGoodsOrderId"] == external_id)
@@ -800,7 +830,7 @@ class WemaloStore:
                     and (date_to is None or b["handoverDate"] <= date_to)]
             return self._page(rows, page, recipient=recipient, queue=False)
 
-    def unsynched(self, external_id: str | None, page: int, recipient: bool) -> dict[str, Any]:
+    def unsynched(self, external_id: str | None, page: int | None, recipient: bool) -> dict[str, Any]:
         with self.ctx.lock:
             rows = [b for b in self.bookings if b["synchedAt"] is None
                     and (not external_id or b["externalGoodsOrderId"] == external_id)]

@@ -91,7 +91,7 @@ def test_product_add_get_and_missing_parameter(client: FlaskClient) -> None:
     code, body = call(client, "GET", "/product/get/p1")
     assert code == 200
     assert body["sku"] == "SKU-1"
-    assert body["externalId"] == "p1"
+    assert "externalId" not in body  # as the apidoc's product example (setting products_include_external_id)
     assert body["isActive"] is True
     assert call(client, "GET", "/product/get/zzz")[1]["status"] == 404
     code, body = call(client, "POST", "/product/add", {"externalId": "p9", "sku": "X"})
@@ -158,15 +158,24 @@ def test_get_all_and_available_stock_since(client: FlaskClient) -> None:
     call(client, "PUT", "/product/update/p2", {"name": "changed"})
     code, body = call(client, "GET", "/product/getAll", fromDate="0103202512")
     assert code == 200
-    assert [p["externalId"] for p in body["products"]] == ["p2"]
+    # The apidoc's example rows literally: no externalId, "status" and "Success" inside each row.
+    assert [(p["sku"], "externalId" in p, p["status"], p["Success"]) for p in body["products"]] == [
+        ("SKU-2", False, 200, True)]
+    settings(client, products_include_external_id=True, product_rows_carry_status=False)
+    row = call(client, "GET", "/product/getAll", fromDate="0103202512")[1]["products"][0]
+    assert (row["externalId"], "status" in row) == ("p2", False)
     assert len(call(client, "GET", "/product/getAll", fromDate="0103202510")[1]["products"]) == 3
     assert call(client, "GET", "/product/getAll", fromDate="2025-03-01")[1]["status"] == 400
 
     call(client, "POST", "/goodsOrder/add", goods_order("o1", ("SKU-1", 12)))  # more than in stock: PARTIAL
     code, body = call(client, "GET", "/product/availableStock/", fromDate="0103202512")
     assert code == 200
-    assert [(a["sku"], a["virtualQuantity"], a["attributes"][0]["quantity"]) for a in body["articles"]] == [
-        ("SKU-1", -2, 10)]
+    # The example: virtualQuantity 0 (no set articles), the figure in the default attribute, net of open orders.
+    assert [(a["sku"], a["virtualQuantity"], a["attributes"][0]["quantity"], a["attributes"][0]["isDefault"])
+            for a in body["articles"]] == [("SKU-1", 0, -2, True)]
+    settings(client, stock_quantity="on_hand")
+    on_hand = call(client, "GET", "/product/availableStock/", fromDate="0103202512")[1]["articles"][0]
+    assert on_hand["attributes"][0]["quantity"] == 10
     assert len(call(client, "GET", "/product/availableStock/", fromDate="0103202510")[1]["articles"]) == 3
 
 
@@ -365,11 +374,18 @@ def test_sent_packages_window_and_paging(client: FlaskClient) -> None:
     _ship(client, "o2", "2025-03-02T09:00:00", ("SKU-1", 1), ("SKU-2", 1), ("SKU-3", 1))
     _ship(client, "o3", "2025-03-03T09:00:00", ("SKU-3", 1))
     window = {"dateFrom": "01.03.2025 12:00:00", "dateTo": "03.03.2025 08:59:59"}
-    code, first = call(client, "GET", "/goodsOrder/sentPackages/", **window, page=1)
+    code, first = call(client, "GET", "/goodsOrder/sentPackages/", **window)  # no page: the first, echoed as 0
     assert code == 200
-    assert (first["page"], first["additionalPage"], len(first["bookings"])) == (1, True, 2)
-    second = call(client, "GET", "/goodsOrder/sentPackages/", **window, page=2)[1]
-    assert (second["page"], second["additionalPage"], len(second["bookings"])) == (2, False, 1)
+    assert (first["page"], first["additionalPage"], len(first["bookings"])) == (0, True, 2)
+    assert call(client, "GET", "/goodsOrder/sentPackages/", **window, page=0)[1] == first
+    second = call(client, "GET", "/goodsOrder/sentPackages/", **window, page=1)[1]
+    assert (second["page"], second["additionalPage"], len(second["bookings"])) == (1, False, 1)
+    settings(client, page_base=1)
+    assert call(client, "GET", "/goodsOrder/sentPackages/", **window)[1]["page"] == 1
+    assert call(client, "GET", "/goodsOrder/sentPackages/", **window, page=2)[1]["bookings"] == second["bookings"]
+    settings(client, page_base=0, page_param_ignored=True)
+    assert call(client, "GET", "/goodsOrder/sentPackages/", **window, page=1)[1]["bookings"] == first["bookings"]
+    settings(client, page_param_ignored=False)
     rows = first["bookings"] + second["bookings"]
     assert {r["externalGoodsOrderId"] for r in rows} == {"o2"}
     assert {r["handoverDate"] for r in rows} == {"02.03.2025 09:00:00"}
@@ -506,3 +522,36 @@ def test_admin_inputs_are_validated(client: FlaskClient) -> None:
     assert client.post("/_admin/stock", json={"SKU-1": "many"}).status_code == 400
     result = client.post("/_admin/stock", json={"NOPE": 1}).get_json()
     assert result["unknown"] == ["NOPE"]
+
+
+@pytest.mark.parametrize(("reading", "expected"), [("404", (404, 404)), ("400", (400, 400)), ("empty", (200, None))])
+def test_get_status_of_an_unknown_order_in_each_reading(client: FlaskClient, reading: str,
+                                                        expected: tuple[int, int | None]) -> None:
+    settings(client, missing_order=reading)
+    code, body = call(client, "GET", "/goodsOrder/getStatus/nope")
+    assert (code, body.get("status")) == expected
+    assert body["Success"] is False
+    assert "statusName" not in body
+
+
+@pytest.mark.parametrize("reading", ["refuse", "ignore"])
+def test_a_late_cancel_is_refused_or_ignored(client: FlaskClient, reading: str) -> None:
+    settings(client, late_cancel=reading)
+    load(client)
+    call(client, "POST", "/goodsOrder/add", goods_order("o1", ("SKU-1", 1)))
+    advance(client, externalIds=["o1"], to="PACKED")
+    _, body = call(client, "PUT", "/goodsOrder/cancel/o1", {"reason": "zu spät"})
+    assert body["Success"] is (reading == "ignore")
+    assert call(client, "GET", "/goodsOrder/getStatus/o1")[1]["statusName"] == "PACKED"  # either way: not cancelled
+
+
+def test_profiles_group_the_readings(client: FlaskClient) -> None:
+    assert client.get("/_admin/profile").get_json()["profile"] == "literal"
+    client.post("/_admin/profile", json={"name": "lenient"})
+    current = client.get("/_admin/settings").get_json()
+    assert (current["page_base"], current["products_include_external_id"], current["stock_quantity"]) == (
+        1, True, "on_hand")
+    client.post("/_admin/reset")
+    assert client.get("/_admin/settings").get_json()["page_base"] == 1  # a reset keeps the profile
+    client.post("/_admin/profile", json={"name": "literal"})
+    assert client.get("/_admin/settings").get_json()["page_base"] == 0
