@@ -1,4 +1,4 @@
-"""Billbee API v1 simulator (Flask). Behaviour follows /work/shared/reference/billbee-api.md §7.
+"""Billbee API v1 simulator (Flask), written from Billbee's OpenAPI spec (docs/api-contract.md).
 
 Where Billbee's real behaviour is unknown it is a setting in ``ctx.settings`` (see ``DEFAULT_SETTINGS``),
 changeable per test through ``POST /_admin/settings``. Fixed choices of the simulator:
@@ -58,18 +58,22 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "retry_after": "alternate",  # "always" | "never" | "alternate" (every other 429 carries Retry-After)
     "oversize_page": "clamp",  # pageSize > 250: "clamp" to 250 | "error" = 400
     "tag_filter": "all",  # several `tag` values: "all" of them | "any" of them
-    "tag_case_insensitive": True,  # the `tag` filter compares case-insensitively
+    "tag_case_insensitive": False,  # the `tag` filter compares case-insensitively (not documented: strict here)
     "missing_order": "404",  # unknown order: "404" | "200_error" (HTTP 200, ErrorCode 2 OrderNotFound)
     "writes_bump_modified": True,  # False: tag-only writes leave LastModifiedAt alone
     "bom_stock_write": "error",  # stock write for a bundle SKU: "error" ApiResult | "ignore" (success, no change)
     "timezone": "UTC",  # frame of the naive timestamps; query values with an offset are converted into it
+    "deduct_stock_on_import": True,  # a new order lowers its articles' stock (unless DontAdjustStock), as Billbee does
+    "unfulfilled_from_orders": True,  # UnfulfilledAmount = quantities of orders in UNFULFILLED_STATES
+    "restock_on_cancel": True,  # a cancelled/deleted order gives its stock back (not documented)
 }
 
 # Named groups of readings (`POST /_admin/profile`): "literal" is DEFAULT_SETTINGS, the vendor document read
 # literally; "lenient" takes the other plausible reading of each setting it names.
 PROFILES: dict[str, dict[str, Any]] = {
     "literal": {},
-    "lenient": {},
+    "lenient": {"tag_case_insensitive": True, "tag_filter": "any", "missing_order": "200_error",
+                "writes_bump_modified": False, "restock_on_cancel": False},
 }
 
 SHIPPING_CARRIERS = (

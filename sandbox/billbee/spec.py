@@ -1,6 +1,6 @@
 """The simulator's own description of the Billbee routes it serves, used to record spec violations.
 
-Written from Billbee's Swagger 2.0 spec (billbee-api.md S1), reduced to what the connector uses. For each route:
+Written from Billbee's Swagger 2.0 spec (docs/api-contract.md), reduced to what the connector uses. For each route:
 the query parameters with their types, the path parameters, and a JSON Schema of the request body.
 
 Choices where the vendor spec is loose (each is a recorded violation, never a refusal):

@@ -1,6 +1,6 @@
 """The simulated Billbee account: articles, stock locations, orders, shipping providers, messages, stock writes.
 
-Values are kept the way the real service serialises them (billbee-api.md §3, S5):
+Values are kept the way the real service serialises them (docs/api-contract.md):
 
 * timestamps are naive ``datetime`` objects in the account's frame (setting ``timezone``); the JSON provider
   prints them with 0-3 fractional digits. Times made by the simulator are rounded to SQL Server ``datetime``
@@ -43,6 +43,9 @@ ERROR_NAMES = (
     "CreateUser_DuplicateEmail", "CreateUser_InvalidEmail", "CreateUser_UserRejected", "CreateUser_TermsNotAccepted",
     "NoPaidAccount", "APIServiceNotBooked", "CantCreateDeliveryNote",
 )
+# Order states whose quantities Billbee counts as "not fulfilled" (the unfulfilled / reserved amount): not
+# documented; every state before shipping (ordered, confirmed, paid, reminders, packed, in fulfilment) *(choice)*.
+UNFULFILLED_STATES = frozenset({1, 2, 3, 11, 12, 13, 15, 16})
 ORDER_NOT_FOUND = 2
 INTERNAL_ERROR = 8
 INVALID_DATA = 11
@@ -355,7 +358,7 @@ class BillbeeStore:
                 self.stocks[0]["IsDefault"] = True
             self.providers = [self._normalise_provider(p) for p in scenario.get("shipping_providers") or []]
             self.put_products(scenario.get("products") or [])
-            self.add_orders(scenario.get("orders") or [])
+            self.add_orders(scenario.get("orders") or [], imported=False)
             return {"products": len(self.products), "orders": len(self.orders), "stocks": len(self.stocks),
                     "shipping_providers": len(self.providers)}
 
@@ -595,7 +598,9 @@ class BillbeeStore:
                          "Message": message}}
 
     # -- orders -------------------------------------------------------------------------------------------
-    def add_orders(self, raws: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def add_orders(self, raws: list[dict[str, Any]], *, imported: bool = True) -> list[dict[str, Any]]:
+        """New orders. `imported` (an order arriving from a shop, not a scenario's existing data): Billbee lowers
+        the stock of its articles (setting `deduct_stock_on_import`), except for items with DontAdjustStock."""
         if not isinstance(raws, list):
             raise ScenarioError("orders must be a list")
         with self.ctx.lock:
@@ -605,8 +610,60 @@ class BillbeeStore:
                 if order["BillBeeOrderId"] in self.orders:
                     raise ScenarioError(f"order {order['BillBeeOrderId']} exists already")
                 self.orders[order["BillBeeOrderId"]] = order
+                if imported and self.ctx.settings.get("deduct_stock_on_import", True):
+                    for article, quantity in self._order_demand(order, skip_dont_adjust=True):
+                        self._default_entry_add(article, -quantity)
                 out.append(order)
+            self.refresh_unfulfilled()
             return copy.deepcopy(out)
+
+    def _order_demand(self, order: dict[str, Any], *, skip_dont_adjust: bool = False,
+                      ) -> Iterator[tuple[dict[str, Any], Decimal]]:
+        """(article, quantity) of each item; a bundle (no stock of its own) as its components x Amount."""
+        for item in order.get("OrderItems") or []:
+            if skip_dont_adjust and item.get("DontAdjustStock"):
+                continue
+            product = item.get("Product") or {}
+            article = self.products.get(product.get("Id")) if product.get("Id") is not None else None
+            if article is None and product.get("SKU"):
+                article = self._by_sku(product["SKU"])
+            quantity = item.get("Quantity")
+            if article is None or not isinstance(quantity, Decimal):
+                continue
+            if article.get("Type") == 2:
+                for line in article.get("BillOfMaterial") or []:
+                    component = self.products.get(line.get("ArticleId")) or (
+                        self._by_sku(line["SKU"]) if line.get("SKU") else None)
+                    if component is not None:
+                        yield component, quantity * Decimal(str(line.get("Amount") or 1))
+            else:
+                yield article, quantity
+
+    def _default_entry(self, article: dict[str, Any]) -> dict[str, Any] | None:
+        default_id = self.default_stock_id()
+        return next((e for e in article["Stocks"] if e["StockId"] == default_id), None) or (
+            article["Stocks"][0] if article["Stocks"] else None)
+
+    def _default_entry_add(self, article: dict[str, Any], delta: Decimal) -> None:
+        entry = self._default_entry(article)
+        if entry is not None:
+            entry["StockCurrent"] = to_decimal((entry["StockCurrent"] or Decimal(0)) + delta, STOCK_SCALE)
+            self._sync_article_stock(article)
+
+    def refresh_unfulfilled(self) -> None:
+        """UnfulfilledAmount of each article's default stock = the quantities of the orders not fulfilled yet
+        (setting `unfulfilled_from_orders`; which states count is not documented: UNFULFILLED_STATES)."""
+        if not self.ctx.settings.get("unfulfilled_from_orders", True):
+            return
+        demand: dict[int, Decimal] = {}
+        for order in self.orders.values():
+            if order["State"] in UNFULFILLED_STATES:
+                for article, quantity in self._order_demand(order):
+                    demand[article["Id"]] = demand.get(article["Id"], Decimal(0)) + quantity
+        for article in self.products.values():
+            entry = self._default_entry(article)
+            if entry is not None and article.get("Type") != 2:
+                entry["UnfulfilledAmount"] = to_decimal(demand.get(article["Id"], Decimal(0)), 4)
 
     def _normalise_order(self, raw: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(raw, dict):
@@ -783,9 +840,20 @@ class BillbeeStore:
             order = self._order(order_id)
             if order is None:
                 return False
+            before = order["State"]
             order["State"] = state
             self._bump(order)
+            self._state_changed(order, before)
             return True
+
+    def _state_changed(self, order: dict[str, Any], before: int) -> None:
+        """A cancellation gives the stock back (setting `restock_on_cancel`); the unfulfilled amounts follow."""
+        if (self.ctx.settings.get("restock_on_cancel", True) and order["State"] in (6, 8)
+                and before not in (6, 8) and self.ctx.settings.get("deduct_stock_on_import", True)):
+            for article, quantity in self._order_demand(order, skip_dont_adjust=True):
+                self._default_entry_add(article, quantity)
+        if order["State"] != before:
+            self.refresh_unfulfilled()
 
     def provider_problem(self, body: dict[str, Any]) -> str | None:
         """Why a shipment's provider/product ids do not exist in the account, or None."""
@@ -865,6 +933,7 @@ class BillbeeStore:
             else:
                 self._bump(new)
             self.orders[new["BillBeeOrderId"]] = new
+            self._state_changed(new, order["State"])
             return copy.deepcopy(new)
 
     def delete_order(self, order_id: int | str) -> bool:

@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import time
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -158,6 +159,8 @@ def test_tag_filter_all_or_any_case_insensitive() -> None:
     orders = [order(1, Tags=["wemalo", "Express"]), order(2, Tags=["WEMALO"]), order(3, Tags=["express"]),
               order(4, Tags=[])]
     client = make(orders, throttle=False)
+    assert ids(call(client, "GET", "/orders?tag=Wemalo")) == []  # the literal profile compares strictly
+    client.post("/_admin/settings", json={"tag_case_insensitive": True})
     assert ids(call(client, "GET", "/orders?tag=wemalo&tag=express")) == [1]
     assert ids(call(client, "GET", "/orders?tag=Wemalo")) == [1, 2]
     client.post("/_admin/settings", json={"tag_filter": "any"})
@@ -170,6 +173,9 @@ def test_exclude_tags() -> None:
     orders = [order(1, Tags=["wemalo", "order_received_by_wemalo"]), order(2, Tags=["wemalo"]), order(3, Tags=[]),
               order(4, Tags=["Order_Received_By_Wemalo"])]
     client = make(orders, throttle=False)
+    resp = call(client, "GET", "/orders?orderStateId=3&tag=order_received_by_wemalo&excludeTags=true")
+    assert ids(resp) == [2, 3, 4]  # strict: order 4's tag is spelled differently
+    client.post("/_admin/settings", json={"tag_case_insensitive": True})
     resp = call(client, "GET", "/orders?orderStateId=3&tag=order_received_by_wemalo&excludeTags=true")
     assert ids(resp) == [2, 3]
     assert ids(call(client, "GET", "/orders?tag=order_received_by_wemalo&excludeTags=false")) == [1, 4]
@@ -582,3 +588,31 @@ def test_demo_data_deterministic_and_complete() -> None:
     assert client.post("/_admin/scenario", json=bb).get_json()["orders"] == 25
     assert call(client, "GET", "/orders?pageSize=250").status_code == 200
     assert log(client)[-1]["violations"] == []
+
+
+def _stock(client: FlaskClient, sku: str) -> tuple[Decimal, Decimal]:
+    article = next(p for p in client.get("/_admin/state").get_json()["products"] if p["SKU"] == sku)
+    entry = article["Stocks"][0]
+    return Decimal(str(entry["StockCurrent"])), Decimal(str(entry["UnfulfilledAmount"]))
+
+
+def test_an_imported_order_lowers_stock_and_counts_as_unfulfilled_until_shipped() -> None:
+    """Billbee lowers stock on import (unless DontAdjustStock) and counts open orders as unfulfilled; a write with
+    AutosubtractReservedAmount subtracts that amount; a cancellation gives the stock back."""
+    client = make([], throttle=False)
+    client.post("/_admin/products", json={"products": [
+        {"Id": 1, "SKU": "A", "EAN": "4006381333931", "Type": 1, "StockCurrent": 10}]})
+    item = {"Product": {"Id": 1, "SKU": "A"}, "Quantity": 2}
+    client.post("/_admin/orders", json={"orders": [order(11, OrderItems=[item]),
+                                                   order(12, OrderItems=[{**item, "DontAdjustStock": True}])]})
+    assert _stock(client, "A") == (Decimal(8), Decimal(4))  # one deducted, both unfulfilled
+    body = call(client, "POST", "/products/updatestockmultiple",
+                [{"Sku": "A", "NewQuantity": 20, "AutosubtractReservedAmount": True}]).get_json()
+    assert Decimal(str(body[0]["Data"]["CurrentStock"])) == 16
+    client.patch(f"/_admin/orders/{ORDER_BASE + 11}", json={"State": 8})
+    assert _stock(client, "A") == (Decimal(18), Decimal(2))  # restocked, no longer unfulfilled
+    client.patch(f"/_admin/orders/{ORDER_BASE + 12}", json={"State": 4})
+    assert _stock(client, "A")[1] == 0
+    client.post("/_admin/settings", json={"deduct_stock_on_import": False})
+    client.post("/_admin/orders", json={"orders": [order(13, OrderItems=[item])]})
+    assert _stock(client, "A") == (Decimal(18), Decimal(2))
