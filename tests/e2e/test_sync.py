@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,41 @@ def eligible_orders(billbee_orders: list[dict]) -> set[str]:
     return {str(o["BillBeeOrderId"]) for o in billbee_orders
             if o["State"] == 3 and _has(o.get("Tags"), TAG) and not _has(o.get("Tags"), RECEIVED)
             and not o.get("IsCancelationFor")}
+
+
+UNFULFILLED = {1, 2, 3, 11, 12, 13, 15, 16}  # the sandbox's reading of Billbee's "not fulfilled" states
+
+
+def assert_sellable_stock(control: Any) -> None:
+    """Billbee's stock (standard storage) is what can still be sold: wemalo's physical stock less what wemalo's
+    open orders need, less the open Billbee orders wemalo does not have (paid since, unpaid, refused) — never
+    more (no oversell), and, for articles that are no bundle component, exactly that (no double subtraction).
+    Computed from both systems' raw state, independently of the connector's formula."""
+    wemalo, billbee = control.wemalo_state(), control.billbee_state()
+    in_wemalo = {o["externalId"] for o in wemalo["orders"] if o["status"] != "CANCELLED"}
+    articles = {p["Id"]: p for p in billbee["products"]}
+    components = {c["SKU"] for p in billbee["products"] for c in p.get("BillOfMaterial") or []}
+    elsewhere: Counter[str] = Counter()
+    for order in billbee["orders"]:
+        if order["State"] not in UNFULFILLED or str(order["BillBeeOrderId"]) in in_wemalo:
+            continue
+        for item in order["OrderItems"]:
+            article = articles.get((item.get("Product") or {}).get("Id")) or {}
+            lines = article.get("BillOfMaterial") or [{"SKU": article.get("SKU"), "Amount": 1}]
+            for line in lines:
+                elsewhere[line["SKU"]] += int(float(item["Quantity"]) * float(line.get("Amount") or 1))
+    sellable = {p["sku"]: max(0, p["stock"]["virtual"] - elsewhere[p["sku"]]) for p in wemalo["products"]}
+    stock = {}
+    for product in billbee["products"]:
+        entries = [e for e in product.get("Stocks") or [] if e.get("StockCurrent") is not None]
+        if product.get("SKU") in sellable and entries:
+            stock[product["SKU"]] = int(float(entries[0]["StockCurrent"]))
+    assert stock
+    oversold = {sku: (value, sellable[sku]) for sku, value in stock.items() if value > sellable[sku]}
+    assert oversold == {}, oversold
+    exact = {sku: (value, sellable[sku]) for sku, value in stock.items()
+             if sku not in components and value != sellable[sku]}
+    assert exact == {}, exact
 
 
 def test_sync_moves_products_orders_and_parcels_both_ways(project: MeltanoProject) -> None:
@@ -77,14 +113,38 @@ def test_sync_moves_products_orders_and_parcels_both_ways(project: MeltanoProjec
               if r["id"] > marks[s] and r["method"] != "GET"]
     assert writes == [], json.dumps(writes[:5], indent=1)
 
-    # Billbee's stock (standard storage, storage_location_id 0) equals wemalo's available stock, never < 0.
-    available = {p["sku"]: max(0, p["stock"]["virtual"]) for p in control.wemalo_state()["products"]}
-    billbee_stock = {}
-    for product in control.billbee_state()["products"]:
-        default = [s for s in product.get("Stocks") or [] if s.get("StockCurrent") is not None]
-        if product.get("SKU") in available and default:
-            billbee_stock[product["SKU"]] = int(float(default[0]["StockCurrent"]))
-    assert billbee_stock == available
+    assert_sellable_stock(control)
 
     # Everything the connector sent conformed to the simulators' schemas of the vendor specs.
     assert control.violations() == {"billbee": [], "wemalo": []}
+
+
+@pytest.mark.parametrize("semantics", ["available", "on_hand"])
+def test_stock_without_oversell_or_double_subtraction(project: MeltanoProject, semantics: str) -> None:
+    """An order paid in Billbee but not in wemalo yet, and orders wemalo holds but has not shipped: Billbee's stock
+    counts each exactly once, whether wemalo's figure is net of its open orders or on-hand."""
+    control = project.sandbox.control
+    control.load_demo()
+    control.wemalo_settings(stock_quantity=semantics)
+    env = {"TAP_WEMALO_SHIPMENTS_STOCK_SEMANTICS": semantics}
+    project.run("run", "sync", env=env)
+    control.wemalo("POST", "/stock", {p["sku"]: 50 for p in control.wemalo_state()["products"]})
+    project.run("run", "sync", env=env)
+    project.run("run", "sync", env=env)
+    assert any(o["status"] == "OPEN" for o in control.wemalo_state()["orders"])  # held by wemalo, not shipped
+    assert_sellable_stock(control)
+
+    # A new order arrives in Billbee (Billbee lowers the stock itself); it is not in wemalo yet.
+    article = next(p for p in control.billbee_state()["products"]
+                   if p.get("Type") != 2 and p["SKU"] in {w["sku"] for w in control.wemalo_state()["products"]})
+    control.billbee("POST", "/orders", {"orders": [{
+        "State": 3, "Tags": [], "OrderItems": [{"Product": {"Id": article["Id"], "SKU": article["SKU"]},
+                                                "Quantity": 3}],
+        "ShippingAddress": {"FirstName": "Eva", "LastName": "Neu", "Street": "Ring", "HouseNumber": "1",
+                            "Zip": "10115", "City": "Berlin", "CountryISO2": "DE"}}]})
+    project.run("run", "wemalo-to-billbee", env=env)
+    assert_sellable_stock(control)
+    # wemalo's stock changes (goods received): the next write still subtracts that order exactly once.
+    control.wemalo("POST", "/stock", {article["SKU"]: 80})
+    project.run("run", "wemalo-to-billbee", env=env)
+    assert_sellable_stock(control)
