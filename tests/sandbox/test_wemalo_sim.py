@@ -549,8 +549,8 @@ def test_profiles_group_the_readings(client: FlaskClient) -> None:
     assert client.get("/_admin/profile").get_json()["profile"] == "literal"
     client.post("/_admin/profile", json={"name": "lenient"})
     current = client.get("/_admin/settings").get_json()
-    assert (current["page_base"], current["products_include_external_id"], current["stock_quantity"]) == (
-        1, True, "on_hand")
+    assert (current["page_base"], current["products_include_external_id"], current["late_cancel"]) == (
+        1, True, "ignore")
     client.post("/_admin/reset")
     assert client.get("/_admin/settings").get_json()["page_base"] == 1  # a reset keeps the profile
     client.post("/_admin/profile", json={"name": "literal"})
