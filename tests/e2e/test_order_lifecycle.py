@@ -116,14 +116,19 @@ def test_resend_rejection_retry_and_cancellation(project: MeltanoProject, tag_wr
     assert control.violations() == {"billbee": [], "wemalo": []}
 
 
-def test_refused_cancellation_is_recorded_once_and_not_sent_again(project: MeltanoProject) -> None:
-    """Too late to cancel: one message and the error tag, then nothing until the merchant changes the order."""
+def first_order_in_wemalo(project: MeltanoProject) -> str:
+    """The demo shop after two runs (orders transferred and acknowledged, stock in wemalo): one order's id."""
     control = project.sandbox.control
     control.load_demo()
     project.run("run", JOB)
     control.wemalo("POST", "/stock", {p["sku"]: 50 for p in control.wemalo_state()["products"]})
     project.run("run", JOB)
-    late = sorted(o["externalId"] for o in control.wemalo_state()["orders"])[0]
+    return sorted(o["externalId"] for o in control.wemalo_state()["orders"])[0]
+
+
+def test_refused_cancellation_is_recorded_once_and_not_sent_again(project: MeltanoProject) -> None:
+    """Too late to cancel: one message and the error tag, then nothing until the merchant changes the order."""
+    control, late = project.sandbox.control, first_order_in_wemalo(project)
     control.advance("PACKED", [late])
     control.billbee("PATCH", f"/orders/{late}", {"State": 8})
     project.run("run", JOB)
@@ -145,12 +150,7 @@ def test_refused_cancellation_is_recorded_once_and_not_sent_again(project: Melta
 def test_a_cancellation_without_a_modification_time_still_reaches_wemalo(project: MeltanoProject) -> None:
     """Billbee does not say whether a state change moves LastModifiedAt: a cancellation that left it where it was
     is found by the eligibility check's cancellation query (by creation date)."""
-    control = project.sandbox.control
-    control.load_demo()
-    project.run("run", JOB)
-    control.wemalo("POST", "/stock", {p["sku"]: 50 for p in control.wemalo_state()["products"]})
-    project.run("run", JOB)
-    cancelled = sorted(o["externalId"] for o in control.wemalo_state()["orders"])[0]
+    control, cancelled = project.sandbox.control, first_order_in_wemalo(project)
     unchanged = billbee_order(project, cancelled)["LastModifiedAt"]
     control.billbee("PATCH", f"/orders/{cancelled}", {"State": 8, "LastModifiedAt": unchanged})
     project.run("run", JOB)
