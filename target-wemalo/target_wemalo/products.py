@@ -136,6 +136,7 @@ class ProductPlanner:
         self.unsent: dict[str, str] = {}  # SKU (casefolded) -> the transient failure that kept it from wemalo
         self.owner_of_sku: dict[str, str] = {}
         self.owner_of_ean: dict[str, str] = {}
+        self.matched_by_sku: dict[str, str] = {}  # sku_key -> the Billbee article id that matched that row
         for p in wemalo_products:
             if not isinstance(p, tuple | dict):
                 continue  # not a product (a malformed entry of getAll's list)
@@ -210,7 +211,13 @@ class ProductPlanner:
         ext = wanted["externalId"]
         sku_owner = self.owner_of_sku.get(wanted["sku"].casefold())
         if ext not in self.by_id and sku_owner == sku_key(wanted["sku"]):
-            ext = sku_owner  # wemalo listed this SKU without externalId: the same product
+            # wemalo listed this SKU without externalId: the same product, unless another article of this run
+            # (the catalogue comes in Id order) already is that product.
+            first = self.matched_by_sku.setdefault(sku_owner, ext)
+            if first != ext:
+                return Decision("reject", reason=f"SKU {wanted['sku']} already belongs to the wemalo product of "
+                                                 f"Billbee article {first}")
+            ext = sku_owner
         if sku_owner and sku_owner != ext:
             return Decision("reject", reason=f"SKU {wanted['sku']} already belongs to {_product(sku_owner)}")
         ean_owner = self.owner_of_ean.get(wanted["ean"])

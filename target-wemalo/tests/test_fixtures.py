@@ -174,8 +174,9 @@ def test_duplicate_ean_keeps_the_first_and_refuses_the_rest(sandbox: Sandbox) ->
     assert [p["sku"] for p in writes[0]["body"]["products"]] == ["DUP-1"]
     result = outcomes(target)
     assert result["DUP-2 (Billbee id 2012)"] == ("rejected", "EAN 4000000000208 already belongs to wemalo product 2011")
-    assert result["DUP-3 (Billbee id 2013)"] == ("rejected",
-                                                 "EAN 4000000000017 already belongs to wemalo product 100001")
+    # wemalo's list has no externalId (the apidoc's example): its product 100001 is known by its SKU
+    assert result["DUP-3 (Billbee id 2013)"] == ("rejected", "EAN 4000000000017 already belongs to the wemalo product "
+                                                             "with SKU test-1 (listed without externalId)")
 
 
 def test_product_changes_apply_except_sku_clash_and_dimensions(sandbox: Sandbox) -> None:
@@ -185,7 +186,8 @@ def test_product_changes_apply_except_sku_clash_and_dimensions(sandbox: Sandbox)
     assert [(p["externalId"], p["name"], p["depth"]) for p in sent] == [("100001", "Neuer Name", 20)]
     assert sent[0]["hasSerialNumber"] is False  # wemalo's own fields are sent back as wemalo has them
     result = outcomes(target)
-    assert result["TEST-1 (Billbee id 100002)"] == ("rejected", "SKU TEST-1 already belongs to wemalo product 100001")
+    assert result["TEST-1 (Billbee id 100002)"] == ("rejected", "SKU TEST-1 already belongs to the wemalo product "
+                                                                "of Billbee article 100001")
     assert result["COMP-A"] == ("unchanged", "")
 
 

@@ -422,3 +422,11 @@ def test_html_entities_in_article() -> None:
     decision = planner().decide(article(sku="A&amp;B", Title=[{"Text": "Caf&eacute; &amp; Tee", "LanguageCode": "DE"}]))
     assert decision.payload is not None
     assert (decision.payload["sku"], decision.payload["name"]) == ("A&B", "Café & Tee")
+
+
+def test_two_articles_cannot_be_the_same_row_without_external_id() -> None:
+    plan = planner(literal("A-1", "4006381333931"))
+    assert plan.decide(article(101)).action == "unchanged"
+    decision = plan.decide(article(102, ean="4006381333948"))
+    assert decision.action == "reject"
+    assert "already belongs to the wemalo product of Billbee article 101" in decision.reason
