@@ -58,7 +58,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "retry_after": "alternate",  # "always" | "never" | "alternate" (every other 429 carries Retry-After)
     "oversize_page": "clamp",  # pageSize > 250: "clamp" to 250 | "error" = 400
     "tag_filter": "all",  # several `tag` values: "all" of them | "any" of them
-    "tag_case_insensitive": False,  # the `tag` filter compares case-insensitively (not documented: strict here)
+    # The `tag` filter's case rule is not documented; Billbee's tag writes merge case-insensitively (one collation),
+    # so the default compares case-insensitively and the lenient profile strictly (the connector runs under both).
+    "tag_case_insensitive": True,
     "missing_order": "404",  # unknown order: "404" | "200_error" (HTTP 200, ErrorCode 2 OrderNotFound)
     "writes_bump_modified": True,  # False: tag-only writes leave LastModifiedAt alone
     "bom_stock_write": "error",  # stock write for a bundle SKU: "error" ApiResult | "ignore" (success, no change)
@@ -72,7 +74,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 # literally; "lenient" takes the other plausible reading of each setting it names.
 PROFILES: dict[str, dict[str, Any]] = {
     "literal": {},
-    "lenient": {"tag_case_insensitive": True, "tag_filter": "any", "missing_order": "200_error",
+    "lenient": {"tag_case_insensitive": False, "tag_filter": "any", "missing_order": "200_error",
                 "writes_bump_modified": False, "restock_on_cancel": False},
 }
 
