@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sandbox.demo_data import DEFAULT_STOCK_ID
 from tests.chaos.world import BUNDLE, CANCELLED_TAG, ERROR, RECEIVED, World, has_tag
+from tests.stock_check import sellable_stock_problems
 
 REJECT_TEXT = "wemalo hat den Auftrag nicht angenommen"
 CANCEL_REFUSED_TEXT = "Stornierung nicht an wemalo übertragen"
@@ -146,15 +146,9 @@ def check(world: World, requests: dict[str, list[dict[str, Any]]]) -> tuple[dict
     bad += [f"{sku}: in wemalo but not a valid article" for sku in sorted(set(per_sku) - set(valid))]
     inv.add("valid article exactly once in wemalo", len(valid), bad)
 
-    # 8. Billbee stock (standard storage location) = wemalo's available stock, never negative
-    stock_of = {}
-    for product in billbee_state["products"]:
-        entry = next((s for s in product.get("Stocks") or [] if s["StockId"] == DEFAULT_STOCK_ID), None)
-        if product.get("SKU") and entry is not None:
-            stock_of[product["SKU"].casefold()] = float(entry["StockCurrent"] or 0)
-    bad = [f"{p['sku']}: Billbee {stock_of.get(p['sku'].casefold())}, wemalo {max(0, p['stock']['virtual'])}"
-           for p in wemalo_state["products"] if stock_of.get(p["sku"].casefold()) != max(0, p["stock"]["virtual"])]
-    inv.add("Billbee stock = wemalo available stock", len(wemalo_state["products"]), bad)
+    # 8. Billbee stock (standard storage location) = what can still be sold (tests/stock_check.py), never negative
+    checked, bad = sellable_stock_problems(billbee_state, wemalo_state)
+    inv.add("Billbee stock = sellable stock (no oversell, no double subtraction)", checked, bad)
 
     # 9. everything the connector sent conformed to the simulators' schemas of the vendor specs
     violations = control.violations()

@@ -11,6 +11,7 @@ import pytest
 
 from sandbox.runner import Sandbox
 from tests.conftest import MeltanoProject
+from tests.stock_check import sellable_stock_problems
 
 pytestmark = pytest.mark.e2e
 
@@ -35,39 +36,10 @@ def eligible_orders(billbee_orders: list[dict]) -> set[str]:
             and not o.get("IsCancelationFor")}
 
 
-UNFULFILLED = {1, 2, 3, 11, 12, 13, 15, 16}  # the sandbox's reading of Billbee's "not fulfilled" states
-
-
 def assert_sellable_stock(control: Any) -> None:
-    """Billbee's stock (standard storage) is what can still be sold: wemalo's physical stock less what wemalo's
-    open orders need, less the open Billbee orders wemalo does not have (paid since, unpaid, refused) — never
-    more (no oversell), and, for articles that are no bundle component, exactly that (no double subtraction).
-    Computed from both systems' raw state, independently of the connector's formula."""
-    wemalo, billbee = control.wemalo_state(), control.billbee_state()
-    in_wemalo = {o["externalId"] for o in wemalo["orders"] if o["status"] != "CANCELLED"}
-    articles = {p["Id"]: p for p in billbee["products"]}
-    components = {c["SKU"] for p in billbee["products"] for c in p.get("BillOfMaterial") or []}
-    elsewhere: Counter[str] = Counter()
-    for order in billbee["orders"]:
-        if order["State"] not in UNFULFILLED or str(order["BillBeeOrderId"]) in in_wemalo:
-            continue
-        for item in order["OrderItems"]:
-            article = articles.get((item.get("Product") or {}).get("Id")) or {}
-            lines = article.get("BillOfMaterial") or [{"SKU": article.get("SKU"), "Amount": 1}]
-            for line in lines:
-                elsewhere[line["SKU"]] += int(float(item["Quantity"]) * float(line.get("Amount") or 1))
-    sellable = {p["sku"]: max(0, p["stock"]["virtual"] - elsewhere[p["sku"]]) for p in wemalo["products"]}
-    stock = {}
-    for product in billbee["products"]:
-        entries = [e for e in product.get("Stocks") or [] if e.get("StockCurrent") is not None]
-        if product.get("SKU") in sellable and entries:
-            stock[product["SKU"]] = int(float(entries[0]["StockCurrent"]))
-    assert stock
-    oversold = {sku: (value, sellable[sku]) for sku, value in stock.items() if value > sellable[sku]}
-    assert oversold == {}, oversold
-    exact = {sku: (value, sellable[sku]) for sku, value in stock.items()
-             if sku not in components and value != sellable[sku]}
-    assert exact == {}, exact
+    checked, problems = sellable_stock_problems(control.billbee_state(), control.wemalo_state())
+    assert checked
+    assert problems == []
 
 
 def test_sync_moves_products_orders_and_parcels_both_ways(project: MeltanoProject) -> None:

@@ -1,0 +1,43 @@
+"""What Billbee's stock must be after a stock sync, computed from both systems' raw state, independently of the
+connector's formula: wemalo's physical stock less what wemalo's open orders need, less the open Billbee orders
+wemalo does not have (paid since, unpaid, refused). Never more (no oversell); for articles that are no bundle
+component exactly that (no double subtraction; how Billbee counts a bundle's components is not documented)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+UNFULFILLED = {1, 2, 3, 11, 12, 13, 15, 16}  # the sandbox's reading of Billbee's "not fulfilled" states
+
+
+def sellable_stock_problems(billbee: dict[str, Any], wemalo: dict[str, Any]) -> tuple[int, list[str]]:
+    """(SKUs checked, one line per SKU whose Billbee stock is wrong)."""
+    in_wemalo = {o["externalId"] for o in wemalo["orders"] if o["status"] != "CANCELLED"}
+    articles = {p["Id"]: p for p in billbee["products"]}
+    by_sku = {str(p["SKU"]).casefold(): p for p in sorted(billbee["products"], key=lambda p: -p["Id"]) if p.get("SKU")}
+    components = {c["SKU"].casefold() for p in billbee["products"] for c in p.get("BillOfMaterial") or []}
+    elsewhere: Counter[str] = Counter()
+    for order in billbee["orders"]:
+        if order["State"] not in UNFULFILLED or str(order["BillBeeOrderId"]) in in_wemalo:
+            continue
+        for item in order["OrderItems"]:
+            product = item.get("Product") or {}
+            article = (articles.get(product.get("BillbeeId")) or articles.get(product.get("Id"))
+                       or by_sku.get(str(product.get("SKU") or "").casefold()) or {})
+            lines = article.get("BillOfMaterial") or [{"SKU": article.get("SKU"), "Amount": 1}]
+            for line in lines:
+                if line.get("SKU"):
+                    elsewhere[line["SKU"].casefold()] += int(float(item["Quantity"]) * float(line.get("Amount") or 1))
+    sellable = {p["sku"].casefold(): max(0, p["stock"]["virtual"] - elsewhere[p["sku"].casefold()])
+                for p in wemalo["products"]}
+    problems = []
+    for product in billbee["products"]:
+        entries = [e for e in product.get("Stocks") or [] if e.get("StockCurrent") is not None]
+        sku = str(product.get("SKU") or "").casefold()
+        if sku not in sellable or not entries:
+            continue
+        value = int(float(entries[0]["StockCurrent"]))
+        if value > sellable[sku] or (sku not in components and value != sellable[sku]):
+            problems.append(f"{product['SKU']}: Billbee {value}, sellable {sellable[sku]}")
+    return len(sellable), problems
