@@ -624,7 +624,10 @@ class BillbeeStore:
             if skip_dont_adjust and item.get("DontAdjustStock"):
                 continue
             product = item.get("Product") or {}
-            article = self.products.get(product.get("Id")) if product.get("Id") is not None else None
+            # The linked article is Product.BillbeeId ("The Billbee internal id of the linked product"); Product.Id
+            # is the shop's own id. Without a link, the article with the item's SKU.
+            linked = product.get("BillbeeId")
+            article = self.products.get(linked) if linked is not None else None
             if article is None and product.get("SKU"):
                 article = self._by_sku(product["SKU"])
             quantity = item.get("Quantity")
