@@ -98,7 +98,10 @@ def check(world: World, requests: dict[str, list[dict[str, Any]]]) -> tuple[dict
             bad.append(f"{k}: refused, no error tag")
         if not any(m["Text"].startswith(REJECT_TEXT) for m in messages.get(k, [])):
             bad.append(f"{k}: refused, no reason message")
-    bad += [f"{k}: accepted but still tagged {ERROR}" for k in sorted(eligible)
+    # (a cancellation wemalo refused carries the error tag by design, with its own message: invariant 6)
+    cancel_refused = {k for k in world.cancelled
+                      if any(m["Text"].startswith(CANCEL_REFUSED_TEXT) for m in messages.get(k, []))}
+    bad += [f"{k}: accepted but still tagged {ERROR}" for k in sorted(eligible - cancel_refused)
             if has_tag(billbee[k].get("Tags"), ERROR)]
     inv.add("refused order: error tag and reason; accepted: no error tag", len(candidates), bad)
 
@@ -134,6 +137,8 @@ def check(world: World, requests: dict[str, list[dict[str, Any]]]) -> tuple[dict
                 bad.append(f"{k}: cancelled in wemalo, no {CANCELLED_TAG}")
         elif not any(m["Text"].startswith(CANCEL_REFUSED_TEXT) for m in messages.get(k, [])):
             bad.append(f"{k}: wemalo {wemalo[k]['status']}, no message why the cancellation was refused")
+        elif not has_tag(billbee[k].get("Tags"), ERROR):
+            bad.append(f"{k}: cancellation refused by wemalo, no {ERROR} tag")
     inv.add("cancellation reached wemalo or was explained", len(world.cancelled), bad)
 
     # 7. every valid article exactly once in wemalo, under its Billbee id; nothing else
