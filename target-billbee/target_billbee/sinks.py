@@ -161,9 +161,11 @@ class StockLevelsSink(_BillbeeSink, BatchSink):
         for record in context.get("records", []):
             if record.get("sku"):
                 self._latest[str(record["sku"])] = record
+        self.target.stock_pending = len(self._latest)
 
     def clean_up(self) -> None:
         records, self._latest = self._latest, {}
+        self.target.stock_pending = 0  # from here on every STATE waits for the write (wait_for_writes)
         if records:
             # After the shipments' writes (the same worker, FIFO): the orders wemalo holds are read after the
             # shipped ones became "Versendet", so held quantities and Billbee's unfulfilled amount agree.

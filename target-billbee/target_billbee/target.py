@@ -14,7 +14,7 @@ from singer_sdk.sinks import Sink
 
 from billbee_api import DEFAULT_API_URL, BillbeeClient, ConnectorTags
 from connector_http import API_URL_PATTERN, RetryPolicy
-from run_outcomes import HeldBookmarks, RunReport
+from run_outcomes import HeldBookmarks, RunReport, hold_back_bookmark
 from target_billbee.carriers import CarrierMatcher
 from target_billbee.sinks import IgnoredStreamSink, ShipmentsSink, StockLevelsSink
 from target_billbee.stock import BreakerLimits, held_quantities
@@ -79,6 +79,7 @@ class TargetBillbee(Target):
         self.stock_written: dict[str, int] = {}
         self.stock_bookmark_before: str | None = None  # stock_levels' bookmark as this run started
         self.stock_refused = ""  # why the circuit breaker kept this run's stock write back
+        self.stock_pending = 0  # stock records collected and not yet written (they are written at the end)
         self._workers: dict[str, ThreadPoolExecutor] = {}
         self._pending: list[Future[None]] = []
 
@@ -170,6 +171,10 @@ class TargetBillbee(Target):
     def _write_state_message(self, state: dict) -> None:
         self.wait_for_writes()  # the held bookmarks and stock values of every batch so far
         state = self.held.apply(copy.deepcopy(state))
+        if self.stock_pending and self.stock_bookmark_before:
+            # A STATE before the run's stock write must not move the stock bookmark past values not written yet
+            # (Meltano stores such intermediate states): a crash would lose them.
+            hold_back_bookmark(state, "stock_levels", "observed_at", self.stock_bookmark_before)
         if self.stock_written:
             stock = state.setdefault("bookmarks", {}).setdefault("stock_levels", {})
             stock[STOCK_KEY] = {**(self.stock_known or {}), **self.stock_written}

@@ -261,3 +261,15 @@ def test_a_parcel_never_moves_a_later_state_back(billbee: Sandbox, later: int) -
     assert order(billbee, ORDER)["State"] == later
     outcomes = {o.record_id: (o.outcome, o.reason) for o in target.report.outcomes}
     assert outcomes[str(ORDER)][0] == "unchanged"
+
+
+def test_a_state_before_the_stock_write_keeps_the_stock_bookmark(billbee: Sandbox) -> None:
+    """Stock is written at the end of the run; a STATE message in between (Meltano stores it) must not move the
+    bookmark past values not written yet."""
+    target = TargetBillbee(config={"api_url": f"{billbee.billbee_url}/api/v1", **CREDENTIALS})
+    target.stock_bookmark_before, target.stock_pending = BEFORE, 3
+    out = io.StringIO()
+    with redirect_stdout(out):
+        target._write_state_message({"bookmarks": {"stock_levels": {
+            "replication_key": "observed_at", "replication_key_value": "2026-11-26T10:00:00+00:00"}}})
+    assert json.loads(out.getvalue())["bookmarks"]["stock_levels"]["replication_key_value"] == BEFORE
