@@ -14,10 +14,12 @@ UNFULFILLED = {1, 2, 3, 11, 12, 13, 15, 16}  # the sandbox's reading of Billbee'
 def sellable_stock_problems(billbee: dict[str, Any], wemalo: dict[str, Any]) -> tuple[int, list[str]]:
     """(SKUs checked, one line per SKU whose Billbee stock is wrong)."""
     in_wemalo = {o["externalId"] for o in wemalo["orders"] if o["status"] != "CANCELLED"}
-    # An order with the received tag is one wemalo has (the demo's and the chaos world's preloaded orders carry it
-    # without a wemalo order of the simulator's).
-    in_wemalo |= {str(o["BillBeeOrderId"]) for o in billbee["orders"]
-                  if any(str(t).casefold() == "order_received_by_wemalo" for t in o.get("Tags") or [])}
+    # The demo's and the chaos world's preloaded orders carry the received tag without an order in the wemalo
+    # simulator: inconsistent by construction (wemalo would hold their stock), so their articles are not judged.
+    preloaded = [o for o in billbee["orders"] if str(o["BillBeeOrderId"]) not in in_wemalo
+                 and o["State"] in UNFULFILLED
+                 and any(str(t).casefold() == "order_received_by_wemalo" for t in o.get("Tags") or [])]
+    in_wemalo |= {str(o["BillBeeOrderId"]) for o in preloaded}
     articles = {p["Id"]: p for p in billbee["products"]}
     by_sku = {str(p["SKU"]).casefold(): p for p in sorted(billbee["products"], key=lambda p: -p["Id"]) if p.get("SKU")}
     components = {c["SKU"].casefold() for p in billbee["products"] for c in p.get("BillOfMaterial") or []}
@@ -35,11 +37,12 @@ def sellable_stock_problems(billbee: dict[str, Any], wemalo: dict[str, Any]) -> 
                     elsewhere[line["SKU"].casefold()] += int(float(item["Quantity"]) * float(line.get("Amount") or 1))
     sellable = {p["sku"].casefold(): max(0, p["stock"]["virtual"] - elsewhere[p["sku"].casefold()])
                 for p in wemalo["products"]}
+    unjudged = {str((i.get("Product") or {}).get("SKU") or "").casefold() for o in preloaded for i in o["OrderItems"]}
     problems = []
     for product in billbee["products"]:
         entries = [e for e in product.get("Stocks") or [] if e.get("StockCurrent") is not None]
         sku = str(product.get("SKU") or "").casefold()
-        if sku not in sellable or not entries:
+        if sku not in sellable or sku in unjudged or not entries:
             continue
         value = int(float(entries[0]["StockCurrent"]))
         if value > sellable[sku] or (sku not in components and value != sellable[sku]):
