@@ -18,8 +18,17 @@ class OrderState(IntEnum):
     CLOSED = 7
     CANCELED = 8  # "Storniert"
     ARCHIVED = 9
+    DEMAND_NOTE = 11  # "Mahnung"
+    DEMAND_NOTE_2 = 12  # "Mahnung2"
     PACKED = 13
+    PAYMENT_REMINDER = 15  # "Zahlungserinnerung"
     FULFILLING = 16
+
+
+# States of an order whose goods have not left yet: "Versendet" may follow them, no later state of the merchant's.
+BEFORE_SHIPPING_STATES = frozenset({OrderState.ORDERED, OrderState.CONFIRMED, OrderState.PAID,
+                                    OrderState.DEMAND_NOTE, OrderState.DEMAND_NOTE_2, OrderState.PACKED,
+                                    OrderState.PAYMENT_REMINDER, OrderState.FULFILLING})
 
 
 # ShippingCarrier enum (official SDKs), keyed by normalised carrier names as wemalo reports them.

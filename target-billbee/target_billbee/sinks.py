@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import BatchSink, RecordSink
 
-from billbee_api import OrderState
+from billbee_api import BEFORE_SHIPPING_STATES, OrderState
 from connector_http import AmbiguousWriteError, ApiError, ClientError, NotFoundError, TransientError
 from target_billbee.stock import breaker_verdict, new_quantity
 
@@ -16,10 +16,8 @@ if TYPE_CHECKING:
 
 STOCK_CHUNK = 100
 NOT_SHIPPABLE_STATES = {OrderState.DELETED, OrderState.CANCELED}
-# The states from which "Versendet" may be set: before shipping. Any other (reclamation, closed, archived, ...)
-# is the merchant's later word, never overwritten by a parcel (replayed or not).
-BEFORE_SHIPPING_STATES = {OrderState.ORDERED, OrderState.CONFIRMED, OrderState.PAID, OrderState.PACKED,
-                          OrderState.FULFILLING, 11, 12, 15}  # 11, 12 Mahnung, 15 Zahlungserinnerung
+# "Versendet" is set only from a state before shipping (BEFORE_SHIPPING_STATES); any other (reclamation, closed,
+# archived, ...) is the merchant's later word, never overwritten by a parcel (replayed or not).
 UNTRACKED = "untracked:"
 
 
