@@ -193,10 +193,12 @@ class StockLevelsSink(_BillbeeSink, BatchSink):
             self.logger.warning("Stock circuit breaker confirmed by stock_breaker_confirm: %s", verdict)
         stock_id = int(self.config.get("storage_location_id") or 0)
         items = []
+        # Every value is written, also one equal to the last written (`known`): Billbee's stock moves between
+        # runs in ways the documents leave open (a cancellation may or may not give stock back; docs/
+        # api-contract.md, "Billbee: stock"), so the same NewQuantity can need a write; and `known` can be
+        # stale (an answer lost, a run killed before its STATE). The write is idempotent: the same NewQuantity
+        # less the same unfulfilled amount.
         for sku, quantity in planned.items():
-            if known.get(sku) == quantity:  # Billbee has this value from an earlier run: no write
-                report.add("stock_levels", sku, "unchanged")
-                continue
             item: dict[str, Any] = {"Sku": sku, "NewQuantity": quantity, "AutosubtractReservedAmount": True,
                                     "Reason": "wemalo stock sync"}
             if stock_id:  # 0 = Billbee's standard storage, addressed by leaving StockId out

@@ -148,9 +148,11 @@ def test_stock_standard_location_never_negative_unknown_sku_reported(billbee: Sa
     assert stock_writes[0]["body"] == [_item("STK-1", 12 + 6), _item("STK-2", 0), _item("NOPE-1", 5)]
     outcomes = {o.record_id: o.outcome for o in target.report.outcomes}
     assert outcomes == {"STK-1": "written", "STK-2": "written", "NOPE-1": "rejected"}
-    # The next run with the same values writes nothing.
+    # A replay of the same values writes them again and Billbee ends where it was (idempotent).
+    before = {p["SKU"]: p["StockCurrent"] for p in billbee.control.billbee_state()["products"]}
     _, writes, _ = replay(billbee, "stock", state=state)
-    assert [w["body"] for w in writes if w["method"] == "POST"] == [[_item("NOPE-1", 5)]]
+    assert [w["body"] for w in writes if w["method"] == "POST"] == [stock_writes[0]["body"]]
+    assert {p["SKU"]: p["StockCurrent"] for p in billbee.control.billbee_state()["products"]} == before
 
 
 def test_stock_on_hand_is_written_as_it_is(billbee: Sandbox) -> None:
@@ -190,13 +192,15 @@ def test_dry_run_reports_everything_and_writes_nothing(billbee: Sandbox, case: s
 BEFORE = "2026-11-25T09:00:00+00:00"
 
 
-def _stock_run(sandbox: Sandbox, records: list[dict[str, Any]], **config: Any) -> tuple[TargetBillbee, list[Any], Any]:
+def _stock_run(sandbox: Sandbox, records: list[dict[str, Any]], state: dict[str, Any] | None = None,
+               **config: Any) -> tuple[TargetBillbee, list[Any], Any]:
+    state = state or {"bookmarks": {"stock_levels": {  # both SKUs had 10 from the last run
+        "replication_key": "observed_at", "replication_key_value": BEFORE,
+        "written": {"STK-1": 10, "STK-2": 10}, "written_stock_id": 0}}}
     lines = [{"type": "SCHEMA", "stream": "stock_levels", "key_properties": ["sku"], "schema": {
         "type": "object", "properties": {"sku": {"type": "string"}, "available": {"type": ["integer", "null"]},
                                          "semantics": {"type": "string"}, "observed_at": {"type": "string"}}}},
-             {"type": "STATE", "value": {"bookmarks": {"stock_levels": {  # both SKUs had 10 from the last run
-                 "replication_key": "observed_at", "replication_key_value": BEFORE,
-                 "written": {"STK-1": 10, "STK-2": 10}, "written_stock_id": 0}}}}]
+             {"type": "STATE", "value": state}]
     lines += [{"type": "RECORD", "stream": "stock_levels", "record": r} for r in records]
     lines.append({"type": "STATE", "value": {"bookmarks": {"stock_levels": {
         "replication_key": "observed_at", "replication_key_value": "2026-11-26T10:00:00+00:00"}}}})
@@ -216,6 +220,45 @@ def _stock_run(sandbox: Sandbox, records: list[dict[str, Any]], **config: Any) -
 
 ZEROS = [{"sku": "STK-1", "available": 0, "semantics": "on_hand", "observed_at": "2026-11-26T10:00:00+00:00"},
          {"sku": "STK-2", "available": 0, "semantics": "on_hand", "observed_at": "2026-11-26T10:00:00+00:00"}]
+
+
+def _stk1(available: int) -> list[dict[str, Any]]:
+    return [{"sku": "STK-1", "available": available, "semantics": "on_hand",
+             "observed_at": "2026-11-26T10:00:00+00:00"}]
+
+
+def _stock_current(sandbox: Sandbox, sku: str) -> float:
+    article = next(p for p in sandbox.control.billbee_state()["products"] if p["SKU"] == sku)
+    return float(article["StockCurrent"])
+
+
+def test_a_run_killed_after_its_stock_write_does_not_leave_billbee_on_that_value(billbee: Sandbox) -> None:
+    """The state says 10 was written; the next run writes 7 and is killed before its STATE reaches Meltano. The
+    run after it starts from "10 written" and reads 10 again: that must reach Billbee (a skip because "10 was
+    written" would leave the 7)."""
+    _stock_run(billbee, _stk1(7))
+    _, writes, (error, _) = _stock_run(billbee, _stk1(10))  # the same starting state: the 7 was never recorded
+    assert error is None
+    assert [i["NewQuantity"] for i in writes[0]["body"]] == [10]
+    assert _stock_current(billbee, "STK-1") == 10 - 6  # less the six unfulfilled orders
+
+
+@pytest.mark.parametrize("restock", [True, False], ids=["cancel_restocks", "cancel_keeps_stock"])
+def test_a_cancelled_held_order_gives_its_stock_back_on_either_reading(billbee: Sandbox, restock: bool) -> None:
+    """Whether Billbee gives stock back on a cancellation is not documented. wemalo's figure rises by the cancelled
+    quantity and the held quantity falls by it: the same NewQuantity, which must still be written, because without
+    a restock Billbee's stock is one too low until it is."""
+    billbee.control.billbee_settings(restock_on_cancel=restock)
+    record = [{"sku": "STK-1", "available": 12, "semantics": "available", "observed_at": "2026-11-26T10:00:00+00:00"}]
+    _, writes, (_, states) = _stock_run(billbee, record)
+    assert [i["NewQuantity"] for i in writes[0]["body"]] == [12 + 6]
+    assert _stock_current(billbee, "STK-1") == 12
+    billbee.control.billbee("PATCH", f"/orders/{ORDER}", {"State": 8})  # one held order (1 x STK-1) cancelled
+    record[0]["available"] = 13  # wemalo cancelled it too and released its unit
+    _, writes, (error, _) = _stock_run(billbee, record, state=states[-1])  # the state says 18 was written
+    assert error is None
+    assert [i["NewQuantity"] for i in writes[0]["body"]] == [13 + 5]
+    assert _stock_current(billbee, "STK-1") == 13
 
 
 def test_a_tripped_breaker_writes_nothing_holds_the_bookmark_and_fails(billbee: Sandbox) -> None:

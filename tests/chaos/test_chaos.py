@@ -18,7 +18,8 @@ the number of chaos cycles (default 30).
   the first run's billbee-to-wemalo block and once in its wemalo-to-billbee block (see
   `_second_run_while_first_runs`), and finally the invariants are checked (tests/chaos/invariants.py).
 
-The table of figures is printed (also without `-s`) and written to output/chaos-report.json.
+The table of figures is printed (also without `-s`) and written to output/chaos-report.json, both
+simulators' final state to output/chaos-final-state.json.
 
 Speed: each run is mostly Python start-up of Meltano and four plugins on a small machine. The taps get
 their catalog as a file (`<PLUGIN>__CATALOG`), produced once by `meltano invoke --dump=catalog` with the
@@ -59,6 +60,7 @@ SLOW_SECONDS = 3
 MAX_ATTEMPTS = 2
 KILL_SHARE = 1 / 3
 REPORT = ROOT / "output" / "chaos-report.json"
+FINAL_STATE = ROOT / "output" / "chaos-final-state.json"
 REQUEST_KILL_RANGE = {"tap-billbee": 10, "target-wemalo": 8, "tap-wemalo-shipments": 5, "target-billbee": 6}
 
 
@@ -250,6 +252,9 @@ def test_chaos_cycles_heal_and_keep_every_invariant(project: MeltanoProject,
     }
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=1, ensure_ascii=False, default=str))
+    # Both simulators' final state beside the report: what an invariant violation is diagnosed from.
+    FINAL_STATE.write_text(json.dumps({"billbee": control.billbee_state(), "wemalo": control.wemalo_state()},
+                                      ensure_ascii=False, default=str))
     table = print_report(report)
     with capsys.disabled():
         print(table, flush=True)
