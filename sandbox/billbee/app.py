@@ -8,7 +8,8 @@ changeable per test through ``POST /_admin/settings``. Fixed choices of the simu
 * a query value of the wrong type is ignored as if absent (ASP.NET model binding leaves it null) and recorded
   as a violation; ``page`` < 1 counts as 1, ``pageSize`` < 1 as 50;
 * an empty ``Tags`` list in ``PUT /orders/{id}/tags`` clears the tags;
-* adding a shipment or changing the state has no other side effect (no ``ShippedAt``), see §8 item 12;
+* adding a shipment or changing the state sets no other field (no ``ShippedAt``); a state change moves stock only as
+  the store's docstring says (offers, settings ``restock_on_cancel``, ``unfulfilled_states``);
 * throttles are sliding windows, checked in the order endpoint, user, api key, order (GET /orders/{id});
   the throttle that refuses a request does not count it, the ones checked before it do;
 * a 429 body is a JSON string (its real shape is unknown).
@@ -24,20 +25,21 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask.json.provider import JSONProvider
 from werkzeug.exceptions import HTTPException
 
 from sandbox.billbee import spec
 from sandbox.billbee.store import (
-    ERROR_NAMES,
     INTERNAL_ERROR,
     INVALID_DATA,
     ORDER_NOT_FOUND,
     ORDER_STATES,
+    UNFULFILLED_STATES,
     BillbeeStore,
     OrderFilter,
     ScenarioError,
+    error_description,
     format_time,
     parse_time,
 )
@@ -49,34 +51,52 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "api_key": "sandbox-api-key",
     "username": "merchant@example.com",
     "password": "Sandbox-Api-Passw0rd",
-    "auth_failure_status": 401,  # real status unknown (401 or 403)
+    "auth_failure_status": 401,  # not documented: 401 | 403
     "throttle": True,  # False switches off every throttle below
     "endpoint_rate": 2,  # requests/s per endpoint (route rule + method) per (api key, user)
     "user_rate": 10,  # requests/s per (api key, user)
     "key_rate": 50,  # requests/s per api key
     "order_get_per_minute": 6,  # GET /orders/{id}: calls per order per minute
     "retry_after": "alternate",  # "always" | "never" | "alternate" (every other 429 carries Retry-After)
-    "oversize_page": "clamp",  # pageSize > 250: "clamp" to 250 | "error" = 400
-    "tag_filter": "all",  # several `tag` values: "all" of them | "any" of them
+    "oversize_page": "clamp",  # pageSize > 250 ("max value is 250"): "clamp" to 250 | "error" = 400
+    "tag_filter": "all",  # several `tag` values ("a list of tags the order must have attached"): "all" | "any"
     # The `tag` filter's case rule is not documented; Billbee's tag writes merge case-insensitively (one collation),
     # so the default compares case-insensitively and the lenient profile strictly (the connector runs under both).
     "tag_case_insensitive": True,
     "missing_order": "404",  # unknown order: "404" | "200_error" (HTTP 200, ErrorCode 2 OrderNotFound)
-    "writes_bump_modified": True,  # False: tag-only writes leave LastModifiedAt alone
+    "writes_bump_modified": True,  # a tag write is "the last update, the order got" | False: tags leave it alone
     "bom_stock_write": "error",  # stock write for a bundle SKU: "error" ApiResult | "ignore" (success, no change)
     "timezone": "UTC",  # frame of the naive timestamps; query values with an offset are converted into it
-    "deduct_stock_on_import": True,  # a new order lowers its articles' stock (unless DontAdjustStock), as Billbee does
-    "unfulfilled_from_orders": True,  # UnfulfilledAmount = quantities of orders in UNFULFILLED_STATES
-    "restock_on_cancel": True,  # a cancelled/deleted order gives its stock back (not documented)
+    "error_description": "number",  # ApiResult.ErrorDescription: the spec's int32 enum | "name" ("NoError")
+    "extref_matches": "order_number",  # findbyextref ("by its external order number"): OrderNumber | "number_or_id"
+    "total_cost_includes_shipping": False,  # computed TotalCost: "excluding shipping cost" | True: items + shipping
+    "order_web_url": True,  # the Order model's WebUrl is in every order | False: left out
+    # Stock (see the store's docstring). Documented: an order's import adjusts stock ("If true, the import of this
+    # order won't adjust the stock level", OrderItem.DontAdjustStock); the rest is not.
+    "deduct_stock_on_import": True,  # an imported order lowers its articles' stock | False: stock never moves
+    "unfulfilled_from_orders": True,  # UnfulfilledAmount computed from the orders | False: as the scenario gave it
+    "unfulfilled_states": list(UNFULFILLED_STATES),  # states counted as "not fulfilled" (store.UNFULFILLED_STATES)
+    "dont_adjust_stock_reserves": True,  # a DontAdjustStock item still counts as unfulfilled | False: it does not
+    "autosubtract_below_zero": True,  # AutosubtractReservedAmount may store a negative figure | False: floor at 0
+    # An order moving to 6/8 gives its stock back: not documented. The documents name one stock effect, the import's;
+    # a cancellation as a document of its own is an order (IsCancelationFor) whose negative lines add stock. | True
+    "restock_on_cancel": False,
 }
 
 # Named groups of readings (`POST /_admin/profile`): "literal" is DEFAULT_SETTINGS, the vendor document read
 # literally; "lenient" takes the other plausible reading of each setting it names.
 PROFILES: dict[str, dict[str, Any]] = {
     "literal": {},
-    "lenient": {"tag_case_insensitive": False, "tag_filter": "any", "missing_order": "200_error",
-                "writes_bump_modified": False, "restock_on_cancel": False},
+    "lenient": {"auth_failure_status": 403, "oversize_page": "error", "tag_case_insensitive": False,
+                "tag_filter": "any", "missing_order": "200_error", "writes_bump_modified": False,
+                "bom_stock_write": "ignore", "error_description": "name", "extref_matches": "number_or_id",
+                "total_cost_includes_shipping": True, "order_web_url": False,
+                "unfulfilled_states": [1, 2, 3, 13, 16], "dont_adjust_stock_reserves": False,
+                "autosubtract_below_zero": False, "restock_on_cancel": True},
 }
+# Not in "lenient": the throttle settings (the project keeps throttling as it is); `timezone` (a property of the
+# account the connector is configured with, not a reading); `deduct_stock_on_import` and `unfulfilled_from_orders`
+# (switches back to the old simulator: that an import adjusts stock is documented, so "never" is no reading).
 
 SHIPPING_CARRIERS = (
     (0, "other"), (1, "dhlExpress"), (2, "dhl"), (3, "hermes"), (4, "dpd"), (5, "ups"), (6, "gls"), (7, "dpag"),
@@ -165,8 +185,15 @@ def raw_json(obj: Any, status: int = 200, headers: dict[str, str] | None = None)
 def envelope(data: Any = None, *, paging: dict[str, int] | None = None, code: int = 0, message: str | None = None,
              status: int = 200, headers: dict[str, str] | None = None) -> Response:
     body: dict[str, Any] = {"Paging": paging} if paging is not None else {}
-    body.update({"ErrorMessage": message, "ErrorCode": code, "ErrorDescription": ERROR_NAMES[code], "Data": data})
+    body.update({"ErrorMessage": message, "ErrorCode": code, "ErrorDescription": describe(code), "Data": data})
     return raw_json(body, status, headers)
+
+
+def describe(code: int) -> int | str:
+    """ErrorDescription of `code` under the app's setting `error_description`."""
+    ctx = current_app.extensions.get("billbee_ctx")
+    mode = ctx.settings.get("error_description") if ctx is not None else None
+    return error_description(code, mode or DEFAULT_SETTINGS["error_description"])
 
 
 def empty_ok() -> Response:
@@ -285,6 +312,18 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
             return envelope(None, code=INVALID_DATA, message=f"Article not found ({lookup} '{id}')", status=404)
         return envelope(article)
 
+    @app.get("/api/v1/products/reservedamount")
+    def products_reservedamount() -> Response:
+        key = request.args.get("id")
+        if not key:
+            return envelope(None, code=INVALID_DATA, message="id is required", status=400)
+        lookup = (request.args.get("lookupBy") or "id").lower()
+        amount, problem = store.reserved_amount(key, lookup, _int_arg("stockId", None))
+        if amount is None:
+            status = 404 if problem and problem.startswith("Article not found") else 400
+            return envelope(None, code=INVALID_DATA, message=problem, status=status)
+        return envelope({"ReservedAmount": amount})
+
     @app.post("/api/v1/products/updatestock")
     def products_updatestock() -> Response:
         body = body_json()
@@ -321,8 +360,9 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
 
     @app.get("/api/v1/orders/findbyextref/<extRef>")
     def orders_findbyextref(extRef: str) -> Response:
+        fields = ("OrderNumber", "Id") if setting("extref_matches") == "number_or_id" else ("OrderNumber",)
         for order in store.list_orders(OrderFilter()):
-            if extRef in (order.get("OrderNumber"), order.get("Id")):
+            if extRef in (order.get(f) for f in fields):
                 return envelope(order)
         return order_missing()
 
@@ -454,7 +494,7 @@ def _same(given: str | None, expected: Any) -> bool:
 def auth_failure(status: int, *, missing_basic: bool) -> Response:
     text = "Authorization has been denied: API key, user name or API password missing or wrong."
     headers = {"WWW-Authenticate": 'Basic realm="Billbee API"'} if missing_basic and status == 401 else None
-    return raw_json({"Message": text, "ErrorMessage": text, "ErrorCode": 1, "ErrorDescription": ERROR_NAMES[1],
+    return raw_json({"Message": text, "ErrorMessage": text, "ErrorCode": 1, "ErrorDescription": describe(1),
                      "Data": None}, status, headers)
 
 
@@ -511,7 +551,8 @@ def fault_response(kind: str) -> Response:
         return Response(page, status=502, content_type="text/html; charset=utf-8")
     if kind == "malformed_json":
         text = '{"Paging":{"Page":1,"TotalPages":3,"TotalRows":120,"PageSize":50},"ErrorMessage":null,' \
-               '"ErrorCode":0,"ErrorDescription":"NoError","Data":[{"RebateDifference":0.0,"ShippingIds":[],"Acc'
+               f'"ErrorCode":0,"ErrorDescription":{encode(describe(0))},"Data":[{{"RebateDifference":0.0,' \
+               '"ShippingIds":[],"Acc'
         return Response(text, status=200, content_type=JSON_TYPE)
     return Response(f"unexpected fault kind {kind}", status=500, content_type="text/plain")
 

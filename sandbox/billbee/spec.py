@@ -10,7 +10,8 @@ Choices where the vendor spec is loose (each is a recorded violation, never a re
   ``NewQuantity``, ``Text``; the others may be ``null`` (nullable .NET types);
 * list parameters may be sent as repeated keys (``tag=a&tag=b``, Swagger ``collectionFormat: multi``) or with
   indexes (``tag[0]=a&tag[1]=b``, what the official SDKs send); a scalar sent twice or with brackets is a violation;
-* ``pageSize`` must lie in 1..250 and ``page`` be at least 1.
+* ``pageSize`` must lie in 1..250 and ``page`` be at least 1;
+* a query parameter the vendor spec marks ``required`` (``id`` of ``/products/reservedamount``) must be present.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Param:
     enum: tuple[Any, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
+    required: bool = False  # the vendor spec's `required: true`; a missing one is a violation
 
     def problems(self, name: str, values: list[str]) -> list[str]:
         out = []
@@ -198,6 +200,9 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("GET", "/api/v1/products/stocks"),
     RouteSpec("GET", "/api/v1/products/<id>", path={"id": Param("string")},
               query={"lookupBy": Param("string", enum=("id", "ean", "sku"))}),
+    RouteSpec("GET", "/api/v1/products/reservedamount", query={
+        "id": Param("string", required=True), "lookupBy": Param("string", enum=("id", "sku")),
+        "stockId": Param("int64")}),
     RouteSpec("POST", "/api/v1/products/updatestock", body=UPDATE_STOCK_BODY),
     RouteSpec("POST", "/api/v1/products/updatestockmultiple", body=UPDATE_STOCK_MULTIPLE_BODY),
     RouteSpec("GET", "/api/v1/orders", query={
@@ -242,6 +247,8 @@ def check_request() -> list[str]:
             problems.append(f"path parameter {name!r}: {error}")
     values, forms, bad = split_query(request.args)
     problems += [f"malformed query key {key!r}" for key in bad]
+    problems += [f"required query parameter {name!r} missing" for name, param in spec.query.items()
+                 if param.required and not any(v.strip() for v in values.get(name, []))]
     for name, vals in values.items():
         param = spec.query.get(name)
         if param is None:

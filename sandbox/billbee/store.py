@@ -10,7 +10,24 @@ Values are kept the way the real service serialises them (docs/api-contract.md):
 * ids are large int64 values from the ranges seen in real payloads.
 
 Keys starting with ``_`` are simulator-internal (e.g. ``_CreatedAt`` of an article, which Billbee filters on but
-never returns) and are stripped from API answers.
+never returns, or ``_Taken`` of an order, the stock it holds) and are stripped from API answers.
+
+Stock follows what the vendor's documents say (docs/api-contract.md, "Billbee: stock"):
+
+* an imported order lowers the stock of each item's article in the default stock location ("If true, the import of
+  this order won't adjust the stock level" says ``OrderItem.DontAdjustStock``), by ``Quantity`` times the article's
+  ``StockReduceItemsPerSale``; a bundle (``Type`` 2) keeps no stock of its own, its components are lowered by
+  ``Amount`` x ``Quantity``. The article is the one the item is linked to (``Product.BillbeeId``, "The Billbee
+  internal id of the linked product"), else the one with the item's SKU; ``Product.Id`` is the shop's own id;
+* an order in state 14 (offered) holds no stock (Billbee's help on order states: an offer does not reduce stock);
+  it takes its stock when it moves on. With setting ``restock_on_cancel`` an order moving to 6/8 gives back exactly
+  what it took (``_Taken``), and takes it again if it moves back;
+* the unfulfilled ("reserved") amount of an article is computed from the orders (settings ``unfulfilled_states``,
+  ``dont_adjust_stock_reserves``), kept up to date per order change, and shown in the default stock's
+  ``Stocks[].UnfulfilledAmount``, in the ``updatestock`` answer and by ``GET /products/reservedamount``;
+* orders of a scenario are the account's existing data: its ``StockCurrent`` figures already reflect them, so they
+  move no stock unless the scenario says ``"import_orders": true``. Editing an order's items (admin PATCH) moves no
+  stock either; an order leaving through the admin DELETE keeps what it took.
 
 Every public method takes ``ctx.lock`` and returns deep copies, so callers may serialise outside the lock (the
 lists return :class:`Rows`, which copies a row when it is read: a page of 250 costs 250 copies, not the catalogue).
@@ -43,12 +60,26 @@ ERROR_NAMES = (
     "CreateUser_DuplicateEmail", "CreateUser_InvalidEmail", "CreateUser_UserRejected", "CreateUser_TermsNotAccepted",
     "NoPaidAccount", "APIServiceNotBooked", "CantCreateDeliveryNote",
 )
-# Order states whose quantities Billbee counts as "not fulfilled" (the unfulfilled / reserved amount): not
-# documented; every state before shipping (ordered, confirmed, paid, reminders, packed, in fulfilment) *(choice)*.
-UNFULFILLED_STATES = frozenset({1, 2, 3, 11, 12, 13, 15, 16})
+# Order states whose quantities count as "not fulfilled" (the unfulfilled / reserved amount), default of the setting
+# `unfulfilled_states`. Not documented; from the state list of PUT /orders/{id}/orderstate: every state whose name
+# says neither that the goods have left (4 shipped, 5 reclamation, 17 return) nor that the order has ended (6 deleted,
+# 7 closed, 8 canceled, 9 archived; 10 is "not used"): 1 ordered, 2 confirmed, 3 paid, 11/12 demand notes, 13 packed,
+# 15 payment reminder, 16 fulfilling. 14 offered is out: an offer reduces no stock (Billbee's help on order states,
+# which counts ordered and confirmed orders as open). The other reading (lenient profile) leaves out the dunning
+# states 11, 12, 15, which on a purchase on account follow the invoice and often the shipment.
+UNFULFILLED_STATES = (1, 2, 3, 11, 12, 13, 15, 16)
+CANCELLED_STATES = frozenset({6, 8})  # deleted, canceled: the states setting `restock_on_cancel` gives stock back in
+OFFERED_STATE = 14  # "Angeboten": holds no stock
 ORDER_NOT_FOUND = 2
 INTERNAL_ERROR = 8
 INVALID_DATA = 11
+
+
+def error_description(code: int, mode: Any) -> int | str:
+    """`ErrorDescription` of an ApiResult: the vendor spec types it as a read-only int32 enum (setting
+    `error_description` "number", the literal default); "name" gives the enum's name ("NoError")."""
+    return ERROR_NAMES[code] if mode == "name" else code
+
 
 ORDER_STATES = (
     (1, "Bestellt"), (2, "Bestaetigt"), (3, "Zahlung_erhalten"), (4, "Versendet"), (5, "Reklamation"),
@@ -68,8 +99,9 @@ ORDER_FIELDS = (
     "IsCancelationFor", "PaymentTransactionId", "DistributionCenter", "DeliverySourceCountryCode",
     "CustomInvoiceNote", "CustomerNumber", "PaymentReference", "ShippingServices", "Customer", "History", "Payments",
     "LastModifiedAt", "ArchivedAt", "RestoredAt", "ApiAccountId", "ApiAccountName", "MerchantVatId",
-    "CustomerVatId", "IsFromBillbeeApi",
+    "CustomerVatId", "IsFromBillbeeApi", "WebUrl",
 )
+WEB_URL = "https://app.billbee.io/app_v2/order/{}"  # the sandbox's own invention: the spec gives no format
 ORDER_TIME_FIELDS = ("CreatedAt", "ShippedAt", "ConfirmedAt", "PayedAt", "InvoiceDate", "UpdatedAt",
                      "LastModifiedAt", "ArchivedAt", "RestoredAt")
 ORDER_DECIMALS = {"RebateDifference": 1, "ShippingCost": 1, "TotalCost": 1, "AdjustmentCost": 1, "PaidAmount": 1,
@@ -128,6 +160,12 @@ def to_decimal(value: Any, scale: int) -> Decimal | None:
     if isinstance(exponent, int) and exponent > -scale:
         dec = dec.quantize(Decimal(1).scaleb(-scale))
     return dec
+
+
+def stock_figure(value: Decimal) -> Decimal:
+    """A stock figure the simulator computed (stock after an order, an unfulfilled amount): STOCK_SCALE places,
+    as the figures of the articles are shown (a product of Quantity and Amount has more)."""
+    return value.quantize(Decimal(1).scaleb(-STOCK_SCALE))
 
 
 def parse_time(value: Any, zone: ZoneInfo) -> datetime | None:
@@ -293,6 +331,8 @@ class BillbeeStore:
             self.throttled = 0  # number of 429s answered, for the "alternate" Retry-After setting
             self.clock_frozen: datetime | None = None
             self.clock_offset = timedelta(0)
+            self._reserved: dict[int, Decimal] | None = None  # article id -> unfulfilled amount; None: rebuild
+            self._reserved_key: tuple[Any, ...] = ()  # the settings `_reserved` was computed with
             self._next = {"order": ORDER_ID_BASE, "item": ORDER_ITEM_ID_BASE, "address": ADDRESS_ID_BASE,
                           "shipment": SHIPMENT_ID_BASE, "article": ARTICLE_ID_BASE, "customer": CUSTOMER_ID_BASE}
 
@@ -343,10 +383,12 @@ class BillbeeStore:
 
     # -- scenario ---------------------------------------------------------------------------------------
     def load(self, scenario: dict[str, Any]) -> dict[str, Any]:
-        """Replace all business data by `scenario` (keys products, orders, stocks, shipping_providers)."""
+        """Replace all business data by `scenario` (keys products, orders, stocks, shipping_providers). The orders
+        are the account's existing ones, already reflected in the articles' stock; with `"import_orders": true`
+        they arrive after the catalogue and lower its stock as the admin route POST /_admin/orders does."""
         if not isinstance(scenario, dict):
             raise ScenarioError("scenario must be an object")
-        unknown = set(scenario) - {"products", "orders", "stocks", "shipping_providers"}
+        unknown = set(scenario) - {"products", "orders", "stocks", "shipping_providers", "import_orders"}
         if unknown:
             raise ScenarioError(f"unknown scenario keys: {sorted(unknown)}")
         with self.ctx.lock:
@@ -358,14 +400,21 @@ class BillbeeStore:
                 self.stocks[0]["IsDefault"] = True
             self.providers = [self._normalise_provider(p) for p in scenario.get("shipping_providers") or []]
             self.put_products(scenario.get("products") or [])
-            self.add_orders(scenario.get("orders") or [], imported=False)
+            self.add_orders(scenario.get("orders") or [], imported=bool(scenario.get("import_orders")))
             return {"products": len(self.products), "orders": len(self.orders), "stocks": len(self.stocks),
                     "shipping_providers": len(self.providers)}
 
     def state(self) -> dict[str, Any]:
+        """Everything, internal keys included: orders carry `_Taken` (the [article id, quantity] pairs of stock
+        they hold, or null), products the unfulfilled amounts the API shows, `reserved` the amounts per article
+        id (bundles: their own open quantity)."""
         with self.ctx.lock:
+            products = copy.deepcopy([self.products[k] for k in sorted(self.products)])
+            for article in products:
+                self._show_unfulfilled(article)
             return copy.deepcopy({
-                "products": [self.products[k] for k in sorted(self.products)],
+                "products": products,
+                "reserved": {str(k): v for k, v in sorted(self._reserved_amounts().items()) if v},
                 "orders": [self.orders[k] for k in sorted(self.orders)],
                 "stocks": self.stocks,
                 "shipping_providers": self.providers,
@@ -415,6 +464,7 @@ class BillbeeStore:
             for article in out:
                 self.products[article["Id"]] = article
             self._sku_ids = None  # SKUs change only here
+            self._reserved = None  # BOMs and SKU links may have changed
             for article in out:  # BOM lines may name components added in the same call
                 self._link_bom(article)
             return copy.deepcopy(out)
@@ -522,22 +572,32 @@ class BillbeeStore:
             rows = [self.products[k] for k in sorted(self.products)
                     if (min_id is None or k >= min_id) and (max_id is None or k <= max_id)
                     and (min_created is None or self.products[k]["_CreatedAt"] >= min_created)]
-            return Rows(self.ctx.lock, rows, public)
+            return Rows(self.ctx.lock, rows, self._public_article)
+
+    def _public_article(self, article: dict[str, Any]) -> dict[str, Any]:
+        return self._show_unfulfilled(public(article))
+
+    def _show_unfulfilled(self, out: dict[str, Any]) -> dict[str, Any]:
+        """`out` (a copy of an article) with each stock entry's UnfulfilledAmount as the orders make it."""
+        for entry in out.get("Stocks") or []:
+            entry["UnfulfilledAmount"] = self._unfulfilled(out, entry)
+        return out
+
+    def _lookup(self, key: str, lookup_by: str) -> dict[str, Any] | None:
+        if lookup_by == "sku":
+            return self._by_sku(key)
+        if lookup_by == "ean":
+            return next((self.products[k] for k in sorted(self.products)
+                         if self.products[k].get("EAN") and self.products[k]["EAN"] == key), None)
+        try:
+            return self.products.get(int(key))
+        except ValueError:
+            return None
 
     def find_product(self, key: str, lookup_by: str) -> dict[str, Any] | None:
         with self.ctx.lock:
-            found: dict[str, Any] | None = None
-            if lookup_by == "sku":
-                found = self._by_sku(key)
-            elif lookup_by == "ean":
-                found = next((self.products[k] for k in sorted(self.products)
-                              if self.products[k].get("EAN") and self.products[k]["EAN"] == key), None)
-            else:
-                try:
-                    found = self.products.get(int(key))
-                except ValueError:
-                    found = None
-            return public(found) if found else None
+            found = self._lookup(key, lookup_by)
+            return self._public_article(found) if found else None
 
     def update_stock(self, model: Any, endpoint: str, bom_mode: str = "error") -> dict[str, Any]:
         """One UpdateStockApiModel -> one ApiResult<UpdateStockResponseData>. Every call is recorded."""
@@ -546,13 +606,15 @@ class BillbeeStore:
             sku, billbee_id = model.get("Sku"), model.get("BillbeeId")
             record: dict[str, Any] = {"Time": self.now(), "Endpoint": endpoint, "Sku": sku, "BillbeeId": billbee_id,
                                       "StockId": model.get("StockId"), "NewQuantity": model.get("NewQuantity"),
-                                      "Reason": model.get("Reason"), "Result": "ok"}
+                                      "Reason": model.get("Reason"),
+                                      "AutosubtractReservedAmount": model.get("AutosubtractReservedAmount"),
+                                      "Result": "ok"}
             self.stock_writes.append(record)
 
             def fail(result: str, message: str) -> dict[str, Any]:
                 record["Result"] = result
                 return {"ErrorMessage": message, "ErrorCode": INVALID_DATA,
-                        "ErrorDescription": ERROR_NAMES[INVALID_DATA], "Data": None}
+                        "ErrorDescription": self._describe(INVALID_DATA), "Data": None}
 
             article = None
             if sku:
@@ -582,25 +644,33 @@ class BillbeeStore:
                 return fail("unknown_stock", f"SKU '{article.get('SKU')}': unknown StockId {model.get('StockId')}")
             zero = Decimal(0).quantize(Decimal(1).scaleb(-STOCK_SCALE))
             old = entry["StockCurrent"] if entry["StockCurrent"] is not None else zero
-            unfulfilled = entry["UnfulfilledAmount"] if entry["UnfulfilledAmount"] is not None else zero
-            if model.get("AutosubtractReservedAmount"):
+            unfulfilled = self._unfulfilled(article, entry)
+            if unfulfilled is None:
+                unfulfilled = zero
+            if model.get("AutosubtractReservedAmount") is True:
+                # "Automatically reduce the NewQuantity by the currently not fulfilled amount"; whether the result
+                # may be negative is not documented (setting `autosubtract_below_zero`)
                 new_qty = to_decimal(new_qty - unfulfilled, STOCK_SCALE)
+                if new_qty is not None and new_qty < 0 and not self._setting("autosubtract_below_zero", True):
+                    new_qty = zero
             entry["StockCurrent"] = new_qty
             self._sync_article_stock(article)
-            record["OldStock"], record["CurrentStock"] = old, new_qty
+            record["OldStock"], record["CurrentStock"], record["UnfulfilledAmount"] = old, new_qty, unfulfilled
+            # wording of the vendor's PHP SDK fixture: "The qty was successfully updated from 0 to 123"
             return self._stock_result(article.get("SKU"), old, new_qty, unfulfilled,
-                                      f"Stock changed from {old.normalize():f} to {new_qty.normalize():f}")
+                                      f"The qty was successfully updated from {old.normalize():f} to "
+                                      f"{new_qty.normalize():f}")
 
-    @staticmethod
-    def _stock_result(sku: Any, old: Any, new: Any, unfulfilled: Any, message: str) -> dict[str, Any]:
-        return {"ErrorMessage": None, "ErrorCode": 0, "ErrorDescription": ERROR_NAMES[0],
+    def _stock_result(self, sku: Any, old: Any, new: Any, unfulfilled: Any, message: str) -> dict[str, Any]:
+        return {"ErrorMessage": None, "ErrorCode": 0, "ErrorDescription": self._describe(0),
                 "Data": {"SKU": sku, "OldStock": old, "CurrentStock": new, "UnfulfilledAmount": unfulfilled,
                          "Message": message}}
 
     # -- orders -------------------------------------------------------------------------------------------
     def add_orders(self, raws: list[dict[str, Any]], *, imported: bool = True) -> list[dict[str, Any]]:
-        """New orders. `imported` (an order arriving from a shop, not a scenario's existing data): Billbee lowers
-        the stock of its articles (setting `deduct_stock_on_import`), except for items with DontAdjustStock."""
+        """New orders. `imported` (an order arriving from a shop, the admin route): it lowers the stock of its
+        articles (setting `deduct_stock_on_import`; not items with DontAdjustStock, not in state 14). Otherwise
+        (a scenario's existing orders) the stock it holds is noted but the figures are taken as given."""
         if not isinstance(raws, list):
             raise ScenarioError("orders must be a list")
         with self.ctx.lock:
@@ -610,63 +680,156 @@ class BillbeeStore:
                 if order["BillBeeOrderId"] in self.orders:
                     raise ScenarioError(f"order {order['BillBeeOrderId']} exists already")
                 self.orders[order["BillBeeOrderId"]] = order
-                if imported and self.ctx.settings.get("deduct_stock_on_import", True):
-                    for article, quantity in self._order_demand(order, skip_dont_adjust=True):
-                        self._default_entry_add(article, -quantity)
+                self._sync_stock(order, move=imported)
+                self._reserve(order, 1)
                 out.append(order)
-            self.refresh_unfulfilled()
             return copy.deepcopy(out)
 
-    def _order_demand(self, order: dict[str, Any], *, skip_dont_adjust: bool = False,
-                      ) -> Iterator[tuple[dict[str, Any], Decimal]]:
-        """(article, quantity) of each item; a bundle (no stock of its own) as its components x Amount."""
-        for item in order.get("OrderItems") or []:
-            if skip_dont_adjust and item.get("DontAdjustStock"):
-                continue
-            product = item.get("Product") or {}
-            # The linked article is Product.BillbeeId ("The Billbee internal id of the linked product"); Product.Id
-            # is the shop's own id. Without a link, the article with the item's SKU.
-            linked = product.get("BillbeeId")
-            article = self.products.get(linked) if linked is not None else None
-            if article is None and product.get("SKU"):
-                article = self._by_sku(product["SKU"])
-            quantity = item.get("Quantity")
-            if article is None or not isinstance(quantity, Decimal):
-                continue
-            if article.get("Type") == 2:
-                for line in article.get("BillOfMaterial") or []:
-                    component = self.products.get(line.get("ArticleId")) or (
-                        self._by_sku(line["SKU"]) if line.get("SKU") else None)
-                    if component is not None:
-                        yield component, quantity * Decimal(str(line.get("Amount") or 1))
-            else:
+    # -- stock held by orders -----------------------------------------------------------------------------
+    def _setting(self, name: str, literal: Any) -> Any:
+        """A setting of the app (DEFAULT_SETTINGS); `literal` is its default for a store used without the app."""
+        return self.ctx.settings.get(name, literal)
+
+    def _describe(self, code: int) -> int | str:
+        return error_description(code, self._setting("error_description", "number"))
+
+    def _linked_article(self, product: dict[str, Any]) -> dict[str, Any] | None:
+        """The article an order item is linked to: Product.BillbeeId, else the article with the item's SKU."""
+        article = None
+        if product.get("BillbeeId") is not None:
+            try:
+                article = self.products.get(int(product["BillbeeId"]))
+            except (TypeError, ValueError):
+                article = None
+        if article is None and product.get("SKU"):
+            article = self._by_sku(product["SKU"])
+        return article
+
+    def _item_units(self, item: dict[str, Any], *, bundle_itself: bool = False,
+                    ) -> Iterator[tuple[dict[str, Any], Decimal]]:
+        """(article, stock units) of one order item: Quantity x StockReduceItemsPerSale of a normal article, Amount x
+        Quantity of each component of a bundle (and, with `bundle_itself`, the bundle's own Quantity)."""
+        article = self._linked_article(item.get("Product") or {})
+        quantity = item.get("Quantity")
+        if article is None or not isinstance(quantity, Decimal):
+            return
+        if article.get("Type") == 2:
+            if bundle_itself:
                 yield article, quantity
+            for line in article.get("BillOfMaterial") or []:
+                component = self.products.get(line.get("ArticleId")) or (
+                    self._by_sku(line["SKU"]) if line.get("SKU") else None)
+                if component is not None:
+                    yield component, quantity * Decimal(str(line.get("Amount") or 1))
+        else:
+            per_sale = article.get("StockReduceItemsPerSale")
+            yield article, quantity * (per_sale if isinstance(per_sale, Decimal) else Decimal(1))
+
+    def _holds_stock(self, state: Any) -> bool:
+        """Whether an order in `state` has its stock taken: not an offer (14), nor 6/8 with `restock_on_cancel`."""
+        if state == OFFERED_STATE:
+            return False
+        return not (state in CANCELLED_STATES and self._setting("restock_on_cancel", False))
+
+    def _sync_stock(self, order: dict[str, Any], *, move: bool = True) -> None:
+        """Take or give back the order's stock so that it matches its state. `_Taken` records what was taken, so a
+        give-back returns exactly that. With `move` False (a scenario's own orders) or `deduct_stock_on_import`
+        False only the record follows: the figures do not move."""
+        want = self._holds_stock(order.get("State"))
+        taken = order.get("_Taken")
+        if want == (taken is not None):
+            return
+        move = move and bool(self._setting("deduct_stock_on_import", True))
+        if want:
+            units: dict[int, Decimal] = {}
+            for item in order.get("OrderItems") or []:
+                if item.get("DontAdjustStock"):  # "the import of this order won't adjust the stock level"
+                    continue
+                for article, quantity in self._item_units(item):
+                    units[article["Id"]] = units.get(article["Id"], Decimal(0)) + quantity
+            order["_Taken"] = [[article_id, quantity] for article_id, quantity in units.items()]
+            sign = Decimal(-1)
+        else:
+            order["_Taken"] = None
+            sign = Decimal(1)
+        if move:
+            for article_id, quantity in taken if taken is not None else order["_Taken"]:
+                self._default_entry_add(article_id, sign * quantity)
 
     def _default_entry(self, article: dict[str, Any]) -> dict[str, Any] | None:
         default_id = self.default_stock_id()
         return next((e for e in article["Stocks"] if e["StockId"] == default_id), None) or (
             article["Stocks"][0] if article["Stocks"] else None)
 
-    def _default_entry_add(self, article: dict[str, Any], delta: Decimal) -> None:
-        entry = self._default_entry(article)
-        if entry is not None:
-            entry["StockCurrent"] = to_decimal((entry["StockCurrent"] or Decimal(0)) + delta, STOCK_SCALE)
+    def _default_entry_add(self, article_id: int, delta: Decimal) -> None:
+        article = self.products.get(article_id)
+        entry = self._default_entry(article) if article is not None else None
+        if article is not None and entry is not None:
+            entry["StockCurrent"] = stock_figure((entry["StockCurrent"] or Decimal(0)) + delta)
             self._sync_article_stock(article)
 
-    def refresh_unfulfilled(self) -> None:
-        """UnfulfilledAmount of each article's default stock = the quantities of the orders not fulfilled yet
-        (setting `unfulfilled_from_orders`; which states count is not documented: UNFULFILLED_STATES)."""
-        if not self.ctx.settings.get("unfulfilled_from_orders", True):
+    # -- unfulfilled (reserved) amounts -------------------------------------------------------------------
+    def _reserve_key(self) -> tuple[Any, ...]:
+        states = self._setting("unfulfilled_states", UNFULFILLED_STATES)
+        return tuple(sorted(int(x) for x in states or ())), bool(self._setting("dont_adjust_stock_reserves", True))
+
+    def _order_reservation(self, order: dict[str, Any], key: tuple[Any, ...]) -> Iterator[tuple[int, Decimal]]:
+        states, dont_adjust_reserves = key
+        if order.get("State") not in states:
             return
-        demand: dict[int, Decimal] = {}
-        for order in self.orders.values():
-            if order["State"] in UNFULFILLED_STATES:
-                for article, quantity in self._order_demand(order):
-                    demand[article["Id"]] = demand.get(article["Id"], Decimal(0)) + quantity
-        for article in self.products.values():
-            entry = self._default_entry(article)
-            if entry is not None and article.get("Type") != 2:
-                entry["UnfulfilledAmount"] = to_decimal(demand.get(article["Id"], Decimal(0)), 4)
+        for item in order.get("OrderItems") or []:
+            if item.get("DontAdjustStock") and not dont_adjust_reserves:
+                continue
+            quantity = item.get("Quantity")
+            if not isinstance(quantity, Decimal) or quantity <= 0:  # a credit line ships nothing
+                continue
+            for article, units in self._item_units(item, bundle_itself=True):
+                yield article["Id"], units
+
+    def _reserve(self, order: dict[str, Any], sign: int) -> None:
+        """Add (`sign` 1) or remove (-1) the order's share of the unfulfilled amounts; call it around every change of
+        an order. The amounts are rebuilt from all orders when the settings they depend on have changed."""
+        if self._reserved is None or self._reserved_key != self._reserve_key():
+            self._reserved = None
+            return
+        for article_id, units in self._order_reservation(order, self._reserved_key):
+            self._reserved[article_id] = self._reserved.get(article_id, Decimal(0)) + sign * units
+
+    def _reserved_amounts(self) -> dict[int, Decimal]:
+        key = self._reserve_key()
+        if self._reserved is None or self._reserved_key != key:
+            self._reserved, self._reserved_key = {}, key
+            for order in self.orders.values():
+                self._reserve(order, 1)
+        return self._reserved
+
+    def _unfulfilled(self, article: dict[str, Any], entry: dict[str, Any]) -> Decimal | None:
+        """UnfulfilledAmount of one stock entry. Orders reserve in the default stock location; other locations, and
+        all of them with `unfulfilled_from_orders` False, show the figure the scenario gave."""
+        if not self._setting("unfulfilled_from_orders", True) or article.get("Type") == 2:
+            return entry.get("UnfulfilledAmount")
+        default = self._default_entry(article)
+        if default is None or entry.get("StockId") != default.get("StockId"):
+            return entry.get("UnfulfilledAmount")
+        return stock_figure(self._reserved_amounts().get(article["Id"], Decimal(0)))
+
+    def reserved_amount(self, key: str, lookup_by: str, stock_id: int | None) -> tuple[Decimal | None, str | None]:
+        """GET /products/reservedamount: (ReservedAmount, None) or (None, why not). A bundle keeps no stock: its
+        amount is its own open quantity (its components carry theirs)."""
+        with self.ctx.lock:
+            article = self._lookup(key, lookup_by)
+            if article is None:
+                return None, f"Article not found ({lookup_by} '{key}')"
+            if stock_id not in (None, 0) and all(s["Id"] != stock_id for s in self.stocks):
+                return None, f"unknown stockId {stock_id}"
+            if article.get("Type") == 2:
+                amount = self._reserved_amounts().get(article["Id"], Decimal(0)) \
+                    if self._setting("unfulfilled_from_orders", True) else Decimal(0)
+                return stock_figure(amount), None
+            wanted = self.default_stock_id() if stock_id in (None, 0) else stock_id
+            entry = next((e for e in article["Stocks"] if e["StockId"] == wanted), None)
+            amount = self._unfulfilled(article, entry) if entry is not None else None
+            return stock_figure(amount if amount is not None else Decimal(0)), None
 
     def _normalise_order(self, raw: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(raw, dict):
@@ -700,13 +863,20 @@ class BillbeeStore:
         order["OrderItems"] = [self._normalise_item(i) for i in order.get("OrderItems") or []]
         order["ShippingIds"] = [self._normalise_shipment(s) for s in order.get("ShippingIds") or []]
         seller = dict.fromkeys(SELLER_FIELDS)
-        seller.update({"Platform": "Shopify", "BillbeeShopName": "Sandbox-Shop", "BillbeeShopId": DEFAULT_SHOP_ID,
-                       "FullName": ""})
+        seller.update({"Platform": "Shopify", "BillbeeShopName": "Sandbox-Shop", "BillbeeShopId": DEFAULT_SHOP_ID})
         seller.update(order.get("Seller") or {})
         order["Seller"] = seller
+        for user in (order["Seller"], order.get("Buyer")):
+            if isinstance(user, dict) and user.get("FullName") is None:  # read-only: "firstname lastname"
+                user["FullName"] = f"{user.get('FirstName') or ''} {user.get('LastName') or ''}".strip()
         if order.get("TotalCost") is None:
+            # "The total cost excluding shipping cost"; setting `total_cost_includes_shipping` adds it
             total = sum((i["TotalPrice"] or Decimal(0) for i in order["OrderItems"]), Decimal(0))
-            order["TotalCost"] = total + Decimal(str(order.get("ShippingCost") or 0))
+            if self._setting("total_cost_includes_shipping", False):
+                total += Decimal(str(order.get("ShippingCost") or 0))
+            order["TotalCost"] = total
+        if order.get("WebUrl") is None:
+            order["WebUrl"] = WEB_URL.format(order_id)
         for key, scale in ORDER_DECIMALS.items():
             order[key] = to_decimal(order.get(key), scale)
         for entry in order["History"] + order["Comments"]:
@@ -714,6 +884,7 @@ class BillbeeStore:
                 entry["Created"] = parse_time(entry["Created"], self.zone)
         if isinstance(order.get("Customer"), dict) and order["Customer"].get("Id") is None:
             order["Customer"]["Id"] = self._new_id("customer")
+        order["_Taken"] = None  # the stock the order holds, set by `_sync_stock`
         return order
 
     def _normalise_address(self, raw: Any) -> dict[str, Any] | None:
@@ -745,11 +916,7 @@ class BillbeeStore:
         product = dict.fromkeys(SOLD_PRODUCT_FIELDS)
         product.update({"IsDigital": False})
         product.update(raw.get("Product") or {})
-        article = None
-        if product.get("BillbeeId") is not None:
-            article = self.products.get(int(product["BillbeeId"]))
-        elif product.get("SKU"):
-            article = self._by_sku(product["SKU"])
+        article = self._linked_article(product)
         if article is not None:
             given = raw.get("Product") or {}
             defaults = {"BillbeeId": article["Id"], "SKU": article.get("SKU"), "EAN": article.get("EAN"),
@@ -799,6 +966,8 @@ class BillbeeStore:
 
     def _public_order(self, order: dict[str, Any], title_source: int) -> dict[str, Any]:
         out = public(order)
+        if not self._setting("order_web_url", True):
+            del out["WebUrl"]
         if title_source in (1, 2):
             for item in out["OrderItems"]:
                 article = self.products.get(item["Product"].get("BillbeeId") or -1)
@@ -843,20 +1012,12 @@ class BillbeeStore:
             order = self._order(order_id)
             if order is None:
                 return False
-            before = order["State"]
+            self._reserve(order, -1)
             order["State"] = state
             self._bump(order)
-            self._state_changed(order, before)
+            self._sync_stock(order)
+            self._reserve(order, 1)
             return True
-
-    def _state_changed(self, order: dict[str, Any], before: int) -> None:
-        """A cancellation gives the stock back (setting `restock_on_cancel`); the unfulfilled amounts follow."""
-        if (self.ctx.settings.get("restock_on_cancel", True) and order["State"] in (6, 8)
-                and before not in (6, 8) and self.ctx.settings.get("deduct_stock_on_import", True)):
-            for article, quantity in self._order_demand(order, skip_dont_adjust=True):
-                self._default_entry_add(article, quantity)
-        if order["State"] != before:
-            self.refresh_unfulfilled()
 
     def provider_problem(self, body: dict[str, Any]) -> str | None:
         """Why a shipment's provider/product ids do not exist in the account, or None."""
@@ -935,8 +1096,11 @@ class BillbeeStore:
                 new["LastModifiedAt"] = parse_time(changes["LastModifiedAt"], self.zone)
             else:
                 self._bump(new)
+            new["_Taken"] = order.get("_Taken")  # edited items move no stock; a state change does
+            self._reserve(order, -1)
             self.orders[new["BillBeeOrderId"]] = new
-            self._state_changed(new, order["State"])
+            self._sync_stock(new)
+            self._reserve(new, 1)
             return copy.deepcopy(new)
 
     def delete_order(self, order_id: int | str) -> bool:
@@ -944,6 +1108,7 @@ class BillbeeStore:
             order = self._order(order_id)
             if order is None:
                 return False
+            self._reserve(order, -1)
             del self.orders[order["BillBeeOrderId"]]
             self.messages.pop(order["BillBeeOrderId"], None)
             return True

@@ -1,14 +1,19 @@
 """Flask app simulating wemalo-connect v1 (`/v1/...`) plus operator routes under `/_admin`.
 
 Answers carry wemalo's body fields `Success` and `status`; whether the HTTP status mirrors the body status is
-unknown, so the setting `http_status` chooses ("mirror" or "always_200"). Settings and their defaults:
-`store.DEFAULT_SETTINGS`.
+unknown, so the setting `http_status` chooses ("mirror" or "always_200"). A success answer carries them only
+where the route's apidoc example does (setting `success_envelope`: "example"; "uniform" puts both on every
+answer): both on product/add, addMultiple and get; only `Success` on getStatus, availableStock, packages,
+profiles, the tracking number and the sent feeds; neither on getAll (`{"products": [...]}`). Routes without a
+success example keep both. Settings and their defaults: `store.DEFAULT_SETTINGS`.
 
 Admin routes besides core's (reset, scenario, state, faults, settings, requests, violations):
 
 * `POST /_admin/advance` `{"externalIds": [...] | null, "to": "INPROCESS"|...|"SHIPPED"|"CANCELLED", "parcels": 1,
   "partial": false, "profile": null, "at": null, "blockReason": null}` -> `{"ok", "changed": [...], "skipped"}`
-* `POST /_admin/stock` `{"<sku>": qty, ...}` -> `{"ok", "stock", "unknown", "promoted"}`
+* `POST /_admin/stock` `{"<sku>": qty | {"default": qty, "b_stock": qty}, ...}` -> `{"ok", "stock", "unknown",
+  "promoted"}`: a plain number is the default attribute's physical stock; `b_stock` gives the product a B-stock
+  attribute (listed by availableStock from then on, 0 included)
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from sandbox.wemalo.store import (
 
 API_PREFIX = spec.API_PREFIX + "/"
 LIMIT_KEY = "wemalo-calls"
+ENVELOPE = ("Success", "status")
+SUCCESS_ONLY = ("Success",)  # what most success examples show: `"Success": true` without a body status
 HTML_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
             "</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
 
@@ -53,12 +60,16 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
     app.extensions["wemalo_store"] = store
     app.extensions["wemalo_ctx"] = ctx
 
-    def answer(body: dict[str, Any], status: int = 200) -> Response:
+    def answer(body: dict[str, Any], status: int = 200, shown: tuple[str, ...] = ENVELOPE) -> Response:
+        """`body` as wemalo's answer; `shown`: the envelope fields the route's success example carries."""
         body = dict(body)
         if body == {"Success": False}:  # an answer without any status field (getStatus, missing_order "empty")
             return jsonify(body)
         status = int(body.setdefault("status", status))
         body.setdefault("Success", status == 200)
+        if body["Success"] is True and ctx.settings.get("success_envelope") != "uniform":
+            for key in set(ENVELOPE) - set(shown):
+                body.pop(key, None)
         resp = jsonify(body)
         resp.status_code = 200 if ctx.settings.get("http_status") == "always_200" else status
         return resp
@@ -154,11 +165,11 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
 
     @api.get("/product/getAll")
     def get_all() -> Response:
-        return answer({"products": store.all_products(from_date())})
+        return answer({"products": store.all_products(from_date())}, shown=())
 
     @api.get("/product/availableStock/")
     def available_stock() -> Response:
-        return answer({"articles": store.available_stock(from_date())})
+        return answer({"articles": store.available_stock(from_date())}, shown=SUCCESS_ONLY)
 
     # -- goods orders ----------------------------------------------------------------------------------
     @api.post("/goodsOrder/add")
@@ -171,7 +182,7 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
 
     @api.get("/goodsOrder/getStatus/<path:order_id>")
     def get_status(order_id: str) -> Response:
-        return answer(store.order_status(order_id))
+        return answer(store.order_status(order_id), shown=SUCCESS_ONLY)
 
     @api.put("/goodsOrder/updateMeta/<path:order_id>")
     def update_meta(order_id: str) -> Response:
@@ -184,7 +195,8 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
 
     @api.get("/goodsOrder/packages")
     def packages() -> Response:
-        return answer(store.packages(request.args.get("orderId"), request.args.get("externalOrderId")))
+        return answer(store.packages(request.args.get("orderId"), request.args.get("externalOrderId")),
+                      shown=SUCCESS_ONLY)
 
     @api.get("/goodsOrder/sentPackages/")
     def sent_packages() -> Response:
@@ -193,11 +205,12 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
             request.args.get("externalId"),
             parse_local(date_from, DATETIME_FORMAT, "dateFrom") if date_from else None,
             parse_local(date_to, DATETIME_FORMAT, "dateTo") if date_to else None,
-            page(), flag("addRecipient")))
+            page(), flag("addRecipient")), shown=SUCCESS_ONLY)
 
     @api.get("/goodsOrder/packages/sent/")
     def unsynched() -> Response:
-        return answer(store.unsynched(request.args.get("externalId"), page(), flag("addRecipient")))
+        return answer(store.unsynched(request.args.get("externalId"), page(), flag("addRecipient")),
+                      shown=SUCCESS_ONLY)
 
     @api.put("/goodsOrder/packages/sent/<booking_id>")
     def ack(booking_id: str) -> Response:
@@ -205,11 +218,11 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
 
     @api.get("/goodsOrder/package/<parcel_id>/trackingNumber")
     def tracking(parcel_id: str) -> Response:
-        return answer(store.tracking(parcel_id))
+        return answer(store.tracking(parcel_id), shown=SUCCESS_ONLY)
 
     @api.get("/goodsOrder/profiles")
     def profiles() -> Response:
-        return answer(store.get_profiles())
+        return answer(store.get_profiles(), shown=SUCCESS_ONLY)
 
     @api.route("/<path:rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     def not_served(rest: str) -> Response:
@@ -239,7 +252,7 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
     def stock() -> tuple[Response, int]:
         levels = request.get_json(force=True) or {}
         if not isinstance(levels, dict):
-            return jsonify({"ok": False, "error": "body must be {sku: quantity}"}), 400
+            return jsonify({"ok": False, "error": "body must be {sku: quantity | {default, b_stock}}"}), 400
         result = store.set_stock(levels)
         return jsonify(result), 200 if result.get("ok") else 400
 

@@ -6,11 +6,12 @@ All methods take `ctx.lock`. Business errors raise :class:`WemaloError`, which a
 Modelling choices where wemalo's real behaviour is unknown (docs/api-contract.md) are marked *(choice)*:
 
 * Status ids *(choice, except PARTIAL 100 and 500 = completely sent)*: see STATUS_IDS.
-* Stock: `physical` per product; an order reserves its open quantities while OPEN..PACKED. availableStock
-  answers as the apidoc's example: the figure in `attributes[]` (default attribute), `virtualQuantity` 0. The
-  figure is physical minus the open quantities of every unshipped, uncancelled order, PARTIAL ones included, so
-  it goes negative when orders exceed stock (as wemalo's help pages describe); `stock_quantity: on_hand` gives
-  the physical stock instead *(choice)*.
+* Stock: `physical` per product (the default attribute) and, for products given one, a B-stock attribute. An
+  order reserves its open quantities of the default attribute while OPEN..PACKED. availableStock answers as the
+  apidoc's example: the figures in `attributes[]`, `virtualQuantity` 0 (every simulated article is a non-set
+  article). The default attribute's figure is physical minus the open quantities of every unshipped,
+  uncancelled order, PARTIAL ones included, so it goes negative when orders exceed stock (as wemalo's help
+  pages describe); `stock_quantity: on_hand` gives the physical stock instead *(choice)*. B-stock is on-hand.
 * A new order is OPEN (reserved) when the unreserved stock covers all positions, else PARTIAL with
   reasonPartiallyReserved "STOCK" *(choice of string)*; PARTIAL orders are re-checked, oldest first, whenever
   stock is set or reservations are released.
@@ -42,13 +43,19 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "sent_page_size": 50,  # rows per page of sentPackages and packages/sent
     "sku_case_insensitive": True,  # SKU uniqueness and position matching ignore case
     # The apidoc's examples, literally (docs/api-contract.md); PROFILES["lenient"] takes the other reading.
-    "products_include_external_id": False,  # getAll's example rows have no externalId
+    "success_envelope": "example",  # success bodies carry `Success`/`status` only where the route's example does
+    "products_include_external_id": False,  # getAll's and get's example rows have no externalId
     "product_rows_carry_status": True,  # ... and carry "status": 200, "Success": true inside each row
+    "product_fields": "example",  # product rows: the example's fields only | "all": every field product/add takes
     "page_base": 0,  # the paged feeds' examples answer a request without `page` with "page": 0
     "page_param_ignored": False,  # pathological reading: `page` ignored, always the first page
+    "booking_product_id": "number",  # sent bookings' productId: the example's 4711 | "string" (the field list)
     "stock_quantity": "available",  # availableStock attributes[].quantity: "available" (net of open orders) | "on_hand"
+    "parcel_quantity_field": "quantitySum",  # packages' item count: the example's name | "quantity" | "both"
+    "status_fields": "example",  # getStatus: the example's fields | "field_list": every field the list names
     "late_cancel": "refuse",  # a cancel after picking started: "refuse" (Success false) | "ignore" (Success, no effect)
-    "missing_order": "404",  # getStatus of an unknown order: "404" | "400" (a message) | "empty" (200, Success false)
+    "missing_order": "400",  # getStatus of an unknown order: "400" (a message) | "404" | "empty" (200, Success false)
+    "missing_product": "400",  # product/get and product/update of an unknown externalId: "400" | "404"
     "default_profile": "DHL Paket",  # profile name of parcels when neither advance nor the order names one
     "call_limit": None,  # int: calls per `call_limit_window` seconds, x-wemalo-limit-* headers, 419 when over
     "call_limit_window": 60.0,
@@ -59,10 +66,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 # literally; "lenient" takes the other plausible reading of each setting it names.
 # (stock_quantity is not in "lenient": its reading needs the matching connector setting, stock_semantics, and
 # is tested in pairs, tests/e2e/test_sync.py::test_stock_without_oversell_or_double_subtraction.)
+# (page_param_ignored stays False in both: it is a pathological reading, switched on by a test that wants it.)
 PROFILES: dict[str, dict[str, Any]] = {
     "literal": {},
-    "lenient": {"products_include_external_id": True, "product_rows_carry_status": False, "page_base": 1,
-                "late_cancel": "ignore", "missing_order": "400",
+    "lenient": {"success_envelope": "uniform", "products_include_external_id": True,
+                "product_rows_carry_status": False, "product_fields": "all", "page_base": 1,
+                "booking_product_id": "string", "parcel_quantity_field": "both", "status_fields": "field_list",
+                "late_cancel": "ignore", "missing_order": "404", "missing_product": "404",
                 "http_status": "always_200"},
 }
 
@@ -70,6 +80,10 @@ STATUS_IDS = {"PARTIAL": "100", "OPEN": "200", "INPROCESS": "300", "INPICKING": 
               "BLOCKEDPACKED": "390", "PACKED": "400", "SHIPPED": "500", "CANCELLED": "900"}
 LIFECYCLE = ("PARTIAL", "OPEN", "INPROCESS", "INPICKING", "READYFORSHIPMENT", "BLOCKEDPACKED", "PACKED", "SHIPPED")
 CHANGEABLE = frozenset({"PARTIAL", "OPEN"})
+# cancel: "if the order was not picked/packed yet". INPROCESS is "picking list was created": nothing picked yet.
+# READYFORSHIPMENT ("picked completely") and every packed status are too late. INPICKING (not in the apidoc;
+# wemalo's plugin: "picking started") counts as picked: goods are partly off the shelves, the very case the
+# condition exists for. SHIPPED and later are closed anyway.
 CANCELLABLE = frozenset({"PARTIAL", "OPEN", "INPROCESS"})
 CLOSED = frozenset({"SHIPPED", "CANCELLED"})
 EAN_FIELDS = ("ean", "ean2", "ean3", "ean4")
@@ -79,6 +93,18 @@ PRODUCT_DEFAULTS: dict[str, Any] = {
     "hasSerialNumber": False, "isActive": True, "ignorePicking": False,
 }
 ORDER_INFO_FIELDS = ("departmentNumber", "extraInfo", "extraInfo2", "extraInfo3", "extraInfo4")
+# The fields of the product rows in the examples of product/get and product/getAll, in their order (no
+# externalId, ean2..4, externalArticleNumber, ignorePicking; "status" and "Success" sit among them).
+EXAMPLE_PRODUCT_FIELDS = ("productGroup", "depthShipping", "height", "originCountry", "description", "name",
+                          "volumeShipping", "salesPrice", "customsTariffNumber", "status", "width", "Success", "sku",
+                          "depth", "heightShipping", "grossWeight", "isActive", "ean", "widthShipping", "netWeight",
+                          "producerName", "volume", "hasSerialNumber", "supplierNumber", "factoryNumber",
+                          "purchasePrice")
+# getStatus: the example's fields (the field list adds reasonPartiallyReserved, blockReason, id, orderNumber).
+EXAMPLE_STATUS_FIELDS = ("statusId", "statusName", "deliveryDate")
+# availableStock attributes: the default one as in the example; B-stock ("2. Wahl") is our choice of id/external.
+DEFAULT_ATTRIBUTE = {"id": 91, "isDefault": True, "external": "1"}
+B_STOCK_ATTRIBUTE = {"id": 92, "isDefault": False, "external": "2"}
 
 
 class WemaloError(Exception):
@@ -205,7 +231,8 @@ class WemaloStore:
         with self.ctx.lock:
             self.products: dict[str, dict[str, Any]] = {}  # by externalId
             self._index = _ProductIndex()
-            self.stock: Counter[int] = Counter()  # physical stock by product id
+            self.stock: Counter[int] = Counter()  # physical stock of the default attribute by product id
+            self.b_stock: dict[int, int] = {}  # B-stock by product id; only products that were given one
             self.orders: dict[str, dict[str, Any]] = {}  # by externalId, in creation order
             self.parcels: dict[int, dict[str, Any]] = {}
             self.bookings: list[dict[str, Any]] = []
@@ -237,12 +264,23 @@ class WemaloStore:
 
     # -- products --------------------------------------------------------------------------------------
     def product_out(self, rec: dict[str, Any]) -> dict[str, Any]:
-        data = dict(rec["data"])
-        if not self.ctx.settings.get("products_include_external_id", True):
-            data.pop("externalId", None)
-        if self.ctx.settings.get("product_rows_carry_status"):
-            data.update({"status": 200, "Success": True})
-        return data
+        """A product row of product/get and getAll (settings product_fields, products_include_external_id,
+        product_rows_carry_status); with product_fields "example" the fields and order of the apidoc's rows."""
+        settings = self.ctx.settings
+        data = rec["data"]
+        out = {"externalId": data["externalId"]} if settings.get("products_include_external_id") else {}
+        row = {**data, "status": 200, "Success": True} if settings.get("product_rows_carry_status") else data
+        if settings.get("product_fields") == "all":
+            out.update((k, v) for k, v in row.items() if k != "externalId")
+        else:
+            out.update((k, row[k]) for k in EXAMPLE_PRODUCT_FIELDS if k in row)
+        return out
+
+    def _no_product(self, external_id: str) -> WemaloError:
+        # Not documented for product/get or update; the apidoc's one documented miss of a product externalId
+        # (product/stock/:externalId) is "Error 400: Product external identifier not found" (setting missing_product).
+        status = 404 if self.ctx.settings.get("missing_product") == "404" else 400
+        return WemaloError(status, f"no product with externalId '{external_id}'", field="externalId")
 
     def _clash(self, data: dict[str, Any], own: str, pending: dict[str, dict[str, Any]]) -> WemaloError | None:
         """The uniqueness error `data` (product `own`) would cause among the stored products and those of this
@@ -340,7 +378,7 @@ class WemaloStore:
         with self.ctx.lock:
             rec = self.products.get(external_id)
             if rec is None:
-                raise WemaloError(404, f"no product with externalId '{external_id}'", field="externalId")
+                raise self._no_product(external_id)
             if not isinstance(body, dict):
                 body = {}
             data = {**rec["data"], **self._clean_fields(body), "externalId": external_id}
@@ -357,7 +395,7 @@ class WemaloStore:
         with self.ctx.lock:
             rec = self.products.get(external_id)
             if rec is None:
-                raise WemaloError(404, f"no product with externalId '{external_id}'", field="externalId")
+                raise self._no_product(external_id)
             return {**self.product_out(rec), "Success": True, "status": 200}
 
     def all_products(self, since: datetime) -> list[dict[str, Any]]:
@@ -393,35 +431,53 @@ class WemaloStore:
     def available_stock(self, since: datetime) -> list[dict[str, Any]]:
         with self.ctx.lock:
             demand = self._open_quantities(reserved_only=False)
-            out = []
-            for rec in self.products.values():
-                if rec["stockChangedAt"] < since:
-                    continue
-                pid, data = rec["id"], rec["data"]
-                physical = self.stock[pid]
-                # The example: the stock per attribute, virtualQuantity 0 (only set articles have one; the
-                # simulator has none). Whether the figure is net of open orders is not documented.
-                quantity = physical if self.ctx.settings.get("stock_quantity") == "on_hand" else physical - demand[pid]
-                out.append({"id": pid, "sku": data["sku"], "ean": data["ean"], "externalId": data["externalId"],
-                            "virtualQuantity": 0,
-                            "attributes": [{"id": 91, "isDefault": True, "external": "1", "quantity": quantity}]})
-            return out
+            return [self._stock_row(rec, demand) for rec in self.products.values() if rec["stockChangedAt"] >= since]
+
+    def _stock_row(self, rec: dict[str, Any], demand: Counter[int]) -> dict[str, Any]:
+        """One article as the example shows it: the stock per attribute, `virtualQuantity` 0 ("if it's a set
+        article, the product might have a virtual quantity": every simulated article is a non-set article).
+        Orders reserve and ship from the default attribute; whether its figure is net of the open orders is not
+        documented (setting stock_quantity). B-stock is listed only for products that were given one.
+        `externalId` is text as in the example (the field list types it Number)."""
+        pid, data = rec["id"], rec["data"]
+        physical = self.stock[pid]
+        quantity = physical if self.ctx.settings.get("stock_quantity") == "on_hand" else physical - demand[pid]
+        attributes = [{**DEFAULT_ATTRIBUTE, "quantity": quantity}]
+        if pid in self.b_stock:
+            attributes.append({**B_STOCK_ATTRIBUTE, "quantity": self.b_stock[pid]})
+        return {"ean": data["ean"], "id": pid, "attributes": attributes, "sku": data["sku"],
+                "externalId": data["externalId"], "virtualQuantity": 0}
+
+    @staticmethod
+    def _stock_levels(value: Any) -> dict[str, int] | None:
+        """`n` (the default attribute) or `{"default": n, "b_stock": m}` (either key) -> levels; None if bad."""
+        levels = value if isinstance(value, dict) else {"default": value}
+        if not levels or set(levels) - {"default", "b_stock"}:
+            return None
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in levels.values()):
+            return None
+        return levels
 
     def set_stock(self, levels: dict[str, Any]) -> dict[str, Any]:
-        """Admin: physical stock by SKU (or externalId); re-checks PARTIAL orders."""
+        """Admin: physical stock by SKU (or externalId): a whole number for the default attribute, or
+        `{"default": n, "b_stock": m}`; re-checks PARTIAL orders."""
         with self.ctx.lock:
-            bad = [k for k, v in levels.items() if isinstance(v, bool) or not isinstance(v, int)]
+            parsed = {k: self._stock_levels(v) for k, v in levels.items()}
+            bad = [k for k, v in parsed.items() if v is None]
             if bad:
-                return {"ok": False, "error": f"quantities must be whole numbers: {bad}", "stock": {},
-                        "unknown": [], "promoted": []}
+                return {"ok": False, "error": "quantities must be whole numbers or {\"default\": n, \"b_stock\": m}: "
+                                              f"{bad}", "stock": {}, "unknown": [], "promoted": []}
             unknown, changed, ids = [], {}, set()
-            for key, qty in levels.items():
+            for key, wanted in parsed.items():
                 rec = self._find_product(key, "sku") or self.products.get(key)
                 if rec is None:
                     unknown.append(key)
                     continue
-                self.stock[rec["id"]] = int(qty)
-                changed[rec["data"]["sku"]] = int(qty)
+                if "default" in wanted:
+                    self.stock[rec["id"]] = wanted["default"]
+                if "b_stock" in wanted:
+                    self.b_stock[rec["id"]] = wanted["b_stock"]
+                changed[rec["data"]["sku"]] = levels[key]
                 ids.add(rec["id"])
             self._touch_stock(ids)
             promoted = self._recheck_partial()
@@ -562,12 +618,21 @@ class WemaloStore:
         with self.ctx.lock:
             order = self.orders.get(external_id)
             if order is None:
-                answer = self.ctx.settings.get("missing_order")
-                if answer == "empty":
-                    return {"Success": False}
-                raise WemaloError(400 if answer == "400" else 404,
-                                  f"no goods order with externalId '{external_id}'", field="externalId")
-            return {**self.status_of(order), "Success": True, "status": 200}
+                return self._no_order_status(external_id)
+            status = self.status_of(order)
+            if self.ctx.settings.get("status_fields") != "field_list":  # the example's fields, statusId as text
+                status = {k: status[k] for k in EXAMPLE_STATUS_FIELDS}
+            return {**status, "Success": True, "status": 200}
+
+    def _no_order_status(self, external_id: str) -> dict[str, Any]:
+        """getStatus of an unknown externalId: not documented (setting missing_order). The literal default, 400,
+        follows the apidoc's one documented miss of an externalId in a GET path ("Error 400: Product external
+        identifier not found", product/stock/:externalId)."""
+        answer = self.ctx.settings.get("missing_order")
+        if answer == "empty":
+            return {"Success": False}
+        raise WemaloError(404 if answer == "404" else 400, f"no goods order with externalId '{external_id}'",
+                          field="externalId")
 
     def update_meta(self, external_id: str, body: Any) -> dict[str, Any]:
         with self.ctx.lock:
@@ -747,18 +812,30 @@ class WemaloStore:
             if done:
                 order["reserved"] = False
         result["to"] = order["status"]
-        result["parcels"] = [self.parcel_out(self.parcels[p]) for p in result["parcelsCreated"]]
+        result["parcels"] = [self._parcel_state(self.parcels[p]) for p in result["parcelsCreated"]]
         return result
+
+    def _parcel_quantity(self, quantity: int) -> dict[str, int]:
+        # The field list names it `quantity`, the example `quantitySum` (setting parcel_quantity_field).
+        name = self.ctx.settings.get("parcel_quantity_field")
+        if name == "both":
+            return {"quantity": quantity, "quantitySum": quantity}
+        return {"quantity" if name == "quantity" else "quantitySum": quantity}
 
     def parcel_out(self, parcel: dict[str, Any]) -> dict[str, Any]:
         quantity = sum(i["quantity"] for i in parcel["items"])
         return {"profileName": parcel["profileName"], "errorMessage": "", "weightTotal": parcel["weightTotal"],
-                "quantity": quantity, "quantitySum": quantity,  # the apidoc names it both ways
+                **self._parcel_quantity(quantity),
                 "isHandedOver": parcel["isHandedOver"], "storageCell": "", "id": parcel["id"],
                 "barcode": parcel["barcode"], "trackingNumber": parcel["trackingNumber"],
                 "items": [{"serialNumber": i["serialNumber"], "quantity": i["quantity"], "name": i["name"],
                            "sku": i["sku"]} for i in parcel["items"]],
                 "units": []}
+
+    def _parcel_state(self, parcel: dict[str, Any]) -> dict[str, Any]:
+        quantity = sum(i["quantity"] for i in parcel["items"])
+        return {**self.parcel_out(parcel), "quantity": quantity, "quantitySum": quantity, "carrier": parcel["carrier"],
+                "handoverDate": fmt(parcel["handoverDate"])}
 
     def packages(self, order_id: str | None, external_order_id: str | None) -> dict[str, Any]:
         with self.ctx.lock:
@@ -786,7 +863,10 @@ class WemaloStore:
         parcel = self.parcels[booking["packageId"]]
         meta = order["meta"]
         row: dict[str, Any] = {
-            "externalProductId": booking["externalProductId"], "productId": str(booking["productId"]),
+            # productId: the example writes 4711, the field list String (setting booking_product_id).
+            "externalProductId": booking["externalProductId"],
+            "productId": str(booking["productId"]) if self.ctx.settings.get("booking_product_id") == "string"
+            else booking["productId"],
             "productName": booking["productName"], "sku": booking["sku"], "historyId": booking["historyId"],
             "goodsOrderId": order["id"], "orderNumberCustomer": meta.get("orderNumber") or order["externalId"],
             "externalGoodsOrderId": order["externalId"], "handoverDate": fmt(booking["handoverDate"]),
@@ -812,12 +892,13 @@ class WemaloStore:
 
     def _page(self, rows: list[dict[str, Any]], page: int | None, *, recipient: bool,
               queue: bool) -> dict[str, Any]:
-        """One page; `page` None = the first. The base is `page_base` (0 as in the apidoc's examples)."""
+        """One page; `page` None = the first. The base is `page_base` (0 as in the apidoc's examples); the answer
+        echoes the page it served (a number below the base is the first page)."""
         size = max(1, int(self.ctx.settings.get("sent_page_size") or 50))
         base = int(self.ctx.settings.get("page_base") or 0)
-        if page is None or self.ctx.settings.get("page_param_ignored"):
+        if page is None or page < base or self.ctx.settings.get("page_param_ignored"):
             page = base
-        index = max(0, page - base)
+        index = page - base
         chosen = rows[index * size:(index + 1) * size]
         return {"page": page, "additionalPage": len(rows) > (index + 1) * size,
                 "bookings": [self.booking_out(b, recipient=recipient, queue=queue) for b in chosen],
@@ -896,7 +977,8 @@ class WemaloStore:
                 pid = rec["id"]
                 products.append({**rec["data"], "id": pid, "updatedAt": rec["updatedAt"].isoformat(),
                                  "stock": {"physical": self.stock[pid], "reserved": reserved[pid],
-                                           "virtual": self.stock[pid] - demand[pid]}})
+                                           "virtual": self.stock[pid] - demand[pid],
+                                           "b_stock": self.b_stock.get(pid)}})
             orders = []
             for order in self.orders.values():
                 orders.append({
@@ -904,10 +986,10 @@ class WemaloStore:
                     "status": order["status"], "reserved": order["reserved"], "meta": order["meta"],
                     "receiver": order["meta"].get("receiver"), "positions": order["positions"],
                     "history": order["history"], "cancelReason": order["cancelReason"],
-                    "parcels": [{**self.parcel_out(self.parcels[p]), "carrier": self.parcels[p]["carrier"],
-                                 "handoverDate": fmt(self.parcels[p]["handoverDate"])} for p in order["parcels"]]})
-            bookings = [{**self.booking_out(b, recipient=False, queue=True), "synched": b["synchedAt"] is not None}
-                        for b in self.bookings]
+                    "parcels": [self._parcel_state(self.parcels[p]) for p in order["parcels"]]})
+            # The admin view keeps one shape whatever the readings of the API answers.
+            bookings = [{**self.booking_out(b, recipient=False, queue=True), "productId": str(b["productId"]),
+                         "synched": b["synchedAt"] is not None} for b in self.bookings]
             stock = {rec["data"]["sku"]: self.stock[rec["id"]] for rec in self.products.values()}
             return {"products": products, "orders": orders, "bookings": bookings, "stock": stock,
                     "profiles": self.profiles}

@@ -113,7 +113,7 @@ def test_envelope_paging_sort_and_last_page() -> None:
     client = make([order(n) for n in (5, 1, 3, 2, 7, 4, 6)], throttle=False)
     first = call(client, "GET", "/orders?page=1&pageSize=3").get_json()
     assert first["Paging"] == {"Page": 1, "TotalPages": 3, "TotalRows": 7, "PageSize": 3}
-    assert (first["ErrorMessage"], first["ErrorCode"], first["ErrorDescription"]) == (None, 0, "NoError")
+    assert (first["ErrorMessage"], first["ErrorCode"], first["ErrorDescription"]) == (None, 0, 0)  # int32 enum
     assert [o["BillBeeOrderId"] - ORDER_BASE for o in first["Data"]] == [1, 2, 3]
     last = call(client, "GET", "/orders?page=3&pageSize=3")
     assert ids(last) == [7]
@@ -319,6 +319,9 @@ def test_deleted_order_answers_like_a_missing_one() -> None:
     client.post("/_admin/settings", json={"missing_order": "200_error"})
     soft = call(client, "GET", f"/orders/{ORDER_BASE + 1}")
     assert soft.status_code == 200
+    assert (soft.get_json()["ErrorCode"], soft.get_json()["ErrorDescription"]) == (2, 2)
+    client.post("/_admin/settings", json={"error_description": "name"})
+    soft = call(client, "GET", f"/orders/{ORDER_BASE + 1}")
     assert (soft.get_json()["ErrorCode"], soft.get_json()["ErrorDescription"]) == (2, "OrderNotFound")
 
 
@@ -608,6 +611,10 @@ def test_an_imported_order_lowers_stock_and_counts_as_unfulfilled_until_shipped(
     body = call(client, "POST", "/products/updatestockmultiple",
                 [{"Sku": "A", "NewQuantity": 20, "AutosubtractReservedAmount": True}]).get_json()
     assert Decimal(str(body[0]["Data"]["CurrentStock"])) == 16
+    client.patch(f"/_admin/orders/{ORDER_BASE + 11}", json={"State": 6})
+    assert _stock(client, "A") == (Decimal(16), Decimal(2))  # literal: no restock, no longer unfulfilled
+    client.patch(f"/_admin/orders/{ORDER_BASE + 11}", json={"State": 3})
+    client.post("/_admin/settings", json={"restock_on_cancel": True})
     client.patch(f"/_admin/orders/{ORDER_BASE + 11}", json={"State": 8})
     assert _stock(client, "A") == (Decimal(18), Decimal(2))  # restocked, no longer unfulfilled
     client.patch(f"/_admin/orders/{ORDER_BASE + 12}", json={"State": 4})

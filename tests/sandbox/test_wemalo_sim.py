@@ -60,6 +60,12 @@ def advance(client: FlaskClient, **body: Any) -> dict[str, Any]:
     return resp.get_json()
 
 
+def not_found(client: FlaskClient, ext: str) -> bool:
+    """product/get answers the not-found error for `ext` (body status 400 under missing_product "400")."""
+    code, body = call(client, "GET", f"/product/get/{ext}")
+    return (code, body["Success"], body.get("field"), "sku" in body) == (400, False, "externalId", False)
+
+
 def violations(client: FlaskClient) -> list[str]:
     return [v for entry in client.get("/_admin/violations").get_json() for v in entry["violations"]]
 
@@ -73,15 +79,16 @@ def test_auth_failure_missing_or_wrong_token(client: FlaskClient) -> None:
     assert resp.get_json()["message"]
     resp = client.get("/v1/goodsOrder/profiles", headers={"Authorization": "JWT wrong"})
     assert resp.status_code == 401
-    assert call(client, "GET", "/goodsOrder/profiles") == (200, {"dispatcher": [], "Success": True, "status": 200})
+    # As the apidoc's example: `Success` without a body status (setting success_envelope).
+    assert call(client, "GET", "/goodsOrder/profiles") == (200, {"dispatcher": [], "Success": True})
 
 
 def test_http_status_mirror_vs_always_200(client: FlaskClient) -> None:
     code, body = call(client, "GET", "/goodsOrder/getStatus/nope")
-    assert (code, body["status"], body["Success"]) == (404, 404, False)
+    assert (code, body["status"], body["Success"]) == (400, 400, False)
     settings(client, http_status="always_200")
     code, body = call(client, "GET", "/goodsOrder/getStatus/nope")
-    assert (code, body["status"], body["Success"]) == (200, 404, False)
+    assert (code, body["status"], body["Success"]) == (200, 400, False)
 
 
 # -- products ----------------------------------------------------------------------------------------------------
@@ -93,7 +100,7 @@ def test_product_add_get_and_missing_parameter(client: FlaskClient) -> None:
     assert body["sku"] == "SKU-1"
     assert "externalId" not in body  # as the apidoc's product example (setting products_include_external_id)
     assert body["isActive"] is True
-    assert call(client, "GET", "/product/get/zzz")[1]["status"] == 404
+    assert call(client, "GET", "/product/get/zzz")[1]["status"] == 400  # setting missing_product
     code, body = call(client, "POST", "/product/add", {"externalId": "p9", "sku": "X"})
     assert code == 400
     assert body["error"] == "missingParameter"
@@ -110,7 +117,7 @@ def test_product_add_refuses_duplicate_sku_and_ean(client: FlaskClient) -> None:
     assert "p1" in body["message"]
     code, body = call(client, "POST", "/product/add", product("p1", "SKU-9"))
     assert (code, body["field"]) == (400, "externalId")
-    assert call(client, "GET", "/product/get/p2")[0] == 404
+    assert not_found(client, "p2")
 
 
 def test_add_multiple_all_or_nothing(client: FlaskClient) -> None:
@@ -121,7 +128,7 @@ def test_add_multiple_all_or_nothing(client: FlaskClient) -> None:
     assert code == 400
     assert body["Success"] is False
     assert [(e["externalId"], e["field"]) for e in body["errors"]] == [("p3", "sku"), ("p4", "ean"), ("p5", "sku")]
-    assert call(client, "GET", "/product/get/p2")[0] == 404
+    assert not_found(client, "p2")
 
 
 def test_add_multiple_partial_and_upsert(client: FlaskClient) -> None:
@@ -148,7 +155,8 @@ def test_update_refuses_clash_and_unknown(client: FlaskClient) -> None:
     assert (code, body["field"]) == (400, "ean")
     assert call(client, "PUT", "/product/update/p2", {"sku": "SKU-2b", "ean": "400x"})[0] == 200
     assert call(client, "GET", "/product/get/p2")[1]["sku"] == "SKU-2b"
-    assert call(client, "PUT", "/product/update/p9", {"name": "x"})[1]["status"] == 404
+    code, body = call(client, "PUT", "/product/update/p9", {"name": "x"})
+    assert (code, body["status"], body["field"]) == (400, 400, "externalId")  # setting missing_product
 
 
 def test_get_all_and_available_stock_since(client: FlaskClient) -> None:
@@ -186,7 +194,7 @@ def test_order_with_unknown_product_is_refused(client: FlaskClient) -> None:
     assert (code, body["status"], body["Success"]) == (404, 404, False)
     assert "NOPE" in body["message"]
     assert body["externalId"] == "NOPE"
-    assert call(client, "GET", "/goodsOrder/getStatus/o1")[1]["status"] == 404
+    assert call(client, "GET", "/goodsOrder/getStatus/o1")[1]["status"] == 400  # setting missing_order
     order = goods_order("o2", ("p1", 1), match="externalId")
     assert call(client, "POST", "/goodsOrder/add", order)[0] == 200  # match by externalId
 
@@ -206,6 +214,7 @@ def test_order_reservation_partial_and_restock(client: FlaskClient) -> None:
     assert isinstance(body["id"], int)
     assert body["Success"] is True
     call(client, "POST", "/goodsOrder/add", goods_order("o2", ("SKU-1", 2)))
+    settings(client, status_fields="field_list")  # the example has no reasonPartiallyReserved
     status = call(client, "GET", "/goodsOrder/getStatus/o2")[1]
     assert (status["statusId"], status["statusName"], status["reasonPartiallyReserved"]) == ("100", "PARTIAL",
                                                                                              "STOCK")
@@ -257,6 +266,7 @@ def test_add_conditional_creates_then_reports(client: FlaskClient) -> None:
 
 
 def test_update_meta_only_while_partial_or_open(client: FlaskClient) -> None:
+    settings(client, status_fields="field_list")  # orderNumber is in the field list, not in the example
     load(client, stock={"SKU-1": 1})
     call(client, "POST", "/goodsOrder/add", goods_order("o1", ("SKU-1", 1)))
     call(client, "POST", "/goodsOrder/add", goods_order("o2", ("SKU-1", 1)))  # PARTIAL
