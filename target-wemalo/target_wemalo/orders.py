@@ -8,7 +8,7 @@ the same SKU are merged. Money goes in cents (positions) and euros (meta), as th
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from target_wemalo.address import AddressError, clean, map_receiver
@@ -21,7 +21,16 @@ class OrderError(ValueError):
 
 
 def _cents(value: Any) -> int:
-    return int((Decimal(str(value or 0)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int((Decimal(str(value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _money(*values: Any) -> Decimal | None:
+    """The sum, or None when a value is missing or not a number: a price Billbee did not give is left out,
+    never sent as 0."""
+    try:
+        return sum((Decimal(str(v)) for v in values), Decimal(0)) if all(v is not None for v in values) else None
+    except InvalidOperation:
+        return None
 
 
 def _whole(quantity: Decimal, what: str) -> int:
@@ -32,6 +41,7 @@ def _whole(quantity: Decimal, what: str) -> int:
 
 def map_positions(order: dict[str, Any]) -> list[dict[str, Any]]:
     merged: dict[str, dict[str, Any]] = {}
+    unpriced: set[tuple[str, str]] = set()  # (SKU, total|tax) left out of a position
     for index, item in enumerate(order.get("OrderItems") or [], start=1):
         sold = item.get("Product") or {}
         sku = clean(sold.get("SKU"))
@@ -50,6 +60,7 @@ def map_positions(order: dict[str, Any]) -> list[dict[str, Any]]:
                      for c in components]
         else:
             parts = [(sku, quantity, line)]
+        money = {k: item.get(k) for k in ("TotalPrice", "TaxAmount")}
         for part_sku, part_qty, what in parts:
             if not part_sku:
                 raise OrderError(f"{what}: no SKU, so wemalo cannot match the article")
@@ -58,9 +69,16 @@ def map_positions(order: dict[str, Any]) -> list[dict[str, Any]]:
             pos = merged.setdefault(part_sku.casefold(), {"externalId": part_sku, "quantity": 0,
                                                "externalPositionIdentifier": str(item.get("BillbeeId") or index)})
             pos["quantity"] += qty
-            if not is_bundle:  # a bundle's price cannot be split over its components
-                pos["total"] = pos.get("total", 0) + _cents(item.get("TotalPrice"))
-                pos["tax"] = pos.get("tax", 0) + _cents(item.get("TaxAmount"))
+            if is_bundle:  # a bundle's price cannot be split over its components
+                unpriced.update({(part_sku.casefold(), "total"), (part_sku.casefold(), "tax")})
+                continue
+            for key, field in (("total", "TotalPrice"), ("tax", "TaxAmount")):
+                if _money(money[field]) is None:  # one line without a price: the merged sum would be wrong
+                    unpriced.add((part_sku.casefold(), key))
+                else:
+                    pos[key] = pos.get(key, 0) + _cents(money[field])
+    for sku_key, field in unpriced:
+        merged[sku_key].pop(field, None)
     return [p for p in merged.values() if p["quantity"] > 0]
 
 
@@ -98,8 +116,12 @@ def map_goods_order(order: dict[str, Any], *, dispatcher_map: dict[str, str] | N
     }
     if order.get("Currency"):
         meta["currency"] = order["Currency"]
-    if order.get("TotalCost") is not None:
-        meta["total"] = float(Decimal(str(order["TotalCost"])))
+    # The order's total as the customer pays it: the lines plus shipping, added up here. Billbee's TotalCost is
+    # "excluding shipping cost" in the spec and reported otherwise in practice (docs/api-contract.md,
+    # "Billbee: order money"), so it is not used. Left out when a figure is missing.
+    total = _money(*(i.get("TotalPrice") for i in order.get("OrderItems") or []), order.get("ShippingCost"))
+    if total is not None and order.get("OrderItems"):
+        meta["total"] = float(total)
     profile = dispatcher_profile(order, dispatcher_map or {}, profiles or {})
     if profile:
         meta["dispatcherProfile"] = profile

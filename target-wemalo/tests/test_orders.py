@@ -63,7 +63,7 @@ def test_simple_lines() -> None:
     positions = map_positions(order(line("A", 2, billbee_id=11, total=39.98, tax=6.38), line("B", 1, billbee_id=12)))
     assert positions == [
         {"externalId": "A", "quantity": 2, "externalPositionIdentifier": "11", "total": 3998, "tax": 638},
-        {"externalId": "B", "quantity": 1, "externalPositionIdentifier": "12", "total": 0, "tax": 0},
+        {"externalId": "B", "quantity": 1, "externalPositionIdentifier": "12"},  # no price in Billbee: none sent
     ]
 
 
@@ -77,14 +77,33 @@ def test_sku_is_trimmed_and_decoded() -> None:
 
 
 @pytest.mark.parametrize(("value", "cents"), [
-    (19.99, 1999), ("19.99", 1999), (0.1, 10), (0.125, 13), (0.005, 1), (100, 10000), (None, 0), (0, 0),
+    (19.99, 1999), ("19.99", 1999), (0.1, 10), (0.125, 13), (0.005, 1), (100, 10000), (None, None), (0, 0),
+    ("n/a", None),
     (1234567.89, 123456789), (-5.5, -550), (2.675, 268),
 ])
 def test_money_in_cents(value: Any, cents: int) -> None:
     (position,) = map_positions(order(line("A", 1, total=value, tax=value)))
-    assert position["total"] == cents
-    assert position["tax"] == cents
-    assert isinstance(position["total"], int)
+    assert position.get("total") == cents
+    assert position.get("tax") == cents
+    assert cents is None or isinstance(position["total"], int)
+
+
+def test_a_position_merged_from_a_priced_and_an_unpriced_line_has_no_total() -> None:
+    positions = map_positions(order(line("A", 1, total=10, tax=1.6), line("a", 2)))
+    assert positions == [{"externalId": "A", "quantity": 3, "externalPositionIdentifier": "1"}]
+
+
+@pytest.mark.parametrize("total_cost", [49.9, 59.9, None], ids=["excluding_shipping", "including_shipping", "absent"])
+def test_order_total_is_lines_plus_shipping_whatever_total_cost_means(total_cost: Any) -> None:
+    """The spec: TotalCost "excluding shipping cost"; answers are reported with it included. Neither is used."""
+    mapped = map_goods_order(order(line("A", 2, total=39.9), line("B", 1, total=10), ShippingCost=10,
+                                   TotalCost=total_cost))
+    assert mapped["meta"]["total"] == 59.9
+
+
+def test_order_total_is_left_out_when_a_figure_is_missing() -> None:
+    assert "total" not in map_goods_order(order(line("A", 1, total=10), ShippingCost=None))["meta"]
+    assert "total" not in map_goods_order(order(line("A", 1), ShippingCost=4.9))["meta"]
 
 
 def test_integral_float_quantity() -> None:
@@ -139,7 +158,7 @@ def test_bundle_components_merged_with_single_lines() -> None:
     positions = map_positions(order(line("A", 1, total=5), line("SET", 1, type_=2, components=[component("A", 2)]),
                                     line("SET2", 2, type_=2, components=[component("A", 4), component("C", 2)])))
     assert quantities(positions) == {"A": 7, "C": 2}
-    assert positions[0]["total"] == 500
+    assert "total" not in positions[0]  # 5.00 for 7 units would be wrong: the bundles' share is not known
 
 
 @pytest.mark.parametrize("components", [None, []])
@@ -185,13 +204,13 @@ def test_no_order_items() -> None:
 
 
 def test_goods_order() -> None:
-    body = map_goods_order(order(line("A", 2, total=39.98, tax=6.38)))
+    body = map_goods_order(order(line("A", 2, total=39.98, tax=6.38), ShippingCost=4.9))
     meta = body["meta"]
     assert meta["externalId"] == "900001"
     assert meta["orderNumber"] == "A-1001"
     assert meta["externalIdMatch"] == "sku"
     assert meta["currency"] == "EUR"
-    assert meta["total"] == 59.9
+    assert meta["total"] == 44.88  # the line plus shipping
     assert isinstance(meta["total"], float)
     assert meta["receiver"] == [{"primary": True, "name1": "Max Mustermann", "street": "Hauptstr.",
                                  "streetNumber": "12", "zip": "10115", "city": "Berlin", "countryCode2Letter": "DE"}]
@@ -211,8 +230,8 @@ def test_optional_order_fields_null() -> None:
     assert "total" not in meta
 
 
-def test_total_cost_zero_is_sent() -> None:
-    assert map_goods_order(order(line("A"), TotalCost=0))["meta"]["total"] == 0.0
+def test_a_zero_total_is_sent() -> None:
+    assert map_goods_order(order(line("A", total=0), ShippingCost=0))["meta"]["total"] == 0.0
 
 
 def test_missing_billbee_order_id() -> None:

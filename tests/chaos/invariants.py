@@ -152,7 +152,8 @@ def check(world: World, requests: dict[str, list[dict[str, Any]]]) -> tuple[dict
     inv.add("valid article exactly once in wemalo", len(valid), bad)
 
     # 8. Billbee stock (standard storage location) = what can still be sold (tests/stock_check.py), never negative
-    checked, bad = sellable_stock_problems(billbee_state, wemalo_state)
+    checked, bad = sellable_stock_problems(billbee_state, wemalo_state,
+                                           control.billbee("GET", "/settings")["unfulfilled_states"])
     inv.add("Billbee stock = sellable stock (no oversell, no double subtraction)", checked, bad)
 
     # 9. everything the connector sent conformed to the simulators' schemas of the vendor specs
