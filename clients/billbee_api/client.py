@@ -161,11 +161,11 @@ class BillbeeClient:
     # -- reads ---------------------------------------------------------------------------------------
     def iter_products(self, page_size: int = MAX_PAGE_SIZE,
                       on_page: Callable[[dict[str, Any]], None] | None = None,
-                      min_id: int | None = None) -> Iterator[dict[str, Any]]:
-        """All articles, or those with an Id of at least `min_id` (minimumBillBeeArticleId); each page is
-        requested while the caller works through the one before (callers read them all)."""
+                      min_id: int | None = None, prefetch: bool = True) -> Iterator[dict[str, Any]]:
+        """All articles, or those with an Id of at least `min_id` (minimumBillBeeArticleId); with `prefetch`
+        each page is requested while the caller works through the one before (for callers that read them all)."""
         params = {"minimumBillBeeArticleId": min_id} if min_id is not None else None
-        for rows, _ in self.iter_pages("/products", params, page_size=page_size, on_page=on_page, prefetch=True):
+        for rows, _ in self.iter_pages("/products", params, page_size=page_size, on_page=on_page, prefetch=prefetch):
             yield from rows
 
     def iter_orders(

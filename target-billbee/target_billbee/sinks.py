@@ -9,7 +9,7 @@ from singer_sdk.sinks import BatchSink, RecordSink
 
 from billbee_api import BEFORE_SHIPPING_STATES, OrderState
 from connector_http import AmbiguousWriteError, ApiError, ClientError, NotFoundError, TransientError
-from target_billbee.stock import breaker_verdict, new_quantity
+from target_billbee.stock import billbee_has, breaker_verdict, new_quantity, stock_entry
 
 if TYPE_CHECKING:
     from target_billbee.target import TargetBillbee
@@ -193,12 +193,15 @@ class StockLevelsSink(_BillbeeSink, BatchSink):
             self.logger.warning("Stock circuit breaker confirmed by stock_breaker_confirm: %s", verdict)
         stock_id = int(self.config.get("storage_location_id") or 0)
         items = []
-        # Every value is written, also one equal to the last written (`known`): Billbee's stock moves between
-        # runs in ways the documents leave open (a cancellation may or may not give stock back; docs/
-        # api-contract.md, "Billbee: stock"), so the same NewQuantity can need a write; and `known` can be
-        # stale (an answer lost, a run killed before its STATE). The write is idempotent: the same NewQuantity
-        # less the same unfulfilled amount.
+        # A value equal to the last written (`known`) is not taken as "Billbee has it": Billbee's stock moves
+        # between runs in ways the documents leave open (a cancellation may or may not give stock back; docs/
+        # api-contract.md, "Billbee: stock"), and `known` can be stale (an answer lost, a run killed before
+        # its STATE). Those SKUs are read from Billbee and written unless the write would change nothing.
+        current = self._billbee_entries([sku for sku, q in planned.items() if known.get(sku) == q], stock_id)
         for sku, quantity in planned.items():
+            if billbee_has(current.get(sku.casefold()), quantity):
+                report.add("stock_levels", sku, "unchanged")
+                continue
             item: dict[str, Any] = {"Sku": sku, "NewQuantity": quantity, "AutosubtractReservedAmount": True,
                                     "Reason": "wemalo stock sync"}
             if stock_id:  # 0 = Billbee's standard storage, addressed by leaving StockId out
@@ -206,6 +209,26 @@ class StockLevelsSink(_BillbeeSink, BatchSink):
             items.append(item)
         for start in range(0, len(items), STOCK_CHUNK):
             self._write(items[start:start + STOCK_CHUNK])
+
+    def _billbee_entries(self, skus: list[str], stock_id: int) -> dict[str, Any]:
+        """SKU (casefolded) -> the article's entry of the written stock, read from Billbee's article pages until
+        every SKU asked for was seen (one page of 250 in most runs). A read failure is no reason to skip
+        anything: what was not read is written."""
+        wanted = {sku.casefold() for sku in skus}
+        found: dict[str, Any] = {}
+        if not wanted:
+            return found
+        try:
+            location = stock_id or self.target.standard_stock_id
+            for article in self.target.client.iter_products(prefetch=False):
+                sku = str(article.get("SKU") or "").casefold()
+                if sku in wanted and sku not in found:
+                    found[sku] = stock_entry(article, location)
+                    if len(found) == len(wanted):
+                        break
+        except ApiError as exc:
+            self.logger.warning("Billbee's stock could not be read (%s): the values are written", exc)
+        return found
 
     def _write(self, items: list[dict[str, Any]]) -> None:
         report = self.target.report

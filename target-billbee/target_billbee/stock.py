@@ -77,3 +77,27 @@ def breaker_verdict(planned: Mapping[str, int], known: Mapping[str, int], limits
         return (f"the stock of {sum(1 for sku in planned if sku in known)} SKUs would fall from {before} to "
                 f"{after} units in one run (more than {limits.drop_share:.0%})")
     return ""
+
+
+def billbee_has(entry: Mapping[str, Any] | None, new_quantity: int) -> bool:
+    """Whether a write of `new_quantity` with AutosubtractReservedAmount would leave Billbee's stock entry
+    (`StockArticleApiModel`: StockCurrent, UnfulfilledAmount) as it is. Billbee stores NewQuantity less the
+    unfulfilled amount; whether it floors a negative result at 0 is not documented, so both count. A missing
+    or non-numeric figure is never "the same": the value is written."""
+    if not entry:
+        return False
+    try:
+        current = Decimal(str(entry["StockCurrent"]))
+        unfulfilled = Decimal(str(entry["UnfulfilledAmount"]))
+    except (KeyError, InvalidOperation):
+        return False
+    result = Decimal(new_quantity) - unfulfilled
+    return current == result or (result < 0 and current == 0)
+
+
+def stock_entry(article: Mapping[str, Any], stock_id: int | None) -> Mapping[str, Any] | None:
+    """The article's entry of Billbee stock `stock_id`; with None (no stock marked as standard), its only entry."""
+    entries = article.get("Stocks") or []
+    if stock_id is None:
+        return entries[0] if len(entries) == 1 else None
+    return next((e for e in entries if e.get("StockId") == stock_id), None)

@@ -135,6 +135,13 @@ class TargetBillbee(Target):
                              drop_share=int(self.config.get("stock_breaker_drop_percent", 50)) / 100,
                              min_skus=int(self.config.get("stock_breaker_min_skus", 5)))
 
+    @cached_property
+    def standard_stock_id(self) -> int | None:
+        """The id of Billbee's standard storage (`IsDefault` in `GET /products/stocks`), where a write without
+        StockId goes; read once per run, when needed."""
+        default = next((s for s in self.client.stocks() if s.get("IsDefault")), None)
+        return None if default is None else default.get("Id")
+
     def held_in_warehouse(self) -> dict[str, int]:
         """SKU (casefolded) -> quantity of the orders wemalo holds and has not shipped (one orders query)."""
         tags = ConnectorTags((self.config.get("orders_tag") or "wemalo").strip())

@@ -148,10 +148,14 @@ def test_stock_standard_location_never_negative_unknown_sku_reported(billbee: Sa
     assert stock_writes[0]["body"] == [_item("STK-1", 12 + 6), _item("STK-2", 0), _item("NOPE-1", 5)]
     outcomes = {o.record_id: o.outcome for o in target.report.outcomes}
     assert outcomes == {"STK-1": "written", "STK-2": "written", "NOPE-1": "rejected"}
-    # A replay of the same values writes them again and Billbee ends where it was (idempotent).
+    # A replay of the same values reads Billbee's stock and writes only what Billbee does not have (the SKU it
+    # refused); Billbee ends where it was.
     before = {p["SKU"]: p["StockCurrent"] for p in billbee.control.billbee_state()["products"]}
+    marker = max(r["id"] for r in billbee.control.requests("billbee"))
     _, writes, _ = replay(billbee, "stock", state=state)
-    assert [w["body"] for w in writes if w["method"] == "POST"] == [stock_writes[0]["body"]]
+    assert [w["body"] for w in writes if w["method"] == "POST"] == [[_item("NOPE-1", 5)]]
+    reads = [r["path"] for r in billbee.control.requests("billbee") if r["id"] > marker and r["method"] == "GET"]
+    assert reads.count("/api/v1/products") == 1  # one page of articles: STK-1 and STK-2 are on it
     assert {p["SKU"]: p["StockCurrent"] for p in billbee.control.billbee_state()["products"]} == before
 
 
@@ -246,8 +250,8 @@ def test_a_run_killed_after_its_stock_write_does_not_leave_billbee_on_that_value
 @pytest.mark.parametrize("restock", [True, False], ids=["cancel_restocks", "cancel_keeps_stock"])
 def test_a_cancelled_held_order_gives_its_stock_back_on_either_reading(billbee: Sandbox, restock: bool) -> None:
     """Whether Billbee gives stock back on a cancellation is not documented. wemalo's figure rises by the cancelled
-    quantity and the held quantity falls by it: the same NewQuantity, which must still be written, because without
-    a restock Billbee's stock is one too low until it is."""
+    quantity and the held quantity falls by it: the same NewQuantity as written last. Without a restock Billbee's
+    stock is one too low until it is written again; with one, Billbee has the value and nothing is written."""
     billbee.control.billbee_settings(restock_on_cancel=restock)
     record = [{"sku": "STK-1", "available": 12, "semantics": "available", "observed_at": "2026-11-26T10:00:00+00:00"}]
     _, writes, (_, states) = _stock_run(billbee, record)
@@ -257,8 +261,18 @@ def test_a_cancelled_held_order_gives_its_stock_back_on_either_reading(billbee: 
     record[0]["available"] = 13  # wemalo cancelled it too and released its unit
     _, writes, (error, _) = _stock_run(billbee, record, state=states[-1])  # the state says 18 was written
     assert error is None
-    assert [i["NewQuantity"] for i in writes[0]["body"]] == [13 + 5]
+    assert [i["NewQuantity"] for w in writes for i in w["body"]] == ([] if restock else [13 + 5])
     assert _stock_current(billbee, "STK-1") == 13
+
+
+def test_a_failed_stock_read_writes_the_values(billbee: Sandbox) -> None:
+    """Billbee's articles cannot be read: that is no reason to skip a value, so it is written."""
+    _, _, (_, states) = _stock_run(billbee, _stk1(7))
+    billbee.control.faults(rate=1.0, kinds=["500"], paths=["/api/v1/products/stocks"])
+    _, writes, (error, _) = _stock_run(billbee, _stk1(7), state=states[-1], max_attempts=1)
+    billbee.control.faults(rate=0.0)
+    assert error is None
+    assert [i["NewQuantity"] for w in writes for i in w["body"]] == [7]
 
 
 def test_a_tripped_breaker_writes_nothing_holds_the_bookmark_and_fails(billbee: Sandbox) -> None:
