@@ -3,7 +3,9 @@
 wemalo's rule for its own connector: the carrier reaches Billbee when the Billbee shipping profile is named
 exactly like the wemalo profile. Here: an explicit `shipping_provider_map` entry wins; else a Billbee
 shipping provider product whose display name (or product name) equals the wemalo profile name, ignoring
-case; the CarrierId comes from the carrier name (billbee_api.enums).
+case. A CarrierId "will override the carrier from the shipment product" (Billbee's AddShipment model), so it
+is sent only where no shipping product is matched (guessed from wemalo's carrier name, billbee_api.enums) or
+where `shipping_provider_map` names one: a guess never overrides the merchant's product.
 """
 
 from __future__ import annotations
@@ -42,11 +44,13 @@ class CarrierMatcher:
             carrier_id = carrier_id_for(profile_name)
         if key in self._explicit:
             entry = self._explicit[key]
-            return ShipmentRoute(_int(entry.get("provider_id")), _int(entry.get("product_id")),
-                                 _int(entry.get("carrier_id")) if entry.get("carrier_id") is not None else carrier_id)
+            product_id = _int(entry.get("product_id"))
+            named = _int(entry.get("carrier_id"))
+            return ShipmentRoute(_int(entry.get("provider_id")), product_id,
+                                 named if named is not None or product_id is not None else carrier_id)
         if key in self._by_name:
             provider_id, product_id = self._by_name[key]
-            return ShipmentRoute(provider_id, product_id, carrier_id)
+            return ShipmentRoute(provider_id, product_id)
         return ShipmentRoute(carrier_id=carrier_id)
 
 

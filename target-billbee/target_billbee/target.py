@@ -44,8 +44,9 @@ class TargetBillbee(Target):
                         th.Property("provider_id", th.IntegerType), th.Property("product_id", th.IntegerType),
                         th.Property("carrier_id", th.IntegerType))),
                     title="Shipping provider mapping",
-                    description="wemalo profile name -> Billbee provider_id/product_id/carrier_id. Without an "
-                                "entry, the Billbee shipping provider product named like the profile is used."),
+                    description="wemalo profile name -> Billbee provider_id/product_id/carrier_id (carrier_id "
+                                "overrides the product's carrier). Without an entry, the Billbee shipping provider "
+                                "product named like the profile is used."),
         th.Property("held_order_state_ids", th.ArrayType(th.IntegerType), default=[3],
                     title="States of orders wemalo holds",
                     description="Billbee states in which orders with the received tag wait for shipping. Their "

@@ -81,8 +81,8 @@ def test_one_parcel_tracking_then_shipped_state(billbee: Sandbox) -> None:
         ("POST", "/api/v1/orders/<id>/shipment"), ("PUT", "/api/v1/orders/<id>/orderstate")]
     shipment = writes[0]["body"]
     assert shipment["ShippingId"] == "00340434161094000001"
-    route = (shipment["ShippingProviderId"], shipment["ShippingProviderProductId"], shipment["CarrierId"])
-    assert route == (900, 901, 2)  # "DHL Paket" named alike in Billbee; carrier DHL
+    route = (shipment["ShippingProviderId"], shipment["ShippingProviderProductId"], shipment.get("CarrierId"))
+    assert route == (900, 901, None)  # "DHL Paket" named alike in Billbee; its product's carrier is not overridden
     assert writes[1]["body"] == {"NewStateId": 4}
     assert order(billbee, ORDER)["State"] == 4
 
@@ -124,7 +124,13 @@ def test_explicit_mapping_wins(billbee: Sandbox) -> None:
     mapping = {"DPD Cloud Classic": {"provider_id": 900, "product_id": 902}}
     _, writes, _ = replay(billbee, "explicit_mapping", shipping_provider_map=mapping)
     body = writes[0]["body"]
-    assert (body["ShippingProviderId"], body["ShippingProviderProductId"], body["CarrierId"]) == (900, 902, 4)
+    assert (body["ShippingProviderId"], body["ShippingProviderProductId"], body.get("CarrierId")) == (900, 902, None)
+
+
+def test_explicit_mapping_with_a_carrier_sends_it(billbee: Sandbox) -> None:
+    mapping = {"DPD Cloud Classic": {"provider_id": 900, "product_id": 902, "carrier_id": 4}}
+    _, writes, _ = replay(billbee, "explicit_mapping", shipping_provider_map=mapping)
+    assert writes[0]["body"]["CarrierId"] == 4
 
 
 def test_order_deleted_in_billbee_is_reported_and_the_rest_goes_on(billbee: Sandbox) -> None:
