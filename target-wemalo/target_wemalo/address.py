@@ -6,9 +6,10 @@ Rules (README, "Addresses"):
 * Packstation / Postfiliale: DHL wants "Packstation" (or "Postfiliale") as street, the station number as
   house number and the Postnummer as additional line (`addressAddition`).
 * `Line2` and `NameAddition` go to `addressAddition`.
-* Carriers print 35 characters per line (DHL, DPD). A name that is longer continues in the next free name
-  field (name2, name3) at a word boundary; a street, address addition, ZIP code or city that is longer is
-  refused with the reason, never cut silently.
+* Carriers print 35 characters per line (DHL, DPD); wemalo's apidoc states no limit, so the limit is the setting
+  `address_line_limit` (default 35, 0 = none: the warehouse's carriers take longer lines). A name that is
+  longer continues in the next free name field (name2, name3) at a word boundary; a street, address addition,
+  ZIP code or city that is longer is refused with the reason, never cut silently.
 """
 
 from __future__ import annotations
@@ -61,17 +62,19 @@ def split_street(street: str, number: str) -> StreetParts:
     return StreetParts(street, "")
 
 
-def _wrap_names(parts: list[str]) -> list[str]:
-    """Fit name lines into name1..name3 of 35 characters, continuing long ones at word boundaries."""
+def _wrap_names(parts: list[str], limit: int | None) -> list[str]:
+    """Fit name lines into name1..name3 of `limit` characters, continuing long ones at word boundaries."""
+    if limit is None:
+        return [part for part in parts if part]
     lines: list[str] = []
     for part in parts:
         words = part.split()
         current = ""
         for word in words:
-            if len(word) > MAX_LINE:
-                raise AddressError(f"a word of the name has {len(word)} characters; carriers print {MAX_LINE}")
+            if len(word) > limit:
+                raise AddressError(f"a word of the name has {len(word)} characters; carriers print {limit}")
             candidate = f"{current} {word}".strip()
-            if len(candidate) <= MAX_LINE:
+            if len(candidate) <= limit:
                 current = candidate
             else:
                 lines.append(current)
@@ -79,19 +82,25 @@ def _wrap_names(parts: list[str]) -> list[str]:
         if current:
             lines.append(current)
     if len(lines) > 3:
-        raise AddressError(f"the name needs {len(lines)} lines of {MAX_LINE} characters; wemalo has 3")
+        raise AddressError(f"the name needs {len(lines)} lines of {limit} characters; wemalo has 3")
     return lines
 
 
-def map_receiver(address: dict[str, Any] | None) -> dict[str, Any]:
-    """The wemalo receiver for a Billbee address; raises AddressError naming the field at fault."""
+def map_receiver(address: dict[str, Any] | None, line_limit: int = MAX_LINE) -> dict[str, Any]:
+    """The wemalo receiver for a Billbee address; raises AddressError naming the field at fault. `line_limit`:
+    characters per address line (0: no limit)."""
+    limit = line_limit if line_limit > 0 else None
+
+    def too_long(value: str) -> bool:
+        return limit is not None and len(value) > limit
+
     if not address:
         raise AddressError("the order has no shipping address")
     company = clean(address.get("Company"))
     person = " ".join(filter(None, (clean(address.get("FirstName")), clean(address.get("LastName")))))
     if not company and not person:
         raise AddressError("shipping address: no name and no company")
-    names = _wrap_names([company, person] if company else [person])
+    names = _wrap_names([company, person] if company else [person], limit)
 
     street_raw, number_raw = clean(address.get("Street")), clean(address.get("HouseNumber"))
     additions = [clean(address.get("Line2")), clean(address.get("NameAddition"))]
@@ -107,20 +116,20 @@ def map_receiver(address: dict[str, Any] | None) -> dict[str, Any]:
         parts = split_street(street_raw, number_raw)
     if not parts.street:
         raise AddressError("shipping address: the street is empty")
-    if len(" ".join(filter(None, (parts.street, parts.number)))) > MAX_LINE:
+    if too_long(" ".join(filter(None, (parts.street, parts.number)))):
         # The street itself stays out of the message: reasons reach logs, which carry ids, not addresses.
         length = len(" ".join(filter(None, (parts.street, parts.number))))
-        raise AddressError(f"the street with house number is {length} characters long; carriers accept {MAX_LINE}")
+        raise AddressError(f"the street with house number is {length} characters long; carriers accept {limit}")
     addition = " ".join(a for a in dict.fromkeys(additions) if a)
-    if len(addition) > MAX_LINE:
+    if too_long(addition):
         raise AddressError(f"address addition (Line2/NameAddition) is {len(addition)} characters; "
-                           f"carriers accept {MAX_LINE}")
+                           f"carriers accept {limit}")
     for field, label in (("Zip", "ZIP code"), ("City", "city")):
         value = clean(address.get(field))
         if not value:
             raise AddressError(f"shipping address: the {label} is empty")
-        if len(value) > MAX_LINE:
-            raise AddressError(f"shipping address: the {label} is {len(value)} characters; carriers accept {MAX_LINE}")
+        if too_long(value):
+            raise AddressError(f"shipping address: the {label} is {len(value)} characters; carriers accept {limit}")
     country = clean(address.get("CountryISO2"))
     if not re.fullmatch(r"[A-Za-z]{2}", country):  # check before upper(): "ß".upper() == "SS"
         raise AddressError(f"shipping address: country {country or '(empty)'!r} is not an ISO 3166 two-letter code")

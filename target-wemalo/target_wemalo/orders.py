@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from target_wemalo.address import AddressError, clean, map_receiver
+from target_wemalo.address import MAX_LINE, AddressError, clean, map_receiver
 
 BUNDLE_TYPE = 2
 
@@ -96,13 +96,13 @@ def dispatcher_profile(order: dict[str, Any], mapping: dict[str, str], profiles:
 
 
 def map_goods_order(order: dict[str, Any], *, dispatcher_map: dict[str, str] | None = None,
-                    profiles: dict[str, str] | None = None) -> dict[str, Any]:
+                    profiles: dict[str, str] | None = None, line_limit: int = MAX_LINE) -> dict[str, Any]:
     """The goods order for `order`; raises OrderError (or AddressError) with a reason a merchant can act on."""
     order_id = order.get("BillBeeOrderId")
     if order_id is None:
         raise OrderError("record without BillBeeOrderId")
     try:
-        receiver = map_receiver(order.get("ShippingAddress"))
+        receiver = map_receiver(order.get("ShippingAddress"), line_limit)
     except AddressError as exc:
         raise OrderError(str(exc)) from None
     positions = map_positions(order)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from singer_sdk.sinks import BatchSink, RecordSink
 
 from connector_http import AmbiguousWriteError, ApiError, ClientError, TransientError
+from target_wemalo.address import MAX_LINE
 from target_wemalo.orders import OrderError, map_goods_order
 from target_wemalo.products import ProductPlanner
 from wemalo_api import CANCELLABLE_STATUSES, CHANGEABLE_STATUSES
@@ -148,7 +149,8 @@ class OrdersSink(_WemaloSink, RecordSink):
             return self._cancel(order_id)
         try:
             goods_order = map_goods_order(record, dispatcher_map=self.config.get("dispatcher_profile_map") or {},
-                                          profiles=self.target.profile_match_ids)
+                                          profiles=self.target.profile_match_ids,
+                                          line_limit=int(self.config.get("address_line_limit", MAX_LINE)))
         except OrderError as exc:
             return self._refused(str(exc), client.order_status(order_id))
         catalogue = self.target.catalogue

@@ -47,6 +47,10 @@ class TargetWemalo(Target):
                     title="Dispatcher profile mapping",
                     description="Billbee shipping profile name -> wemalo dispatcherProfile (matchId). Without an "
                                 "entry, a wemalo profile with the same name is used."),
+        th.Property("address_line_limit", th.IntegerType, default=35, title="Address line limit",
+                    description="Characters per address line (name, street, addition, ZIP, city): carriers print "
+                                "35 (DHL, DPD); wemalo states no limit. Longer names continue in name2/name3, "
+                                "other fields are refused with the reason. 0 = no limit."),
         th.Property("dry_run", th.BooleanType, default=False, title="Dry run",
                     description="Compute and report everything, write nothing to wemalo."),
         th.Property("report_dir", th.StringType, title="Report folder",

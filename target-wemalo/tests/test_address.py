@@ -481,3 +481,19 @@ def test_no_address(empty: dict[str, Any] | None) -> None:
 
 def test_address_error_is_a_value_error() -> None:
     assert issubclass(AddressError, ValueError)
+
+
+# --- address_line_limit (wemalo states no limit; 35 is the carriers') -----------------------------------------------
+
+
+def test_without_a_line_limit_long_fields_are_sent_whole() -> None:
+    street, company = "S" * 40, "Internationale Handelsgesellschaft für Bürobedarf und Zubehör mbH"
+    receiver = map_receiver(address(Street=street, HouseNumber="12", Company=company, City="C" * 50), line_limit=0)
+    assert (receiver["street"], receiver["name1"], receiver["name2"]) == (street, company, "Max Mustermann")
+    assert receiver["city"] == "C" * 50
+
+
+def test_a_wider_line_limit_is_honoured_and_named() -> None:
+    assert map_receiver(address(Street="S" * 37, HouseNumber="12"), line_limit=40)["street"] == "S" * 37
+    with pytest.raises(AddressError, match=r"carriers accept 40$"):
+        map_receiver(address(Street="S" * 38, HouseNumber="12"), line_limit=40)

@@ -96,6 +96,14 @@ def test_new_order_is_created_once_with_receiver_positions_and_profile(sandbox: 
     assert state["bookmarks"]["orders"]["replication_key_value"] == "2026-11-20T10:00:00+00:00"
 
 
+def test_the_address_line_limit_setting_reaches_the_mapping(sandbox: Sandbox) -> None:
+    target, writes, _ = replay(sandbox, "new_order", address_line_limit=8)  # "Mustermann" has 10 characters
+    assert writes == []
+    outcome, reason = outcomes(target)["1001"][:2]
+    assert outcome == "rejected"
+    assert "carriers print 8" in reason
+
+
 def test_replay_of_the_same_order_creates_nothing(sandbox: Sandbox) -> None:
     replay(sandbox, "new_order")
     target = TargetWemalo(config={"api_url": f"{sandbox.wemalo_url}/v1", "token": TOKEN})
