@@ -15,7 +15,8 @@ from typing import Any
 def sellable_stock_problems(billbee: dict[str, Any], wemalo: dict[str, Any],
                             unfulfilled: Collection[int]) -> tuple[int, list[str]]:
     """(SKUs checked, one line per SKU whose Billbee stock is wrong). `unfulfilled`: the order states Billbee
-    counts as not fulfilled (the simulator's setting `unfulfilled_states`; not documented)."""
+    counts as not fulfilled (the simulator's setting `unfulfilled_states`; not documented). A line without a
+    positive quantity (a cancellation order's credit lines, `IsCancelationFor`) ships nothing and needs no stock."""
     in_wemalo = {o["externalId"] for o in wemalo["orders"] if o["status"] != "CANCELLED"}
     # The demo's and the chaos world's preloaded orders carry the received tag without an order in the wemalo
     # simulator: inconsistent by construction (wemalo would hold their stock), so their articles are not judged.
@@ -31,6 +32,8 @@ def sellable_stock_problems(billbee: dict[str, Any], wemalo: dict[str, Any],
         if order["State"] not in unfulfilled or str(order["BillBeeOrderId"]) in in_wemalo:
             continue
         for item in order["OrderItems"]:
+            if float(item.get("Quantity") or 0) <= 0:
+                continue
             product = item.get("Product") or {}
             article = (articles.get(product.get("BillbeeId"))
                        or by_sku.get(str(product.get("SKU") or "").casefold()) or {})

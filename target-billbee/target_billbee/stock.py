@@ -49,7 +49,8 @@ def held_quantities(orders: Iterable[dict[str, Any]]) -> tuple[Counter[str], int
                 quantity = Decimal(str(item.get("Quantity")))
             except InvalidOperation:
                 continue
-            held[sku.casefold()] += int(quantity)
+            if quantity > 0:  # a credit line (cancellation order) ships nothing
+                held[sku.casefold()] += int(quantity)
     return held, bundles
 
 

@@ -55,3 +55,10 @@ def test_held_quantities_sum_lines_and_leave_bundles_out() -> None:
               {"OrderItems": [{"Product": {"SKU": "a"}, "Quantity": 1}]}]
     held, bundles = held_quantities(orders)
     assert (dict(held), bundles) == ({"a": 3}, 1)
+
+
+def test_held_quantities_leave_credit_lines_out() -> None:
+    """A cancellation order's negative lines ship nothing (Billbee does not count them as unfulfilled)."""
+    orders = [{"OrderItems": [{"Product": {"SKU": "A"}, "Quantity": 2}]},
+              {"IsCancelationFor": 1, "OrderItems": [{"Product": {"SKU": "A"}, "Quantity": "-2.000"}]}]
+    assert dict(held_quantities(orders)[0]) == {"a": 2}
