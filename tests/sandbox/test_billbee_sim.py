@@ -16,14 +16,8 @@ from werkzeug.test import TestResponse
 from sandbox import demo_data
 from sandbox.billbee import DEFAULT_SETTINGS, create_app
 from sandbox.core import ARRIVED
+from tests.sandbox.billbee_client import API, AUTH, ORDER_BASE
 
-API = "/api/v1"
-ORDER_BASE = 300000180937794
-AUTH = {
-    "X-Billbee-Api-Key": DEFAULT_SETTINGS["api_key"],
-    "Authorization": "Basic " + base64.b64encode(
-        f"{DEFAULT_SETTINGS['username']}:{DEFAULT_SETTINGS['password']}".encode()).decode(),
-}
 STOCKS = [{"Id": 11, "Name": "Hauptlager", "Description": None, "IsDefault": True},
           {"Id": 12, "Name": "Zweitlager", "Description": "Sperrgut", "IsDefault": False}]
 PRODUCTS = [

@@ -4,7 +4,6 @@ setting and value. The default of each is the literal reading (docs/api-contract
 
 from __future__ import annotations
 
-import base64
 import json
 from decimal import Decimal
 from typing import Any
@@ -15,14 +14,8 @@ from werkzeug.test import TestResponse
 
 from sandbox.billbee import DEFAULT_SETTINGS, create_app
 from sandbox.billbee.app import PROFILES
+from tests.sandbox.billbee_client import API, AUTH, ORDER_BASE
 
-API = "/api/v1"
-ORDER_BASE = 300000180937794
-AUTH = {
-    "X-Billbee-Api-Key": DEFAULT_SETTINGS["api_key"],
-    "Authorization": "Basic " + base64.b64encode(
-        f"{DEFAULT_SETTINGS['username']}:{DEFAULT_SETTINGS['password']}".encode()).decode(),
-}
 STOCKS = [{"Id": 11, "Name": "Hauptlager", "IsDefault": True}, {"Id": 12, "Name": "Zweitlager"}]
 A, B, SET, PAIR = 100000317105650, 100000317105651, 100000317105652, 100000317105653
 PRODUCTS = [
