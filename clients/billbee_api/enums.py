@@ -25,6 +25,10 @@ class OrderState(IntEnum):
     FULFILLING = 16
 
 
+# A cancelled order (6 "Gelöscht", 8 "Storniert"): tap-billbee reads them, target-wemalo cancels the goods order.
+CANCELLED_STATES = frozenset({OrderState.DELETED, OrderState.CANCELED})
+
+
 # States of an order whose goods have not left yet: "Versendet" may follow them, no later state of the merchant's.
 BEFORE_SHIPPING_STATES = frozenset({OrderState.ORDERED, OrderState.CONFIRMED, OrderState.PAID,
                                     OrderState.DEMAND_NOTE, OrderState.DEMAND_NOTE_2, OrderState.PACKED,

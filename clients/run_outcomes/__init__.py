@@ -1,5 +1,6 @@
-"""What a run leaves besides its records: the per-record outcomes, the run report (both targets and tap-billbee)
-and the bookmarks the targets hold back for records they could not write."""
+"""What a run leaves besides its records: the per-record outcomes, the run report (both targets and tap-billbee),
+the bookmarks the targets hold back for records they could not write, and the acknowledgement contract between
+target-wemalo and tap-billbee (protocol)."""
 
 from run_outcomes.report import Outcome, RunReport
 from run_outcomes.state import HeldBookmarks, hold_back_bookmark

@@ -21,16 +21,14 @@ from zoneinfo import ZoneInfo
 
 from billbee_api import BillbeeClient, ConnectorTags, has_tag, without_tag
 from connector_http import ClientError, NotFoundError, TransientError
+from run_outcomes.protocol import PENDING_ACKS_KEY, RECEIVED_OUTCOMES
 from tap_billbee.timefmt import to_aware
 
-PENDING_KEY = "pending_acks"
+PENDING_KEY = PENDING_ACKS_KEY
 REASONS_KEY = "rejection_reasons"  # order id -> hash of the last reason written as a message
 ERROR_SEEN_KEY = "rejected_modified_at"  # order id -> LastModifiedAt right after the error tag was written
 
 ACK_STATE_KEYS = (PENDING_KEY, REASONS_KEY, ERROR_SEEN_KEY)  # the part of the orders state AckWriter changes
-
-# Outcomes that mean "wemalo has this order".
-RECEIVED_OUTCOMES = {"accepted", "updated", "unchanged", "change_refused"}
 
 
 def reason_hash(reason: str) -> str:

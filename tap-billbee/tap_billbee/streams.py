@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from singer_sdk import Stream
 from singer_sdk.helpers.types import Context
 
-from billbee_api import BillbeeClient, ConnectorTags, OrderState, has_tag
+from billbee_api import CANCELLED_STATES, BillbeeClient, ConnectorTags, has_tag
 from connector_http import ProgressLog
 from tap_billbee import schemas
 from tap_billbee.acks import ERROR_SEEN_KEY, AckPhase, AckWriter
@@ -19,7 +19,6 @@ from tap_billbee.timefmt import normalise_order_times, to_billbee_query
 if TYPE_CHECKING:
     from tap_billbee.tap import TapBillbee
 
-CANCELLED_STATES = {OrderState.DELETED, OrderState.CANCELED}
 FULL_CHECK_KEY = "last_full_check"  # when the eligibility check last ran (UTC)
 CANCEL_CHECK_KEY = "last_cancel_check"  # when the cancellation query last ran (UTC)
 FULL_SCAN_KEY = "last_full_scan"  # products: when the last full catalogue scan started (UTC)

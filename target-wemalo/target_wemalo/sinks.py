@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import BatchSink, RecordSink
 
+from billbee_api import CANCELLED_STATES
 from connector_http import AmbiguousWriteError, ApiError, ClientError, TransientError
 from target_wemalo.address import MAX_LINE
 from target_wemalo.orders import OrderError, map_goods_order
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
     from target_wemalo.target import TargetWemalo
 
 ADD_MULTIPLE_CHUNK = 100
-CANCELLED_BILLBEE_STATES = {6, 8}
 
 
 class CouldNotAskWemalo(RuntimeError):
@@ -145,7 +145,7 @@ class OrdersSink(_WemaloSink, RecordSink):
         client = self.target.client
         if record.get("IsCancelationFor"):
             return "skipped", "Billbee cancellation credit order: never a goods order"
-        if record.get("State") in CANCELLED_BILLBEE_STATES:
+        if record.get("State") in CANCELLED_STATES:
             return self._cancel(order_id)
         try:
             goods_order = map_goods_order(record, dispatcher_map=self.config.get("dispatcher_profile_map") or {},

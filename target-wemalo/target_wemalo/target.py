@@ -11,16 +11,16 @@ from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 
+from billbee_api import ConnectorTags, has_tag
 from connector_http import API_URL_PATTERN, RetryPolicy
 from run_outcomes import HeldBookmarks, RunReport
+from run_outcomes.protocol import ACK_OUTCOMES, PENDING_ACKS_KEY
 from target_wemalo.products import ProductPlanner, pack
 from target_wemalo.sinks import IgnoredStreamSink, OrdersSink, ProductsSink
 from wemalo_api import DEFAULT_API_URL, WemaloClient
 
 SINKS: dict[str, type[Sink]] = {"products": ProductsSink, "orders": OrdersSink}
-# Outcomes tap-billbee turns into Billbee tags/messages (see tap_billbee/acks.py and the README).
-ACK_OUTCOMES = {"accepted", "updated", "unchanged", "rejected", "change_refused", "cancelled", "cancel_refused"}
-PENDING_KEY = "pending_acks"
+PENDING_KEY = PENDING_ACKS_KEY
 # bookmarks.orders.sent_positions: Billbee order id -> [fingerprint of the positions sent to wemalo, date sent].
 # wemalo has no call that reads an order's positions, so a re-send compares against what this target sent.
 POSITIONS_KEY = "sent_positions"
@@ -108,8 +108,8 @@ class TargetWemalo(Target):
         return SINKS.get(stream_name, IgnoredStreamSink)
 
     def has_error_tag(self, order: dict[str, Any]) -> bool:
-        tag = f"{self.config.get('orders_tag') or 'wemalo'}_error".casefold()
-        return any(str(t).casefold() == tag for t in order.get("Tags") or [])
+        tags = ConnectorTags((self.config.get("orders_tag") or "wemalo").strip())
+        return has_tag([str(t) for t in order.get("Tags") or []], tags.error)
 
     def flush_products(self) -> None:
         """Send the products collected so far before an order needs them."""
