@@ -24,11 +24,10 @@ from connector_http import ClientError, NotFoundError, TransientError
 from run_outcomes.protocol import PENDING_ACKS_KEY, RECEIVED_OUTCOMES
 from tap_billbee.timefmt import to_aware
 
-PENDING_KEY = PENDING_ACKS_KEY
 REASONS_KEY = "rejection_reasons"  # order id -> hash of the last reason written as a message
 ERROR_SEEN_KEY = "rejected_modified_at"  # order id -> LastModifiedAt right after the error tag was written
 
-ACK_STATE_KEYS = (PENDING_KEY, REASONS_KEY, ERROR_SEEN_KEY)  # the part of the orders state AckWriter changes
+ACK_STATE_KEYS = (PENDING_ACKS_KEY, REASONS_KEY, ERROR_SEEN_KEY)  # the part of the orders state AckWriter changes
 
 
 def reason_hash(reason: str) -> str:
@@ -54,7 +53,7 @@ class AckWriter:
         return self.tagged - self.other_writes
 
     def apply_all(self, stream_state: dict[str, Any]) -> Counter[str]:
-        pending: dict[str, dict[str, Any]] = stream_state.get(PENDING_KEY) or {}
+        pending: dict[str, dict[str, Any]] = stream_state.get(PENDING_ACKS_KEY) or {}
         reasons: dict[str, str] = stream_state.setdefault(REASONS_KEY, {})
         self.error_seen = stream_state.setdefault(ERROR_SEEN_KEY, {})
         for order_id in list(pending):
@@ -76,7 +75,7 @@ class AckWriter:
                                order_id, ack.get("outcome"), exc, extra=_fields(order_id, ack, "refused"))
             del pending[order_id]
         if not pending:
-            stream_state.pop(PENDING_KEY, None)
+            stream_state.pop(PENDING_ACKS_KEY, None)
         return self.counts
 
     def _apply(self, order_id: int, ack: dict[str, Any], reasons: dict[str, str]) -> None:

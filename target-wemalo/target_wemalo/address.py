@@ -116,10 +116,11 @@ def map_receiver(address: dict[str, Any] | None, line_limit: int = MAX_LINE) -> 
         parts = split_street(street_raw, number_raw)
     if not parts.street:
         raise AddressError("shipping address: the street is empty")
-    if too_long(" ".join(filter(None, (parts.street, parts.number)))):
+    street_line = " ".join(filter(None, (parts.street, parts.number)))
+    if too_long(street_line):
         # The street itself stays out of the message: reasons reach logs, which carry ids, not addresses.
-        length = len(" ".join(filter(None, (parts.street, parts.number))))
-        raise AddressError(f"the street with house number is {length} characters long; carriers accept {limit}")
+        raise AddressError(f"the street with house number is {len(street_line)} characters long; "
+                           f"carriers accept {limit}")
     addition = " ".join(a for a in dict.fromkeys(additions) if a)
     if too_long(addition):
         raise AddressError(f"address addition (Line2/NameAddition) is {len(addition)} characters; "

@@ -59,7 +59,7 @@ def map_positions(order: dict[str, Any]) -> list[dict[str, Any]]:
                      for c in components]
         else:
             parts = [(sku, quantity, line)]
-        money = {k: item.get(k) for k in ("TotalPrice", "TaxAmount")}
+        money = {"total": _money(item.get("TotalPrice")), "tax": _money(item.get("TaxAmount"))}
         for part_sku, part_qty, what in parts:
             if not part_sku:
                 raise OrderError(f"{what}: no SKU, so wemalo cannot match the article")
@@ -71,11 +71,11 @@ def map_positions(order: dict[str, Any]) -> list[dict[str, Any]]:
             if is_bundle:  # a bundle's price cannot be split over its components
                 unpriced.update({(part_sku.casefold(), "total"), (part_sku.casefold(), "tax")})
                 continue
-            for key, field in (("total", "TotalPrice"), ("tax", "TaxAmount")):
-                if _money(money[field]) is None:  # one line without a price: the merged sum would be wrong
+            for key, value in money.items():
+                if value is None:  # one line without a price: the merged sum would be wrong
                     unpriced.add((part_sku.casefold(), key))
                 else:
-                    pos[key] = pos.get(key, 0) + _cents(money[field])
+                    pos[key] = pos.get(key, 0) + _cents(value)
     for sku_key, field in unpriced:
         merged[sku_key].pop(field, None)
     return [p for p in merged.values() if p["quantity"] > 0]

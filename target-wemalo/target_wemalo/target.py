@@ -20,7 +20,6 @@ from target_wemalo.sinks import IgnoredStreamSink, OrdersSink, ProductsSink
 from wemalo_api import DEFAULT_API_URL, WemaloClient
 
 SINKS: dict[str, type[Sink]] = {"products": ProductsSink, "orders": OrdersSink}
-PENDING_KEY = PENDING_ACKS_KEY
 # bookmarks.orders.sent_positions: Billbee order id -> [fingerprint of the positions sent to wemalo, date sent].
 # wemalo has no call that reads an order's positions, so a re-send compares against what this target sent.
 POSITIONS_KEY = "sent_positions"
@@ -142,7 +141,7 @@ class TargetWemalo(Target):
         state = copy.deepcopy(state)
         if self.acks:
             orders = state.setdefault("bookmarks", {}).setdefault("orders", {})
-            orders[PENDING_KEY] = {**(orders.get(PENDING_KEY) or {}), **self.acks}
+            orders[PENDING_ACKS_KEY] = {**(orders.get(PENDING_ACKS_KEY) or {}), **self.acks}
         if self.positions_sent:
             orders = state.setdefault("bookmarks", {}).setdefault("orders", {})
             oldest = (date.today() - timedelta(days=POSITIONS_KEPT_DAYS)).isoformat()
