@@ -19,7 +19,7 @@ ENV MELTANO_ENVIRONMENT=prod \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONUNBUFFERED=1
 
-# The project: meltano.yml, the plugins and the shared clients they are built from (.dockerignore keeps out
+# The project: meltano.yml, the plugins and the shared core they depend on (.dockerignore keeps out
 # .env, .meltano, virtualenvs, tests and the sandbox).
 COPY . .
 

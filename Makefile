@@ -10,11 +10,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: setup demo test unit e2e lint sandbox bench clean
 
-$(VENV)/.installed: requirements-dev.txt $(foreach p,$(PLUGINS),$(p)/pyproject.toml) reconcile/pyproject.toml
+$(VENV)/.installed: requirements-dev.txt $(foreach p,$(PLUGINS),$(p)/pyproject.toml) core/pyproject.toml reconcile/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-dev.txt $(foreach p,$(PLUGINS),-e ./$(p)) -e ./reconcile
+	$(BIN)/python -m pip install -q -r requirements-dev.txt -e ./core $(foreach p,$(PLUGINS),-e ./$(p)) -e ./reconcile
 	touch $@
 
 .meltano/.installed: $(VENV)/.installed meltano.yml

@@ -32,7 +32,7 @@ def test_meltano_yml_declares_the_contract_and_marks_secrets(plugin: str) -> Non
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())
     plugins = {p["name"]: p for kind in project["plugins"].values() for p in kind}
     definition = plugins[plugin]
-    assert definition["pip_url"] == f"-e ./{plugin}"
+    assert definition["pip_url"] == f"-e ./core -e ./{plugin}"
     assert definition["namespace"] == plugin.replace("-", "_")
     settings = {s["name"]: s for s in definition["settings"]}
     assert CONTRACT[plugin] <= set(settings)

@@ -1,9 +1,12 @@
-"""What a release publishes: each plugin's sdist and wheel, with its version from the git tags.
+"""What a release publishes: the sdist and wheel of each plugin and of billbee-wemalo-core, versions from git tags.
 
-- the wheel alone (plus its PyPI dependencies) in a fresh virtualenv runs `<plugin> --about` with the right
-  name, version and settings, and imports the shared clients from the wheel, not from the repository;
-- the sdist, unpacked outside the repository, builds a wheel that carries the shared client packages;
-- versions: `vX.Y.Z` tags (one tag for all four plugins), a dev version between tags, 0.0.0 without git.
+- a plugin's wheel in a fresh virtualenv (its PyPI dependencies, and the core wheel of the same release as
+  the one pinned dependency that is not on PyPI yet) runs `<plugin> --about` with the right name, version and
+  settings, and imports the core from the venv, not from the repository;
+- all four plugins in **one** virtualenv (a data engineer's pipeline): one core, every `--about` works;
+- the sdist, unpacked outside the repository, builds the same wheel with the same pinned dependency;
+- versions: `vX.Y.Z` tags (one tag for the core and all four plugins), a dev version between tags, 0.0.0
+  without git; each plugin pins the core to its own version.
 
 Builds need PyPI (hatchling, hatch-vcs) like every other install here; uv is used where available (it comes
 with Meltano) because it makes the build environments and venvs much faster.
@@ -17,7 +20,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tomllib
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +32,8 @@ pytestmark = pytest.mark.release
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGINS = ("tap-billbee", "target-wemalo", "tap-wemalo-shipments", "target-billbee")
+CORE = "core"  # the folder of billbee-wemalo-core
+DISTRIBUTIONS = (CORE, *PLUGINS)
 
 
 def uv_binary() -> str | None:
@@ -61,10 +65,6 @@ def run_all(commands: Sequence[tuple[list[str], Path]], env: dict[str, str] | No
     assert not failures, "\n\n".join(failures)
 
 
-def client_packages(pyproject: Path) -> list[str]:
-    return tomllib.loads(pyproject.read_text())["tool"]["hatch"]["build"]["hooks"]["custom"]["packages"]
-
-
 def dist_version(path: Path) -> str:
     return path.name.split("-")[1].removesuffix(".tar.gz")
 
@@ -82,21 +82,49 @@ def git(cwd: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """sdist + wheel of every plugin, built from the repository as the release workflow does."""
+    """sdist + wheel of the core and every plugin, built from the repository as the release workflow does."""
     out = tmp_path_factory.mktemp("dist")
-    run_all([([*BUILD, "--outdir", str(out), str(ROOT / plugin)], ROOT) for plugin in PLUGINS])
+    run_all([([*BUILD, "--outdir", str(out), str(ROOT / folder)], ROOT) for folder in DISTRIBUTIONS])
     return out
 
 
-def artifacts(dist: Path, plugin: str) -> tuple[Path, Path]:
-    stem = plugin.replace("-", "_")
+def artifacts(dist: Path, folder: str) -> tuple[Path, Path]:
+    stem = "billbee_wemalo_core" if folder == CORE else folder.replace("-", "_")
     (sdist,) = dist.glob(f"{stem}-*.tar.gz")
     (wheel,) = dist.glob(f"{stem}-*-py3-none-any.whl")
     return sdist, wheel
 
 
-def test_every_plugin_has_the_same_version_from_git(dist: Path) -> None:
-    versions = {dist_version(path) for plugin in PLUGINS for path in artifacts(dist, plugin)}
+def requires(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = (n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        lines = archive.read(metadata).decode().splitlines()
+    return [line.removeprefix("Requires-Dist: ") for line in lines if line.startswith("Requires-Dist: ")]
+
+
+def fresh_venv(venv: Path) -> tuple[Path, list[str]]:
+    """A virtualenv outside the repository; returns its python and the command that installs into it."""
+    python = outside_repo(venv) / "bin" / "python"
+    if UV:
+        subprocess.run([UV, "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=clean_env())
+        return python, [UV, "pip", "install", "-q", "--python", str(python)]
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    return python, [str(python), "-m", "pip", "install", "-q"]
+
+
+def about(venv: Path, plugin: str) -> dict[str, object]:
+    return json.loads(subprocess.run([str(venv / "bin" / plugin), "--about", "--format=json"], cwd=venv.parent,
+                                     env=clean_env(), capture_output=True, text=True, check=True).stdout)
+
+
+def module_files(python: Path, *modules: str) -> list[str]:
+    code = "import importlib, sys; print('\\n'.join(importlib.import_module(p).__file__ for p in sys.argv[1:]))"
+    return subprocess.run([str(python), "-c", code, *modules], cwd=python.parents[2], env=clean_env(),
+                          capture_output=True, text=True, check=True).stdout.split()
+
+
+def test_every_distribution_has_the_same_version_from_git(dist: Path) -> None:
+    versions = {dist_version(path) for folder in DISTRIBUTIONS for path in artifacts(dist, folder)}
     assert len(versions) == 1, versions
     version = Version(versions.pop())
     tag = subprocess.run(["git", "describe", "--tags", "--exact-match", "--match", "v[0-9]*"], cwd=ROOT,
@@ -110,63 +138,72 @@ def test_every_plugin_has_the_same_version_from_git(dist: Path) -> None:
 
 
 @pytest.mark.parametrize("plugin", PLUGINS)
-def test_wheel_alone_in_a_fresh_venv(plugin: str, dist: Path, tmp_path: Path) -> None:
+def test_wheel_in_a_fresh_venv(plugin: str, dist: Path, tmp_path: Path) -> None:
     _, wheel = artifacts(dist, plugin)
-    venv = outside_repo(tmp_path / "venv")
-    python = venv / "bin" / "python"
-    if UV:
-        subprocess.run([UV, "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=clean_env())
-        install = [UV, "pip", "install", "-q", "--python", str(python), str(wheel)]
-    else:
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        install = [str(python), "-m", "pip", "install", "-q", str(wheel)]
-    subprocess.run(install, check=True, env=clean_env(), cwd=tmp_path)
+    version = dist_version(wheel)
+    assert f"billbee-wemalo-core=={version}" in requires(wheel), requires(wheel)
+    venv = tmp_path / "venv"
+    python, install = fresh_venv(venv)
+    # --find-links: the core of this release comes from dist/, like it will come from PyPI beside the plugin.
+    subprocess.run([*install, "--find-links", str(dist), str(wheel)], check=True, env=clean_env(), cwd=tmp_path)
 
-    about = json.loads(subprocess.run([str(venv / "bin" / plugin), "--about", "--format=json"], cwd=tmp_path,
-                                      env=clean_env(), capture_output=True, text=True, check=True).stdout)
-    assert about["name"] == plugin
-    assert about["version"] == dist_version(wheel)
+    description = about(venv, plugin)
+    assert description["name"] == plugin
+    assert description["version"] == version
     hub = yaml.safe_load((ROOT / "hub" / f"{plugin}.yml").read_text())  # checked against the source's --about
-    assert set(about["settings"]["properties"]) == {s["name"] for s in hub["settings"]}
-    assert sorted(about["capabilities"]) == hub["capabilities"]
-
-    packages = client_packages(ROOT / plugin / "pyproject.toml")
-    code = "import importlib, sys; print('\\n'.join(importlib.import_module(p).__file__ for p in sys.argv[1:]))"
-    files = subprocess.run([str(python), "-c", code, *packages], cwd=tmp_path, env=clean_env(), capture_output=True,
-                           text=True, check=True).stdout.split()
+    assert set(description["settings"]["properties"]) == {s["name"] for s in hub["settings"]}
+    assert sorted(description["capabilities"]) == hub["capabilities"]
+    files = module_files(python, plugin.replace("-", "_"), "billbee_wemalo", "billbee_wemalo.http")
     assert all(Path(f).is_relative_to(venv) for f in files), files
+
+
+def test_all_four_plugins_in_one_venv_share_one_core(dist: Path, tmp_path: Path) -> None:
+    """Before the core was a distribution of its own, each wheel carried copies of the clients under the same
+    top-level names, and a second plugin overwrote the first one's copies."""
+    venv = tmp_path / "venv"
+    python, install = fresh_venv(venv)
+    wheels = [str(artifacts(dist, plugin)[1]) for plugin in PLUGINS]
+    subprocess.run([*install, "--find-links", str(dist), *wheels], check=True, env=clean_env(), cwd=tmp_path)
+    for plugin in PLUGINS:
+        assert about(venv, plugin)["name"] == plugin
+    listing = subprocess.run([str(python), "-m", "pip", "list", "--format=json"] if not UV else
+                             [UV, "pip", "list", "--format=json", "--python", str(python)],
+                             env=clean_env(), capture_output=True, text=True, check=True).stdout
+    cores = [p for p in json.loads(listing) if p["name"] == "billbee-wemalo-core"]
+    assert [c["version"] for c in cores] == [dist_version(artifacts(dist, CORE)[1])], cores
+    # No plugin wheel carries a package of the core (or any other top-level package than its own).
+    for plugin in PLUGINS:
+        names = zipfile.ZipFile(artifacts(dist, plugin)[1]).namelist()
+        assert {n.split("/")[0] for n in names if ".dist-info/" not in n} == {plugin.replace("-", "_")}, names
 
 
 def test_sdist_builds_a_complete_wheel_outside_the_repository(dist: Path, tmp_path: Path) -> None:
     builds = []
-    for plugin in PLUGINS:
-        sdist, _ = artifacts(dist, plugin)
+    for folder in DISTRIBUTIONS:
+        sdist, _ = artifacts(dist, folder)
         with tarfile.open(sdist) as archive:
-            archive.extractall(outside_repo(tmp_path / plugin), filter="data")
-        (source,) = (tmp_path / plugin).iterdir()
-        hatch = tomllib.loads((source / "pyproject.toml").read_text())["tool"]["hatch"]["build"]
-        paths = [hatch["hooks"]["custom"]["path"], *hatch["targets"]["wheel"]["dev-mode-dirs"]]
-        assert not [p for p in paths if p.startswith("..")], f"the sdist's pyproject.toml points outside: {paths}"
+            archive.extractall(outside_repo(tmp_path / folder), filter="data")
+        (source,) = (tmp_path / folder).iterdir()
+        assert "../" not in (source / "pyproject.toml").read_text(), "the sdist's pyproject.toml points outside"
         builds.append(([*BUILD, "--wheel", "--outdir", str(tmp_path / "wheels"), str(source)], source))
     # No git repository above the unpacked sdists: the version must come from the sdist itself.
     run_all(builds, env=clean_env(GIT_CEILING_DIRECTORIES=str(tmp_path)))
 
-    for plugin in PLUGINS:
-        sdist, original = artifacts(dist, plugin)
-        (wheel,) = (tmp_path / "wheels").glob(f"{plugin.replace('-', '_')}-*.whl")
+    for folder in DISTRIBUTIONS:
+        sdist, original = artifacts(dist, folder)
+        (wheel,) = (tmp_path / "wheels").glob(f"{original.name.split('-')[0]}-*.whl")
         assert dist_version(wheel) == dist_version(sdist)
+        assert requires(wheel) == requires(original)
         names = set(zipfile.ZipFile(wheel).namelist())
-        expected = [plugin.replace("-", "_"), *client_packages(ROOT / plugin / "pyproject.toml")]
-        assert {f"{package}/__init__.py" for package in expected} <= names, sorted(names)
         assert names - {n for n in names if ".dist-info/" in n} == {
             n for n in zipfile.ZipFile(original).namelist() if ".dist-info/" not in n}
 
 
 def test_version_scheme_tags_dev_versions_and_fallback(tmp_path: Path) -> None:
-    """A copy of one plugin and the clients: without git, in git without tags, then with tags."""
+    """A copy of one plugin: without git, in git without tags, then with tags; the core pin follows."""
     work = outside_repo(tmp_path / "repo")
     work.mkdir()
-    for name in ("tap-billbee", "clients"):
+    for name in ("tap-billbee",):
         shutil.copytree(ROOT / name, work / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     env = clean_env(GIT_CEILING_DIRECTORIES=str(tmp_path))
 
@@ -174,6 +211,7 @@ def test_version_scheme_tags_dev_versions_and_fallback(tmp_path: Path) -> None:
         out = tmp_path / label
         run_all([([*BUILD, "--wheel", "--outdir", str(out), "tap-billbee"], work)], env=env)
         (wheel,) = out.glob("*.whl")
+        assert f"billbee-wemalo-core=={dist_version(wheel)}" in requires(wheel)
         return Version(dist_version(wheel))
 
     assert version("no-git") == Version("0.0.0")

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from billbee_api import BUNDLE_TYPE, ConnectorTags, has_tag
+from billbee_wemalo.billbee import BUNDLE_TYPE, ConnectorTags, has_tag
 
 EAN_FIELDS = ("ean", "ean2", "ean3", "ean4")
 

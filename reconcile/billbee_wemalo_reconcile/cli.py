@@ -21,13 +21,13 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from billbee_api import DEFAULT_API_URL as BILLBEE_API_URL
-from billbee_api import BillbeeClient
+from billbee_wemalo.billbee import DEFAULT_API_URL as BILLBEE_API_URL
+from billbee_wemalo.billbee import BillbeeClient
+from billbee_wemalo.http import ApiError, RetryPolicy
+from billbee_wemalo.wemalo import DEFAULT_API_URL as WEMALO_API_URL
+from billbee_wemalo.wemalo import WemaloClient
 from billbee_wemalo_reconcile.checks import Finding, Result
 from billbee_wemalo_reconcile.collect import Options, reconcile
-from connector_http import ApiError, RetryPolicy
-from wemalo_api import DEFAULT_API_URL as WEMALO_API_URL
-from wemalo_api import WemaloClient
 
 OK, ATTENTION, FAILED = 0, 1, 2
 

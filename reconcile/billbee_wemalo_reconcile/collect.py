@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from billbee_api import BillbeeClient, ConnectorTags, OrderState, format_query_time, has_tag
+from billbee_wemalo.billbee import BillbeeClient, ConnectorTags, OrderState, format_query_time, has_tag
+from billbee_wemalo.http import NotFoundError
+from billbee_wemalo.wemalo import WemaloClient
 from billbee_wemalo_reconcile import checks
-from connector_http import NotFoundError
-from wemalo_api import WemaloClient
 
 
 @dataclass

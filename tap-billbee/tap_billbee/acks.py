@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from billbee_api import BillbeeClient, ConnectorTags, has_tag, without_tag
-from connector_http import ClientError, NotFoundError, TransientError
-from run_outcomes.protocol import PENDING_ACKS_KEY, RECEIVED_OUTCOMES
+from billbee_wemalo.billbee import BillbeeClient, ConnectorTags, has_tag, without_tag
+from billbee_wemalo.http import ClientError, NotFoundError, TransientError
+from billbee_wemalo.protocol import PENDING_ACKS_KEY, RECEIVED_OUTCOMES
 from tap_billbee.timefmt import to_aware
 
 REASONS_KEY = "rejection_reasons"  # order id -> hash of the last reason written as a message

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from billbee_api import BUNDLE_TYPE
+from billbee_wemalo.billbee import BUNDLE_TYPE
 
 
 class BundleIndex:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from singer_sdk import Stream
 from singer_sdk.helpers.types import Context
 
-from billbee_api import CANCELLED_STATES, BillbeeClient, ConnectorTags, has_tag
-from connector_http import ProgressLog
+from billbee_wemalo.billbee import CANCELLED_STATES, BillbeeClient, ConnectorTags, has_tag
+from billbee_wemalo.http import ProgressLog
 from tap_billbee import schemas
 from tap_billbee.acks import ERROR_SEEN_KEY, AckPhase, AckWriter
 from tap_billbee.timefmt import normalise_order_times, to_billbee_query

@@ -11,9 +11,9 @@ import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
-from billbee_api import DEFAULT_API_URL, BillbeeClient, ConnectorTags
-from connector_http import API_URL_PATTERN, AuthError, ConfigError, RetryPolicy
-from run_outcomes import RunReport
+from billbee_wemalo.billbee import DEFAULT_API_URL, BillbeeClient, ConnectorTags
+from billbee_wemalo.http import API_URL_PATTERN, AuthError, ConfigError, RetryPolicy
+from billbee_wemalo.report import RunReport
 from tap_billbee import streams
 from tap_billbee.bundles import BundleIndex
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from billbee_api import format_query_time
+from billbee_wemalo.billbee import format_query_time
 
 ORDER_TIME_FIELDS = ("CreatedAt", "ShippedAt", "ConfirmedAt", "PayedAt", "InvoiceDate", "UpdatedAt",
                      "LastModifiedAt", "ArchivedAt", "RestoredAt")

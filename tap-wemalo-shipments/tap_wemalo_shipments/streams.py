@@ -19,9 +19,9 @@ from singer_sdk import Stream
 from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
-from connector_http import ProgressLog
+from billbee_wemalo.http import ProgressLog
+from billbee_wemalo.wemalo import WemaloClient, parse_wemalo_datetime
 from tap_wemalo_shipments.stock import sellable_quantity
-from wemalo_api import WemaloClient, parse_wemalo_datetime
 
 if TYPE_CHECKING:
     from tap_wemalo_shipments.tap import TapWemaloShipments

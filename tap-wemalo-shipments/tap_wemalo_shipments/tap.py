@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
-from connector_http import API_URL_PATTERN, RetryPolicy
+from billbee_wemalo.http import API_URL_PATTERN, RetryPolicy
+from billbee_wemalo.wemalo import DEFAULT_API_URL, WemaloClient
 from tap_wemalo_shipments import streams
-from wemalo_api import DEFAULT_API_URL, WemaloClient
 
 
 class TapWemaloShipments(Tap):

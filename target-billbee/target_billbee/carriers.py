@@ -4,7 +4,7 @@ wemalo's rule for its own connector: the carrier reaches Billbee when the Billbe
 exactly like the wemalo profile. Here: an explicit `shipping_provider_map` entry wins; else a Billbee
 shipping provider product whose display name (or product name) equals the wemalo profile name, ignoring
 case. A CarrierId "will override the carrier from the shipment product" (Billbee's AddShipment model), so it
-is sent only where no shipping product is matched (guessed from wemalo's carrier name, billbee_api.enums) or
+is sent only where no shipping product is matched (guessed from wemalo's carrier name, billbee_wemalo.billbee.enums) or
 where `shipping_provider_map` names one: a guess never overrides the merchant's product.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from billbee_api import carrier_id_for
+from billbee_wemalo.billbee import carrier_id_for
 
 
 @dataclass(frozen=True)

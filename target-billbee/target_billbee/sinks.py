@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import BatchSink, RecordSink
 
-from billbee_api import BEFORE_SHIPPING_STATES, OrderState
-from connector_http import AmbiguousWriteError, ApiError, ClientError, NotFoundError, TransientError
+from billbee_wemalo.billbee import BEFORE_SHIPPING_STATES, OrderState
+from billbee_wemalo.http import AmbiguousWriteError, ApiError, ClientError, NotFoundError, TransientError
 from target_billbee.stock import billbee_has, breaker_verdict, new_quantity, stock_entry
 
 if TYPE_CHECKING:

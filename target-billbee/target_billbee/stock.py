@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from billbee_api import BUNDLE_TYPE
+from billbee_wemalo.billbee import BUNDLE_TYPE
 
 
 def new_quantity(available: int, semantics: str, held: Mapping[str, int], sku: str) -> int:

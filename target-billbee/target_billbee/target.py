@@ -12,9 +12,10 @@ from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 
-from billbee_api import DEFAULT_API_URL, BillbeeClient, ConnectorTags
-from connector_http import API_URL_PATTERN, RetryPolicy
-from run_outcomes import HeldBookmarks, RunReport, hold_back_bookmark
+from billbee_wemalo.billbee import DEFAULT_API_URL, BillbeeClient, ConnectorTags
+from billbee_wemalo.http import API_URL_PATTERN, RetryPolicy
+from billbee_wemalo.report import RunReport
+from billbee_wemalo.state import HeldBookmarks, hold_back_bookmark
 from target_billbee.carriers import CarrierMatcher
 from target_billbee.sinks import IgnoredStreamSink, ShipmentsSink, StockLevelsSink
 from target_billbee.stock import BreakerLimits, held_quantities

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from billbee_api import BUNDLE_TYPE
+from billbee_wemalo.billbee import BUNDLE_TYPE
 from target_wemalo.address import MAX_LINE, AddressError, clean, map_receiver
 
 

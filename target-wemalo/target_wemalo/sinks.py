@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import BatchSink, RecordSink
 
-from billbee_api import CANCELLED_STATES
-from connector_http import AmbiguousWriteError, ApiError, ClientError, TransientError
+from billbee_wemalo.billbee import CANCELLED_STATES
+from billbee_wemalo.http import AmbiguousWriteError, ApiError, ClientError, TransientError
+from billbee_wemalo.wemalo import CANCELLABLE_STATUSES, CHANGEABLE_STATUSES
 from target_wemalo.address import MAX_LINE
 from target_wemalo.orders import OrderError, map_goods_order
 from target_wemalo.products import ProductPlanner
-from wemalo_api import CANCELLABLE_STATUSES, CHANGEABLE_STATUSES
 
 if TYPE_CHECKING:
     from target_wemalo.target import TargetWemalo

@@ -11,13 +11,14 @@ from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 
-from billbee_api import ConnectorTags, has_tag
-from connector_http import API_URL_PATTERN, RetryPolicy
-from run_outcomes import HeldBookmarks, RunReport
-from run_outcomes.protocol import ACK_OUTCOMES, PENDING_ACKS_KEY
+from billbee_wemalo.billbee import ConnectorTags, has_tag
+from billbee_wemalo.http import API_URL_PATTERN, RetryPolicy
+from billbee_wemalo.protocol import ACK_OUTCOMES, PENDING_ACKS_KEY
+from billbee_wemalo.report import RunReport
+from billbee_wemalo.state import HeldBookmarks
+from billbee_wemalo.wemalo import DEFAULT_API_URL, WemaloClient
 from target_wemalo.products import ProductPlanner, pack
 from target_wemalo.sinks import IgnoredStreamSink, OrdersSink, ProductsSink
-from wemalo_api import DEFAULT_API_URL, WemaloClient
 
 SINKS: dict[str, type[Sink]] = {"products": ProductsSink, "orders": OrdersSink}
 # bookmarks.orders.sent_positions: Billbee order id -> [fingerprint of the positions sent to wemalo, date sent].

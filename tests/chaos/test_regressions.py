@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from billbee_api import BillbeeClient, ConnectorTags
+from billbee_wemalo.billbee import BillbeeClient, ConnectorTags
 from sandbox.billbee.store import ARTICLE_ID_BASE, ORDER_ID_BASE
 from sandbox.demo_data import DEFAULT_STOCK_ID
 from tap_billbee.acks import AckWriter

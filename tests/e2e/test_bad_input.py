@@ -2,7 +2,7 @@
 and the reason as a Billbee order message), the run goes on, and the good orders beside them are unaffected.
 
 The mapping rules themselves are unit- and property-tested in target-wemalo/tests; malformed JSON and HTML
-error pages from either API in clients/tests/test_session.py.
+error pages from either API in core/tests/test_session.py.
 """
 
 from __future__ import annotations

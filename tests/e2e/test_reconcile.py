@@ -26,7 +26,7 @@ def reconcile(project: MeltanoProject, *args: str, env: dict[str, str] | None = 
               ) -> subprocess.CompletedProcess[str]:
     """The CLI as a user runs it, configured by the plugins' environment variables (no Meltano involved).
     Run from the source folder, so the test does not depend on the package being installed in this venv."""
-    path = os.pathsep.join([str(ROOT / "reconcile"), str(ROOT / "clients")])
+    path = os.pathsep.join([str(ROOT / "reconcile"), str(ROOT / "core")])
     full_env = {**project.env, "PYTHONPATH": path, **(env or {})}
     return subprocess.run([sys.executable, "-m", "billbee_wemalo_reconcile", *args], cwd=ROOT, env=full_env,
                           text=True, capture_output=True, timeout=120, check=False)

@@ -1,4 +1,4 @@
-"""Retry and error semantics of connector_http.ApiSession, through both clients, against the real sandbox.
+"""Retry and error semantics of billbee_wemalo.http.ApiSession, through both clients, against the real sandbox.
 
 Waits go through an injected `sleep` that records the delay instead of sleeping (except in the limiter test,
 which really waits). Faults are targeted with `paths=[...]` and `rate=1.0`, so every run is deterministic.
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from billbee_api import BillbeeClient
-from connector_http import (
+from billbee_wemalo.billbee import BillbeeClient
+from billbee_wemalo.http import (
     AmbiguousWriteError,
     AuthError,
     ClientError,
@@ -24,8 +24,8 @@ from connector_http import (
     TransientError,
     check_base_url,
 )
+from billbee_wemalo.wemalo import WemaloClient
 from sandbox.runner import Sandbox, SandboxControl, credentials
-from wemalo_api import WemaloClient
 
 ENV = credentials()
 BB_USER, BB_PASSWORD, BB_KEY = ENV["TAP_BILLBEE_USERNAME"], ENV["TAP_BILLBEE_PASSWORD"], ENV["TAP_BILLBEE_API_KEY"]

@@ -1,6 +1,6 @@
 """wemalo-connect v1 client (shared by target-wemalo and tap-wemalo-shipments)."""
 
-from wemalo_api.client import (
+from billbee_wemalo.wemalo.client import (
     CANCELLABLE_STATUSES,
     CHANGEABLE_STATUSES,
     DEFAULT_API_URL,

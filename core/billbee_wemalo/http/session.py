@@ -31,7 +31,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
-from connector_http.errors import (
+from billbee_wemalo.http.errors import (
     AmbiguousWriteError,
     ApiError,
     AuthError,

@@ -1,9 +1,9 @@
 """HTTP plumbing shared by the Billbee and wemalo clients: errors, rate limiting, retries, redaction.
 
-Nothing here knows either API; ``billbee_api`` and ``wemalo_api`` build on it.
+Nothing here knows either API; ``billbee_wemalo.billbee`` and ``billbee_wemalo.wemalo`` build on it.
 """
 
-from connector_http.errors import (
+from billbee_wemalo.http.errors import (
     AmbiguousWriteError,
     ApiError,
     AuthError,
@@ -13,9 +13,9 @@ from connector_http.errors import (
     ResponseFormatError,
     TransientError,
 )
-from connector_http.limiter import RateLimiter
-from connector_http.progress import ProgressLog
-from connector_http.session import API_URL_PATTERN, ApiSession, RetryPolicy, check_base_url
+from billbee_wemalo.http.limiter import RateLimiter
+from billbee_wemalo.http.progress import ProgressLog
+from billbee_wemalo.http.session import API_URL_PATTERN, ApiSession, RetryPolicy, check_base_url
 
 __all__ = [
     "API_URL_PATTERN",

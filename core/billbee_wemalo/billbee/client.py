@@ -21,8 +21,8 @@ from typing import Any
 
 from requests.auth import HTTPBasicAuth
 
-from connector_http import ApiSession, ConfigError, RateLimiter, RetryPolicy, check_base_url
-from connector_http.session import ApiResponse
+from billbee_wemalo.http import ApiSession, ConfigError, RateLimiter, RetryPolicy, check_base_url
+from billbee_wemalo.http.session import ApiResponse
 
 DEFAULT_API_URL = "https://app.billbee.io/api/v1"
 MAX_PAGE_SIZE = 250

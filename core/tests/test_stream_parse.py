@@ -20,8 +20,8 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector_http import AmbiguousWriteError, ApiSession, RetryPolicy, TransientError
-from connector_http.session import _UNREADABLE, ItemsHook, _parse_stream
+from billbee_wemalo.http import AmbiguousWriteError, ApiSession, RetryPolicy, TransientError
+from billbee_wemalo.http.session import _UNREADABLE, ItemsHook, _parse_stream
 
 
 class Raw:

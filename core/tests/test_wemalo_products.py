@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from connector_http import ClientError, RetryPolicy
-from wemalo_api import WemaloClient
+from billbee_wemalo.http import ClientError, RetryPolicy
+from billbee_wemalo.wemalo import WemaloClient
 
 PRODUCTS = [
     {"externalId": "A", "sku": "A-1", "ean": "4006381333931", "components": [{"sku": "nested", "externalId": "N"}]},

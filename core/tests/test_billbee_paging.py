@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from billbee_api import BillbeeClient
-from connector_http.session import ApiResponse
+from billbee_wemalo.billbee import BillbeeClient
+from billbee_wemalo.http.session import ApiResponse
 from sandbox.runner import Sandbox, SandboxControl, credentials
 
 ENV = credentials()

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from connector_http import RateLimiter
+from billbee_wemalo.http import RateLimiter
 
 
 class FakeClock:

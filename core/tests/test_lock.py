@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from billbee_wemalo_reconcile.lock import HELD, OK, Merchant, Owner, SyncLock, main
+from billbee_wemalo.lock import HELD, OK, Merchant, Owner, SyncLock, main
 
 SHOP_A = Merchant("https://app.billbee.io/api/v1", "a@shop-a.example", "https://connect.wemalo.com/v1")
 SHOP_B = Merchant("https://app.billbee.io/api/v1", "b@shop-b.example", "https://connect.wemalo.com/v1")
@@ -157,7 +157,7 @@ def test_the_command_takes_its_parent_as_owner_and_exits_3_when_held(tmp_path: P
                                                                     sleeper: subprocess.Popen[bytes]) -> None:
     env = {**os.environ, "MELTANO_PROJECT_ROOT": str(tmp_path), "TAP_BILLBEE_USERNAME": "a@shop-a.example"}
     env.pop("BILLBEE_WEMALO_RECONCILE_LOCK_DIR", None)
-    run = [sys.executable, "-m", "billbee_wemalo_reconcile.lock"]
+    run = [sys.executable, "-m", "billbee_wemalo.lock"]
     first = subprocess.run([*run, "acquire"], env=env, capture_output=True, text=True, check=False)
     assert first.returncode == OK, first.stderr
     (path,) = (tmp_path / ".meltano" / "locks").glob("*.lock")

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from connector_http import ClientError, NotFoundError
-from connector_http.session import ApiResponse
-from wemalo_api import PagingError, WemaloClient
+from billbee_wemalo.http import ClientError, NotFoundError
+from billbee_wemalo.http.session import ApiResponse
+from billbee_wemalo.wemalo import PagingError, WemaloClient
 
 ROWS = [{"historyId": str(n), "trackingNumber": f"T{n}"} for n in range(7)]
 

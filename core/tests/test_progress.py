@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from connector_http import ProgressLog
+from billbee_wemalo.http import ProgressLog
 
 
 def fake_client(requests: int, throttled: int, waited: float) -> SimpleNamespace:

@@ -20,8 +20,16 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from connector_http import ApiError, ApiSession, ClientError, ConfigError, NotFoundError, RetryPolicy, check_base_url
-from connector_http.session import ApiResponse
+from billbee_wemalo.http import (
+    ApiError,
+    ApiSession,
+    ClientError,
+    ConfigError,
+    NotFoundError,
+    RetryPolicy,
+    check_base_url,
+)
+from billbee_wemalo.http.session import ApiResponse
 
 DEFAULT_API_URL = "https://connect.wemalo.com/v1"
 LIMIT_PAUSE_SECONDS = 3.0
@@ -92,7 +100,7 @@ class WemaloClient:
         if not token:
             raise ConfigError("wemalo setting missing: token")
         self._sleep = sleep
-        self.log = logger or logging.getLogger("wemalo_api")
+        self.log = logger or logging.getLogger("billbee_wemalo.wemalo")
         self._not_found_probe: Any = None  # getStatus's answer for an order that cannot exist (order_status)
         self.waited_seconds = 0.0  # paused because wemalo said no calls remain (x-wemalo-limit-remainingcall)
         self.session = _WemaloSession(
