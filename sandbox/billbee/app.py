@@ -18,18 +18,15 @@ changeable per test through ``POST /_admin/settings``. Fixed choices of the simu
 from __future__ import annotations
 
 import hmac
-import json
 import math
-import re
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
-from flask.json.provider import JSONProvider
 from werkzeug.exceptions import HTTPException
 
 from sandbox.billbee import spec
+from sandbox.billbee.json_format import JSON_TYPE, BillbeeJSONProvider, decode_body, encode
 from sandbox.billbee.store import (
     INTERNAL_ERROR,
     INVALID_DATA,
@@ -40,12 +37,9 @@ from sandbox.billbee.store import (
     OrderFilter,
     ScenarioError,
     error_description,
-    format_time,
     parse_time,
 )
 from sandbox.core import SimContext, admin_blueprint, arrived, install_request_hooks
-
-JSON_TYPE = "application/json; charset=utf-8"
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "api_key": "sandbox-api-key",
@@ -104,78 +98,6 @@ SHIPPING_CARRIERS = (
     (14, "parcel_one"), (15, "cargo_international"), (16, "pin_mail"), (17, "usPostalService"),
     (18, "amazon_logistics"),
 )
-
-
-# -- JSON -----------------------------------------------------------------------------------------------
-
-
-_DECIMAL = re.compile(r'"\\u0000([^"\\]*)\\u0000"')  # a Decimal's placeholder string, as json.dumps writes it
-
-
-def encode(value: Any) -> str:
-    """JSON text with Decimals verbatim ("2.000") and naive timestamps in Billbee's format. The C encoder writes
-    each Decimal as a placeholder string that is then unquoted (with `public` copying only mutable values, a
-    250-order page request took 70 ms instead of 180 ms), so the simulator's own time does not set the pace of
-    a paged read."""
-    decimals = 0
-
-    def default(o: Any) -> str:
-        nonlocal decimals
-        if isinstance(o, Decimal):
-            decimals += 1
-            return f"\x00{o:f}\x00"
-        if isinstance(o, datetime):
-            return format_time(o)
-        if isinstance(o, date):
-            return o.isoformat() + "T00:00:00"
-        raise TypeError(f"cannot encode {type(o).__name__}")
-
-    text = json.dumps(value, default=default, ensure_ascii=False, separators=(",", ":"))
-    if decimals:
-        text, unquoted = _DECIMAL.subn(r"\1", text)
-        if unquoted != decimals:  # a string of the data looked like a placeholder
-            return encode_exact(value)
-    return text
-
-
-def encode_exact(value: Any) -> str:
-    """`encode`, one value at a time in Python: the reference, and the way when a string looks like a placeholder."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return json.dumps(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, datetime):
-        return '"' + format_time(value) + '"'
-    if isinstance(value, date):
-        return '"' + value.isoformat() + 'T00:00:00"'
-    if isinstance(value, dict):
-        return "{" + ",".join(json.dumps(str(k), ensure_ascii=False) + ":" + encode_exact(v)
-                              for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(encode_exact(v) for v in value) + "]"
-    raise TypeError(f"cannot encode {type(value).__name__}")
-
-
-class BillbeeJSONProvider(JSONProvider):
-    def dumps(self, obj: Any, **kwargs: Any) -> str:
-        return encode(obj)
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return json.loads(s)
-
-    def response(self, *args: Any, **kwargs: Any) -> Response:
-        obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(self.dumps(obj), content_type=JSON_TYPE)
 
 
 def raw_json(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -284,10 +206,7 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
         return envelope(None, code=ORDER_NOT_FOUND, message="Order not found", status=status)
 
     def body_json() -> Any:
-        try:
-            return json.loads(request.get_data(cache=True, as_text=True) or "null", parse_float=Decimal)
-        except ValueError:
-            return None
+        return decode_body(request.get_data(cache=True, as_text=True))
 
     # -- products ---------------------------------------------------------------------------------------
     @app.get("/api/v1/products")
