@@ -97,7 +97,6 @@ class OrdersMixin(AccountBase):
                 out.append(order)
             return copy.deepcopy(out)
 
-
     def _normalise_order(self, raw: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(raw, dict):
             raise ScenarioError(f"order must be an object: {raw!r}")

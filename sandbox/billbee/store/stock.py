@@ -93,7 +93,6 @@ class StockMixin(AccountBase):
                 "Data": {"SKU": sku, "OldStock": old, "CurrentStock": new, "UnfulfilledAmount": unfulfilled,
                          "Message": message}}
 
-
     def _linked_article(self, product: dict[str, Any]) -> dict[str, Any] | None:
         """The article an order item is linked to: Product.BillbeeId, else the article with the item's SKU."""
         article = None

@@ -18,7 +18,6 @@ class ScenarioError(ValueError):
     """Admin input the simulator cannot take (answered with 400)."""
 
 
-
 def to_decimal(value: Any, scale: int) -> Decimal | None:
     """A Decimal with at least `scale` fractional digits; longer fractions are kept (Billbee shows them too)."""
     if value is None or value == "":

@@ -160,7 +160,6 @@ class WarehouseMixin(AccountBase):
         result["parcels"] = [self._parcel_state(self.parcels[p]) for p in result["parcelsCreated"]]
         return result
 
-
     def get_profiles(self) -> dict[str, Any]:
         with self.ctx.lock:
             return {"dispatcher": copy.deepcopy(self.profiles), "Success": True, "status": 200}
