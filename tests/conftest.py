@@ -1,10 +1,10 @@
-"""Fixtures shared by the end-to-end tests: the sandbox on free ports and a `meltano run` helper."""
+"""Fixtures shared by the end-to-end tests: a `meltano run` helper on the sandbox (the `sandbox` fixture itself:
+sandbox/pytest_plugin.py)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,12 +34,6 @@ class MeltanoProject:
         if check and result.returncode != 0:
             raise AssertionError(f"meltano {' '.join(args)} exited {result.returncode}:\n{result.stderr[-4000:]}")
         return result
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(billbee_port=0, wemalo_port=0) as running:
-        yield running
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,17 +13,11 @@ from billbee_wemalo.billbee import BillbeeClient
 from billbee_wemalo.http.session import ApiResponse
 from sandbox.runner import Sandbox, SandboxControl, credentials
 
+pytestmark = pytest.mark.sandbox(demo=True, billbee_settings={"throttle": False})
+
 ENV = credentials()
 PRODUCTS = "/api/v1/products"
 ORDERS = "/api/v1/orders"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(billbee_port=0, wemalo_port=0) as running:
-        running.control.load_demo()
-        running.control.billbee_settings(throttle=False)
-        yield running
 
 
 @pytest.fixture

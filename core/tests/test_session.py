@@ -7,7 +7,7 @@ which really waits). Faults are targeted with `paths=[...]` and `rate=1.0`, so e
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,6 +26,8 @@ from billbee_wemalo.http import (
 )
 from billbee_wemalo.wemalo import WemaloClient
 from sandbox.runner import Sandbox, SandboxControl, credentials
+
+pytestmark = pytest.mark.sandbox(demo=True)
 
 ENV = credentials()
 BB_USER, BB_PASSWORD, BB_KEY = ENV["TAP_BILLBEE_USERNAME"], ENV["TAP_BILLBEE_PASSWORD"], ENV["TAP_BILLBEE_API_KEY"]
@@ -49,13 +51,6 @@ class Recorder:
         self.delays.append(seconds)
         if self.then:
             self.then()
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(billbee_port=0, wemalo_port=0) as running:
-        running.control.load_demo()
-        yield running
 
 
 @pytest.fixture

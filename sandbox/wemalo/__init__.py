@@ -1,4 +1,4 @@
-"""Simulator of the wemalo-connect v1 API (see app.py, store.py, spec.py)."""
+"""Simulator of the wemalo-connect v1 API (see app.py, the store/ package, spec.py)."""
 
 from sandbox.wemalo.app import create_app
 

@@ -5,7 +5,7 @@ unknown, so the setting `http_status` chooses ("mirror" or "always_200"). A succ
 where the route's apidoc example does (setting `success_envelope`: "example"; "uniform" puts both on every
 answer): both on product/add, addMultiple and get; only `Success` on getStatus, availableStock, packages,
 profiles, the tracking number and the sent feeds; neither on getAll (`{"products": [...]}`). Routes without a
-success example keep both. Settings and their defaults: `store.DEFAULT_SETTINGS`.
+success example keep both. Settings and their defaults: `store.settings.DEFAULT_SETTINGS`.
 
 Admin routes besides core's (reset, scenario, state, faults, settings, requests, violations):
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from contextlib import redirect_stdout
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +13,8 @@ import pytest
 
 from sandbox.runner import Sandbox
 from target_billbee.target import TargetBillbee
+
+pytestmark = pytest.mark.sandbox(billbee_settings={"throttle": False})
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ORDER = 300000000000001
@@ -34,13 +35,6 @@ BILLBEE = {
                  {"Id": 2, "SKU": "STK-2", "EAN": "4000000000024", "Type": 1}],
     "orders": [_order(ORDER + i) for i in range(6)],
 }
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(billbee_port=0, wemalo_port=0) as running:
-        running.control.billbee_settings(throttle=False)
-        yield running
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -44,12 +43,6 @@ WEMALO = {
                                                                  "name": "DHL Paket"}]}],
     "orders": [_order("1003", "OPEN"), _order("1004", "INPROCESS"), _order("1005", "OPEN"), _order("1006", "SHIPPED")],
 }
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(billbee_port=0, wemalo_port=0) as running:
-        yield running
 
 
 def replay(sandbox: Sandbox, case: str, *, state: dict[str, Any] | None = None,

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from sandbox.runner import Sandbox
 from tests.conftest import MeltanoProject
 from tests.e2e.test_sync import ERROR, RECEIVED, TAG, _has
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module", params=["literal", "lenient"])
-def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
-    """These cycles run under both profiles: the vendor documents read literally, and the other readings."""
-    with Sandbox(billbee_port=0, wemalo_port=0, profile=request.param) as running:
-        yield running
+# These cycles run under both profiles: the vendor documents read literally, and the other readings.
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox(profiles=["literal", "lenient"])]
 
 JOB = "billbee-to-wemalo"
 API_CREDENTIALS = ("merchant@example.com", "Sandbox-Api-Passw0rd")

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from sandbox.runner import Sandbox
 from tests.conftest import MeltanoProject
 from tests.stock_check import sellable_stock_problems
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module", params=["literal", "lenient"])
-def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
-    """These cycles run under both profiles: the vendor documents read literally, and the other readings."""
-    with Sandbox(billbee_port=0, wemalo_port=0, profile=request.param) as running:
-        yield running
+# These cycles run under both profiles: the vendor documents read literally, and the other readings.
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox(profiles=["literal", "lenient"])]
 
 TAG, RECEIVED, ERROR = "wemalo", "order_received_by_wemalo", "wemalo_error"
 

@@ -1,0 +1,1 @@
+"""The Billbee API's routes, one module per resource; each ``register`` adds its routes to the app."""

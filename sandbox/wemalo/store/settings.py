@@ -1,0 +1,47 @@
+"""The wemalo simulator's settings (the readings of what the apidoc leaves open) and their named profiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "token": "sandbox-wemalo-token",
+    "http_status": "mirror",  # "mirror": HTTP status = body status; "always_200": HTTP 200 whatever the body says
+    "add_multiple_mode": "all_or_nothing",  # or "partial": the good products are saved, `errors` lists the bad
+    "duplicate_order": "reject",  # goodsOrder/add on a known externalId: "reject" (409) or "return_existing"
+    "reserve_stock": True,  # False: every new order is OPEN whatever the stock
+    "sent_page_size": 50,  # rows per page of sentPackages and packages/sent
+    "sku_case_insensitive": True,  # SKU uniqueness and position matching ignore case
+    # The apidoc's examples, literally (docs/api-contract.md); PROFILES["lenient"] takes the other reading.
+    "success_envelope": "example",  # success bodies carry `Success`/`status` only where the route's example does
+    "products_include_external_id": False,  # getAll's and get's example rows have no externalId
+    "product_rows_carry_status": True,  # ... and carry "status": 200, "Success": true inside each row
+    "product_fields": "example",  # product rows: the example's fields only | "all": every field product/add takes
+    "page_base": 0,  # the paged feeds' examples answer a request without `page` with "page": 0
+    "page_param_ignored": False,  # pathological reading: `page` ignored, always the first page
+    "booking_product_id": "number",  # sent bookings' productId: the example's 4711 | "string" (the field list)
+    "stock_quantity": "available",  # availableStock attributes[].quantity: "available" (net of open orders) | "on_hand"
+    "parcel_quantity_field": "quantitySum",  # packages' item count: the example's name | "quantity" | "both"
+    "status_fields": "example",  # getStatus: the example's fields | "field_list": every field the list names
+    "late_cancel": "refuse",  # a cancel after picking started: "refuse" (Success false) | "ignore" (Success, no effect)
+    "missing_order": "400",  # getStatus of an unknown order: "400" (a message) | "404" | "empty" (200, Success false)
+    "missing_product": "400",  # product/get and product/update of an unknown externalId: "400" | "404"
+    "default_profile": "DHL Paket",  # profile name of parcels when neither advance nor the order names one
+    "call_limit": None,  # int: calls per `call_limit_window` seconds, x-wemalo-limit-* headers, 419 when over
+    "call_limit_window": 60.0,
+    "now": None,  # ISO datetime (naive = Europe/Berlin) to freeze the clock; None = wall clock
+}
+
+# Named groups of readings (`POST /_admin/profile`): "literal" is DEFAULT_SETTINGS, the vendor document read
+# literally; "lenient" takes the other plausible reading of each setting it names.
+# (stock_quantity is not in "lenient": its reading needs the matching connector setting, stock_semantics, and
+# is tested in pairs, tests/e2e/test_sync.py::test_stock_without_oversell_or_double_subtraction.)
+# (page_param_ignored stays False in both: it is a pathological reading, switched on by a test that wants it.)
+PROFILES: dict[str, dict[str, Any]] = {
+    "literal": {},
+    "lenient": {"success_envelope": "uniform", "products_include_external_id": True,
+                "product_rows_carry_status": False, "product_fields": "all", "page_base": 1,
+                "booking_product_id": "string", "parcel_quantity_field": "both", "status_fields": "field_list",
+                "late_cancel": "ignore", "missing_order": "404", "missing_product": "404",
+                "http_status": "always_200"},
+}
