@@ -3,6 +3,7 @@
 Nothing here knows either API; ``billbee_api`` and ``wemalo_api`` build on it.
 """
 
+from connector_http.base_url import API_URL_PATTERN, check_base_url
 from connector_http.errors import (
     AmbiguousWriteError,
     ApiError,
@@ -15,12 +16,13 @@ from connector_http.errors import (
 )
 from connector_http.limiter import RateLimiter
 from connector_http.progress import ProgressLog
-from connector_http.session import API_URL_PATTERN, ApiSession, RetryPolicy, check_base_url
+from connector_http.session import ApiResponse, ApiSession, RetryPolicy
 
 __all__ = [
     "API_URL_PATTERN",
     "AmbiguousWriteError",
     "ApiError",
+    "ApiResponse",
     "ApiSession",
     "AuthError",
     "ClientError",

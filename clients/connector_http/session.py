@@ -12,61 +12,30 @@ cannot double a write.
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import logging
 import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
-import ijson
 import requests
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
+from connector_http.base_url import API_URL_PATTERN, check_base_url
 from connector_http.errors import (
     AmbiguousWriteError,
     ApiError,
     AuthError,
     ClientError,
-    ConfigError,
     NotFoundError,
     ResponseFormatError,
     TransientError,
 )
-
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
-STREAM_CHUNK = 256 * 1024
-try:
-    _ijson = ijson.get_backend("yajl2_c")  # the C parser, in ijson's wheels for the usual platforms
-except ImportError:
-    _ijson = ijson  # the best backend there is (pure Python at worst): the same events, slower
-
-# The same rule as check_base_url, as a JSON Schema pattern for the plugins' `api_url` settings, so that the
-# SDK's config validation names the setting in one line before anything runs.
-API_URL_PATTERN = r"^(https://[^/\s]+|http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?)(/\S*)?$"
-
-
-def check_base_url(url: str, setting: str) -> str:
-    """`url` must be https, except on loopback (the sandbox). Returns it without a trailing slash."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ConfigError(f"setting {setting}: {url!r} is not an http(s) URL")
-    host = parts.hostname
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host in LOOPBACK_NAMES
-    if parts.scheme != "https" and not loopback:
-        raise ConfigError(f"setting {setting}: {url!r} must use https (plain http is allowed only on loopback)")
-    return url.rstrip("/")
+from connector_http.json_parse import UNREADABLE, ItemsHook, content_type, parse_json, parse_stream
+from connector_http.send_timing import SendTimingAdapter, clear_sent_at, last_sent_at
 
 
 @dataclass
@@ -91,41 +60,6 @@ class _Retry(Exception):
         self.delay = delay
         self.final = final  # what to raise when the retries run out
         self.throttled = throttled  # a 429: the caller's limiter may need a wider margin (on_throttled)
-
-
-class _SentAt(threading.local):
-    at: float | None = None  # when this thread's last request was written to its socket (monotonic clock)
-
-
-_SENT = _SentAt()
-
-ItemsHook = tuple[str, Callable[[dict[str, Any]], Any]]  # (a top-level key of the answer, what keeps each item)
-
-
-def _timed(base: type[HTTPConnection]) -> type[HTTPConnection]:
-    class Timed(base):  # type: ignore[valid-type, misc]
-        def request(self, *args: Any, **kwargs: Any) -> None:
-            super().request(*args, **kwargs)  # connects first if needed (handshakes), then writes headers and body
-            _SENT.at = time.monotonic()
-
-    return Timed
-
-
-class _TimedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _timed(HTTPConnection)
-
-
-class _TimedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _timed(HTTPSConnection)  # type: ignore[assignment]
-
-
-class _TimingAdapter(requests.adapters.HTTPAdapter):
-    """Connection pools whose connections note when a request has been written (``_SENT``): the moment it
-    left, after any wait for a thread or a handshake, which the caller's rate limiter counts from."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _TimedHTTPPool, "https": _TimedHTTPSPool}
 
 
 class ApiSession:
@@ -161,7 +95,7 @@ class ApiSession:
         self._sleep = sleep
         self._secrets = [s for s in (secrets or []) if s]
         self._http = requests.Session()
-        self._adapter = _TimingAdapter()
+        self._adapter = SendTimingAdapter()
         for prefix in ("https://", "http://"):
             self._http.mount(prefix, self._adapter)
         self._http.auth = auth
@@ -244,8 +178,8 @@ class ApiSession:
     def _attempt(self, method: str, url: str, endpoint: str, params: Any, json_body: Any,
                  idempotent: bool, items: ItemsHook | None = None) -> ApiResponse:
         started = time.monotonic()
-        _SENT.at = None  # (stays None behind a proxy: its pools are not timed)
-        stream = items is not None  # a large answer: parsed while it arrives (_parse_stream)
+        clear_sent_at()
+        stream = items is not None  # a large answer: parsed while it arrives (parse_stream)
         try:
             resp = self._http.request(method, url, params=params, json=json_body, timeout=self.timeout,
                                       stream=stream)
@@ -263,7 +197,7 @@ class ApiSession:
             raise _Retry(f"no answer within {self.timeout:g}s") from None
         elapsed_ms = (time.monotonic() - started) * 1000
         if self.on_answer:
-            self.on_answer(endpoint, _SENT.at)
+            self.on_answer(endpoint, last_sent_at())
         self.log.debug("%s %s -> %s (%.0f ms)", self.system, endpoint, resp.status_code, elapsed_ms)
 
         if resp.status_code == 429:
@@ -272,22 +206,22 @@ class ApiSession:
             raise _Retry("throttled (429)", _retry_after(resp, self.retry.max_retry_after), throttled=True)
         if stream:
             try:
-                data = _parse_stream(resp, items)
+                data = parse_stream(resp, items)
             except requests.RequestException as exc:
                 if not idempotent:
                     raise self._error(AmbiguousWriteError, endpoint, "connection dropped in the answer") from None
                 raise _Retry("connection dropped in the answer") from exc
         else:
-            data = _parse_json(resp)
+            data = parse_json(resp)
         status = self.effective_status(resp.status_code, data)
         if status == 429:  # body-level throttle signal (wemalo)
             self._count("429")
             raise _Retry("throttled", _retry_after(resp, self.retry.max_retry_after), throttled=True)
-        if status >= 500 or data is _UNREADABLE:
-            what = f"HTTP {status}" if status >= 500 else f"unreadable answer ({_content_type(resp)})"
+        if status >= 500 or data is UNREADABLE:
+            what = f"HTTP {status}" if status >= 500 else f"unreadable answer ({content_type(resp)})"
             if not idempotent:
                 raise self._error(AmbiguousWriteError, endpoint, what, status)
-            raise _Retry(what, final=ResponseFormatError if data is _UNREADABLE else TransientError)
+            raise _Retry(what, final=ResponseFormatError if data is UNREADABLE else TransientError)
         if status in (401, 403):
             raise self._error(AuthError, endpoint, f"credentials refused (HTTP {status}); check {self.auth_hint}",
                               status)
@@ -297,81 +231,6 @@ class ApiSession:
             raise self._error(ClientError, endpoint,
                               f"refused (HTTP {status}): {self.error_reason(data) or 'no reason given'}", status, data)
         return ApiResponse(status=status, data=data, headers=dict(resp.headers))
-
-
-_UNREADABLE = object()
-
-
-def _content_type(resp: requests.Response) -> str:
-    return resp.headers.get("Content-Type", "no content type").split(";")[0]
-
-
-def _parse_json(resp: requests.Response) -> Any:
-    if not resp.content.strip():
-        return None
-    try:
-        return json.loads(resp.content, parse_float=Decimal)
-    except ValueError:
-        return _UNREADABLE
-
-
-def _parse_stream(resp: requests.Response, items: ItemsHook | None = None) -> Any:
-    """`json.loads(body, parse_float=Decimal)`, but the body is parsed by ijson while it arrives and never exists
-    whole, and with `items=(key, shrink)` each item of the top-level `key` list is replaced by `shrink(item)` as
-    soon as it closes, so a 100,000-product list is built of what `shrink` keeps. None for an empty body."""
-    body = _Body(resp.iter_content(STREAM_CHUNK))
-    try:
-        return _build(_ijson.basic_parse(body), items)  # numbers: int, else Decimal (ijson's default)
-    except (ijson.JSONError, ValueError):
-        return None if body.blank else _UNREADABLE
-    finally:
-        resp.close()
-
-
-class _Body:
-    """The chunks as the file ijson reads. From iter_content, not resp.raw: requests turns urllib3's errors
-    (a connection dropped in the body) into requests exceptions there, which the caller retries."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self.blank = True  # only whitespace so far
-
-    def read(self, size: int = -1) -> bytes:
-        if size == 0:  # ijson's probe for bytes or text
-            return b""
-        for chunk in self._chunks:
-            if chunk:
-                self.blank = self.blank and chunk.isspace()
-                return chunk
-        return b""
-
-
-def _build(events: Iterator[tuple[str, Any]], items: ItemsHook | None) -> Any:
-    """The value of ijson's basic_parse events; with `items=(key, shrink)`, the items of the top-level object's
-    `key` list are replaced by shrink(item) as each closes (a C parser's events, one Python step each: at
-    100,000 products as fast as ijson.items, which could not also keep the answer's other keys, e.g. `status`)."""
-    key, shrink = items if items is not None else (None, None)
-    open_: list[Any] = [[]]  # the containers being filled; the outermost receives the document
-    keys: list[str] = []  # the keys waiting for their values, innermost last
-    for event, value in events:
-        if event == "map_key":
-            keys.append(value)
-            continue
-        if event == "start_map" or event == "start_array":
-            open_.append({} if event == "start_map" else [])
-            continue
-        if event == "end_map" or event == "end_array":
-            value = open_.pop()
-        parent = open_[-1]
-        if type(parent) is dict:
-            parent[keys.pop()] = value
-        else:
-            # an item of document -> top-level object -> its `key` list (that list's key still waits in `keys`)
-            if (shrink is not None and event == "end_map" and len(open_) == 3 and type(open_[1]) is dict
-                    and keys[-1] == key):
-                value = shrink(value)
-            parent.append(value)
-    return open_[0][0]
 
 
 def _retry_after(resp: requests.Response, cap: float) -> float | None:
@@ -391,4 +250,4 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
     return isinstance(inner, NewConnectionError) or isinstance(reason, NewConnectionError)
 
 
-__all__ = ["ApiResponse", "ApiSession", "ResponseFormatError", "RetryPolicy", "check_base_url"]
+__all__ = ["API_URL_PATTERN", "ApiResponse", "ApiSession", "ResponseFormatError", "RetryPolicy", "check_base_url"]

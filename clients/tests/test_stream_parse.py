@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connector_http import AmbiguousWriteError, ApiSession, RetryPolicy, TransientError
-from connector_http.session import _UNREADABLE, ItemsHook, _parse_stream
+from connector_http.json_parse import UNREADABLE, ItemsHook, parse_stream
 
 
 class Raw:
@@ -47,7 +47,7 @@ def response(body: bytes, size: int = 7) -> requests.Response:
 
 
 def parse(body: bytes, size: int = 7, items: ItemsHook | None = None) -> Any:
-    return _parse_stream(response(body, size), items)
+    return parse_stream(response(body, size), items)
 
 
 def tagged(obj: dict[str, Any]) -> Any:
@@ -114,7 +114,7 @@ def test_empty_body_is_none(body: bytes, size: int) -> None:
 @pytest.mark.parametrize("size", [1, 3, 1000])
 def test_malformed_is_unreadable_and_the_response_closed(body: bytes, size: int) -> None:
     resp = response(body, size)
-    assert _parse_stream(resp, ("a", tagged)) is _UNREADABLE
+    assert parse_stream(resp, ("a", tagged)) is UNREADABLE
     assert resp.raw.pos == len(body) or resp.raw.closed
 
 
@@ -181,7 +181,7 @@ def test_gzip_body_over_several_chunks(server: str) -> None:
 def test_connection_dropped_in_the_body_is_a_requests_error(server: str, path: str) -> None:
     resp = requests.get(f"{server}{path}", stream=True, timeout=10)
     with pytest.raises(requests.RequestException):
-        _parse_stream(resp, ("products", tagged))
+        parse_stream(resp, ("products", tagged))
 
 
 @pytest.mark.parametrize("path", ["/drop-length", "/drop-chunked"])
