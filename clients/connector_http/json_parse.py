@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -43,8 +43,11 @@ def parse_stream(resp: requests.Response, items: ItemsHook | None = None) -> Any
 
     A connection dropped in the body raises requests' own exception (the caller decides on a retry)."""
     body = _Body(resp.iter_content(STREAM_CHUNK))
-    try:
-        return _build(_ijson.basic_parse(body), items)  # numbers: int, else Decimal (ijson's default)
+    try:  # numbers: int, else Decimal (ijson's default)
+        if items is None:
+            (document,) = _ijson.items(body, "")  # exactly one value: anything after it is an error
+            return document
+        return _build_shrinking(_ijson.basic_parse(body), *items)
     except (ijson.JSONError, ValueError):
         return None if body.blank else UNREADABLE
     finally:
@@ -69,29 +72,30 @@ class _Body:
         return b""
 
 
-def _build(events: Iterator[tuple[str, Any]], items: ItemsHook | None) -> Any:
-    """The value of ijson's basic_parse events; with `items=(key, shrink)`, the items of the top-level object's
-    `key` list are replaced by shrink(item) as each closes (a C parser's events, one Python step each: at
-    100,000 products as fast as ijson.items, which could not also keep the answer's other keys, e.g. `status`)."""
-    key, shrink = items if items is not None else (None, None)
-    open_: list[Any] = [[]]  # the containers being filled; the outermost receives the document
-    keys: list[str] = []  # the keys waiting for their values, innermost last
+def _build_shrinking(events: Iterable[tuple[str, Any]], key: str, shrink: Callable[[dict[str, Any]], Any]) -> Any:
+    """The document of ijson's basic_parse `events`, built by ijson's ObjectBuilder, except that each object in
+    the top-level object's `key` list is replaced by `shrink(object)` as soon as it closes.
+
+    Not `ijson.items(body, f"{key}.item")`: that would drop the answer's other keys (e.g. wemalo's `status`), and
+    its dotted prefixes cannot tell that list from a `key` object with an `item` key or a key with a dot in it;
+    so the containers are counted here."""
+    builder = ijson.ObjectBuilder()
+    depth = 0  # containers open
+    top_key: str | None = None  # the top-level object's key whose value is being read
+    shrinking: list[Any] | None = None  # the top-level `key` list while it is open (the builder's own list)
     for event, value in events:
+        builder.event(event, value)
         if event == "map_key":
-            keys.append(value)
-            continue
-        if event == "start_map" or event == "start_array":
-            open_.append({} if event == "start_map" else [])
-            continue
-        if event == "end_map" or event == "end_array":
-            value = open_.pop()
-        parent = open_[-1]
-        if type(parent) is dict:
-            parent[keys.pop()] = value
-        else:
-            # an item of document -> top-level object -> its `key` list (that list's key still waits in `keys`)
-            if (shrink is not None and event == "end_map" and len(open_) == 3 and type(open_[1]) is dict
-                    and keys[-1] == key):
-                value = shrink(value)
-            parent.append(value)
-    return open_[0][0]
+            if depth == 1:
+                top_key = value
+        elif event == "start_map" or event == "start_array":
+            depth += 1
+            if depth == 2 and event == "start_array" and top_key == key:
+                shrinking = builder.value[key]
+        elif event == "end_map" or event == "end_array":
+            depth -= 1
+            if depth == 2 and event == "end_map" and shrinking is not None:
+                shrinking[-1] = shrink(shrinking[-1])  # the object that just closed: the list's last item
+            elif depth == 1:
+                shrinking = None
+    return builder.value

@@ -15,12 +15,13 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+import ijson
 import pytest
 import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector_http import AmbiguousWriteError, ApiSession, RetryPolicy, TransientError
+from connector_http import AmbiguousWriteError, ApiSession, RetryPolicy, TransientError, json_parse
 from connector_http.json_parse import UNREADABLE, ItemsHook, parse_stream
 
 
@@ -101,6 +102,37 @@ def test_shrink_sees_only_the_items_of_the_named_list_each_whole() -> None:
     got = parse(body, 5, ("products", shrink))
     assert seen == [doc["products"][0], doc["products"][2]]  # whole, in order; not nested, not other lists
     assert got == {**doc, "products": [("product", "A-1"), "junk", ("product", "B")]}
+
+
+@pytest.mark.parametrize("doc", [
+    {"p": {"item": {"sku": "a map's key 'item', not the list"}}},
+    {"p.item": {"sku": "a dotted key"}, "p": [{"sku": "A"}]},
+    {"p": [[{"sku": "in a nested list"}], {"sku": "A"}, 3]},
+    {"p": [{"sku": "first p"}], "q": 1, "p ": [{"sku": "not p"}]},
+    [{"p": [{"sku": "top level is a list"}]}],
+])
+def test_only_the_top_level_lists_objects_are_shrunk(doc: Any) -> None:
+    """Structure, not ijson's dotted prefixes ("p.item"), decides what is an item of the `p` list."""
+    body = json.dumps(doc).encode()
+    assert parse(body, 4, ("p", tagged)) == expected(body, ("p", tagged))
+
+
+def test_duplicate_keys_as_json_loads() -> None:
+    body = b'{"p": [{"sku": "1"}], "status": 200, "p": [{"sku": "2"}], "status": 419}'
+    assert parse(body, 5, ("p", tagged)) == {"p": [["shrunk", {"sku": "2"}]], "status": 419}
+    assert parse(body, 5) == json.loads(body)
+
+
+@pytest.mark.parametrize("shrinking", [False, True])
+def test_the_pure_python_backend_gives_the_same(monkeypatch: pytest.MonkeyPatch, shrinking: bool) -> None:
+    """Where ijson's C parser is missing, its Python parser is used: the same values, the same refusals."""
+    monkeypatch.setattr(json_parse, "_ijson", ijson.get_backend("python"))
+    items: ItemsHook | None = ("products", tagged) if shrinking else None
+    body = json.dumps({"products": [{"sku": "A", "w": 1.5}, "x"], "status": 200, "n": [1, -0, 2.5e-3]}).encode()
+    assert parse(body, 3, items) == expected(body, items)
+    assert parse(b"  ", 1, items) is None
+    for bad in (b'{"a": [1, 2', b'{"a": 1} x', b"<html>", b"[NaN]"):
+        assert parse(bad, 3, items) is UNREADABLE
 
 
 @pytest.mark.parametrize("body", [b"", b" ", b"  \n\t\r\n"])
