@@ -1,28 +1,22 @@
-"""One HTTP session per API account: throttling, retries with backoff, error mapping, redaction.
+"""One HTTP session per API account: `ApiSession` composes the parts of sending a request.
 
-Retry rules (the reason this is not a plain `urllib3.Retry`): a request is repeated only when repeating it
-cannot double a write.
-
-* 429 and connection failures before the request was sent: always retried (nothing was applied).
-* 5xx, timeouts, dropped connections and unreadable answers: retried for reads and idempotent writes;
-  for a non-idempotent write (``idempotent=False``) they raise :class:`AmbiguousWriteError` at once, and
-  the caller re-reads the object before deciding (e.g. the shipments already on a Billbee order).
-* ``Retry-After`` is honoured when present; Billbee often omits it, then exponential backoff with jitter.
+The parts, each in its own module: the base URL rule (`base_url`), when a request left, for the caller's rate
+limiter (`send_timing`), the retry rules and the attempts (`retry`: read its docstring for which failures repeat
+a request), JSON answers, whole or streamed (`json_parse`), error messages without secrets (`redaction`), and
+the log lines and counters (`request_log`). Throttling is the caller's: `throttle` runs before every attempt
+(Billbee's client hands in its `RateLimiter`).
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from urllib3.exceptions import NewConnectionError
 
 from connector_http.base_url import API_URL_PATTERN, check_base_url
 from connector_http.errors import (
@@ -35,15 +29,10 @@ from connector_http.errors import (
     TransientError,
 )
 from connector_http.json_parse import UNREADABLE, ItemsHook, content_type, parse_json, parse_stream
+from connector_http.redaction import Redactor, error_reason
+from connector_http.request_log import RequestStats, log_answer, log_retry
+from connector_http.retry import IDEMPOTENT_METHODS, Failure, Retry, RetryPolicy, retrying, transport_failure
 from connector_http.send_timing import SendTimingAdapter, clear_sent_at, last_sent_at
-
-
-@dataclass
-class RetryPolicy:
-    max_attempts: int = 8
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    max_retry_after: float = 120.0
 
 
 @dataclass
@@ -53,13 +42,15 @@ class ApiResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class _Retry(Exception):
-    def __init__(self, reason: str, delay: float | None = None, final: type[ApiError] = TransientError,
-                 throttled: bool = False) -> None:
-        super().__init__(reason)
-        self.delay = delay
-        self.final = final  # what to raise when the retries run out
-        self.throttled = throttled  # a 429: the caller's limiter may need a wider margin (on_throttled)
+@dataclass(frozen=True)
+class _Call:
+    method: str
+    url: str
+    endpoint: str  # the route template: throttling, stats and messages
+    params: Any
+    json_body: Any
+    idempotent: bool
+    items: ItemsHook | None
 
 
 class ApiSession:
@@ -93,7 +84,7 @@ class ApiSession:
         self.auth_hint = auth_hint
         self.log = logger or logging.getLogger(f"{system}.http")
         self._sleep = sleep
-        self._secrets = [s for s in (secrets or []) if s]
+        self.redact = Redactor(secrets or [])
         self._http = requests.Session()
         self._adapter = SendTimingAdapter()
         for prefix in ("https://", "http://"):
@@ -102,9 +93,10 @@ class ApiSession:
         self._http.verify = verify_tls  # never switched off for real hosts; see check_base_url
         self._http.headers.update({"Accept": "application/json", "User-Agent": "billbee-wemalo-connector"})
         self._http.headers.update(headers or {})
-        self.stats: Counter[str] = Counter()  # "requests", "429", "retries", "<METHOD endpoint>"
-        self._stats_lock = threading.Lock()  # plugins send from several threads (one per Billbee endpoint)
+        self.stats = RequestStats()  # "requests", "429", "retries", "<METHOD endpoint>"
         self._rng = random.Random()
+        self._send = retrying(self._attempt, max_attempts=lambda: self.retry.max_attempts, failed=self._failed,
+                              pause=self._pause)
 
     # -- hooks ---------------------------------------------------------------------------------------
     def effective_status(self, http_status: int, data: Any) -> int:
@@ -113,36 +105,11 @@ class ApiSession:
 
     def error_reason(self, data: Any) -> str:
         """A short, PII-free reason from an error body."""
-        if isinstance(data, dict):
-            for key in ("ErrorMessage", "message", "Message", "error"):
-                if data.get(key):
-                    return str(data[key])[:200]
-        return ""
-
-    # -- helpers -------------------------------------------------------------------------------------
-    def _count(self, *keys: str) -> None:
-        with self._stats_lock:
-            for key in keys:
-                self.stats[key] += 1
-
-    def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
-
-    def _backoff(self, attempt: int) -> float:
-        delay = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1))
-        return delay * (0.5 + self._rng.random() / 2)  # jitter keeps parallel clients apart
-
-    def _error(self, cls: type[ApiError], endpoint: str, reason: str, status: int | None = None,
-               body: Any = None) -> ApiError:
-        msg = self.redact(f"{self.system} {endpoint}: {reason}")
-        return cls(msg, system=self.system, endpoint=endpoint, status=status, body=body)
+        return error_reason(data)
 
     def close(self) -> None:
         self._http.close()
 
-    # -- the request loop ----------------------------------------------------------------------------
     def request(self, method: str, path: str, *, endpoint: str | None = None, params: Any = None,
                 json_body: Any = None, idempotent: bool | None = None,
                 items: ItemsHook | None = None) -> ApiResponse:
@@ -152,102 +119,85 @@ class ApiSession:
         top-level `key` is replaced by `shrink(item)` as soon as it closes, so a large list never exists as full
         dicts (wemalo's product/getAll)."""
         endpoint = endpoint or f"{method} {path}"
-        if idempotent is None:
-            idempotent = method in {"GET", "HEAD", "PUT", "DELETE"}
-        url = f"{self.base_url}{path}"
-        attempt = 0
-        while True:
-            attempt += 1
-            if self.throttle:
-                self.throttle(endpoint)
-            self._count("requests", endpoint)
-            try:
-                return self._attempt(method, url, endpoint, params, json_body, idempotent, items)
-            except _Retry as retry:
-                self._count("retries")
-                if retry.throttled and self.on_throttled:
-                    self.on_throttled(endpoint)
-                if attempt >= self.retry.max_attempts:
-                    raise self._error(retry.final, endpoint, f"gave up after {attempt} attempts: {retry}") from None
-                delay = retry.delay if retry.delay is not None else self._backoff(attempt)
-                self.log.info("%s %s: %s; retry %d in %.1fs", self.system, endpoint, retry, attempt, delay,
-                              extra={"system": self.system, "endpoint": endpoint, "attempt": attempt,
-                                     "retry_in_seconds": round(delay, 3)})
-                self._sleep(delay)
+        call = _Call(method, f"{self.base_url}{path}", endpoint, params, json_body,
+                     method in IDEMPOTENT_METHODS if idempotent is None else idempotent, items)
+        try:
+            return self._send(call)
+        except Retry as retry:
+            raise self._error(retry.final, endpoint, f"gave up after {retry.attempts} attempts: {retry}") from None
 
-    def _attempt(self, method: str, url: str, endpoint: str, params: Any, json_body: Any,
-                 idempotent: bool, items: ItemsHook | None = None) -> ApiResponse:
+    # -- one attempt ---------------------------------------------------------------------------------
+    def _attempt(self, call: _Call) -> ApiResponse:
+        if self.throttle:
+            self.throttle(call.endpoint)
+        self.stats.count("requests", call.endpoint)
         started = time.monotonic()
         clear_sent_at()
-        stream = items is not None  # a large answer: parsed while it arrives (parse_stream)
+        stream = call.items is not None  # a large answer: parsed while it arrives (parse_stream)
         try:
-            resp = self._http.request(method, url, params=params, json=json_body, timeout=self.timeout,
-                                      stream=stream)
-        except requests.ConnectTimeout as exc:
-            raise _Retry("connect timeout") from exc
-        except requests.ConnectionError as exc:
-            if _never_sent(exc):
-                raise _Retry("connection refused") from exc
-            if not idempotent:
-                raise self._error(AmbiguousWriteError, endpoint, "connection dropped before an answer") from None
-            raise _Retry("connection dropped") from exc
-        except requests.Timeout:
-            if not idempotent:
-                raise self._error(AmbiguousWriteError, endpoint, f"no answer within {self.timeout:g}s") from None
-            raise _Retry(f"no answer within {self.timeout:g}s") from None
+            resp = self._http.request(call.method, call.url, params=call.params, json=call.json_body,
+                                      timeout=self.timeout, stream=stream)
+        except requests.RequestException as exc:
+            failure = transport_failure(exc, self.timeout)
+            if failure is None:
+                raise
+            raise self._failure(call, failure) from None
         elapsed_ms = (time.monotonic() - started) * 1000
         if self.on_answer:
-            self.on_answer(endpoint, last_sent_at())
-        self.log.debug("%s %s -> %s (%.0f ms)", self.system, endpoint, resp.status_code, elapsed_ms)
+            self.on_answer(call.endpoint, last_sent_at())
+        log_answer(self.log, self.system, call.endpoint, resp.status_code, elapsed_ms)
 
         if resp.status_code == 429:
-            self._count("429")
+            self.stats.count("429")
             resp.close()
-            raise _Retry("throttled (429)", _retry_after(resp, self.retry.max_retry_after), throttled=True)
+            raise Retry("throttled (429)", self.retry.retry_after(resp.headers), throttled=True)
         if stream:
             try:
-                data = parse_stream(resp, items)
-            except requests.RequestException as exc:
-                if not idempotent:
-                    raise self._error(AmbiguousWriteError, endpoint, "connection dropped in the answer") from None
-                raise _Retry("connection dropped in the answer") from exc
+                data = parse_stream(resp, call.items)
+            except requests.RequestException:
+                dropped = "connection dropped in the answer"
+                raise self._failure(call, Failure(dropped, ambiguous=dropped)) from None
         else:
             data = parse_json(resp)
         status = self.effective_status(resp.status_code, data)
         if status == 429:  # body-level throttle signal (wemalo)
-            self._count("429")
-            raise _Retry("throttled", _retry_after(resp, self.retry.max_retry_after), throttled=True)
+            self.stats.count("429")
+            raise Retry("throttled", self.retry.retry_after(resp.headers), throttled=True)
         if status >= 500 or data is UNREADABLE:
             what = f"HTTP {status}" if status >= 500 else f"unreadable answer ({content_type(resp)})"
-            if not idempotent:
-                raise self._error(AmbiguousWriteError, endpoint, what, status)
-            raise _Retry(what, final=ResponseFormatError if data is UNREADABLE else TransientError)
+            raise self._failure(call, Failure(what, ambiguous=what, status=status,
+                                              final=ResponseFormatError if data is UNREADABLE else TransientError))
         if status in (401, 403):
-            raise self._error(AuthError, endpoint, f"credentials refused (HTTP {status}); check {self.auth_hint}",
-                              status)
+            raise self._error(AuthError, call.endpoint,
+                              f"credentials refused (HTTP {status}); check {self.auth_hint}", status)
         if status == 404:
-            raise self._error(NotFoundError, endpoint, self.error_reason(data) or "not found", status, data)
+            raise self._error(NotFoundError, call.endpoint, self.error_reason(data) or "not found", status, data)
         if status >= 400:
-            raise self._error(ClientError, endpoint,
+            raise self._error(ClientError, call.endpoint,
                               f"refused (HTTP {status}): {self.error_reason(data) or 'no reason given'}", status, data)
         return ApiResponse(status=status, data=data, headers=dict(resp.headers))
 
+    def _failure(self, call: _Call, failure: Failure) -> Exception:
+        """Retry, unless a non-idempotent write may have been applied: then it is ambiguous, never repeated."""
+        if failure.ambiguous is not None and not call.idempotent:
+            return self._error(AmbiguousWriteError, call.endpoint, failure.ambiguous, failure.status)
+        return Retry(failure.reason, final=failure.final)
 
-def _retry_after(resp: requests.Response, cap: float) -> float | None:
-    value = resp.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return min(cap, max(0.0, float(value)))
-    except ValueError:
-        return None
+    def _error(self, cls: type[ApiError], endpoint: str, reason: str, status: int | None = None,
+               body: Any = None) -> ApiError:
+        msg = self.redact(f"{self.system} {endpoint}: {reason}")
+        return cls(msg, system=self.system, endpoint=endpoint, status=status, body=body)
 
+    # -- between attempts (called by `retrying`) -----------------------------------------------------
+    def _failed(self, call: _Call, retry: Retry) -> None:
+        self.stats.count("retries")
+        if retry.throttled and self.on_throttled:
+            self.on_throttled(call.endpoint)
 
-def _never_sent(exc: requests.ConnectionError) -> bool:
-    """True when the connection failed before the request left (refused, DNS): safe to repeat any request."""
-    reason = exc.args[0] if exc.args else None
-    inner = getattr(reason, "reason", None)
-    return isinstance(inner, NewConnectionError) or isinstance(reason, NewConnectionError)
+    def _pause(self, call: _Call, retry: Retry, failures: int) -> None:
+        delay = self.retry.wait(retry, failures, self._rng)
+        log_retry(self.log, self.system, call.endpoint, retry, failures, delay)
+        self._sleep(delay)
 
 
 __all__ = ["API_URL_PATTERN", "ApiResponse", "ApiSession", "ResponseFormatError", "RetryPolicy", "check_base_url"]
