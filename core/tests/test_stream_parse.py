@@ -15,13 +15,14 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+import ijson
 import pytest
 import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billbee_wemalo.http import AmbiguousWriteError, ApiSession, RetryPolicy, TransientError
-from billbee_wemalo.http.session import _UNREADABLE, ItemsHook, _parse_stream
+from billbee_wemalo.http import AmbiguousWriteError, ApiSession, RetryPolicy, TransientError, json_parse
+from billbee_wemalo.http.json_parse import UNREADABLE, ItemsHook, parse_stream
 
 
 class Raw:
@@ -47,7 +48,7 @@ def response(body: bytes, size: int = 7) -> requests.Response:
 
 
 def parse(body: bytes, size: int = 7, items: ItemsHook | None = None) -> Any:
-    return _parse_stream(response(body, size), items)
+    return parse_stream(response(body, size), items)
 
 
 def tagged(obj: dict[str, Any]) -> Any:
@@ -103,6 +104,37 @@ def test_shrink_sees_only_the_items_of_the_named_list_each_whole() -> None:
     assert got == {**doc, "products": [("product", "A-1"), "junk", ("product", "B")]}
 
 
+@pytest.mark.parametrize("doc", [
+    {"p": {"item": {"sku": "a map's key 'item', not the list"}}},
+    {"p.item": {"sku": "a dotted key"}, "p": [{"sku": "A"}]},
+    {"p": [[{"sku": "in a nested list"}], {"sku": "A"}, 3]},
+    {"p": [{"sku": "first p"}], "q": 1, "p ": [{"sku": "not p"}]},
+    [{"p": [{"sku": "top level is a list"}]}],
+])
+def test_only_the_top_level_lists_objects_are_shrunk(doc: Any) -> None:
+    """Structure, not ijson's dotted prefixes ("p.item"), decides what is an item of the `p` list."""
+    body = json.dumps(doc).encode()
+    assert parse(body, 4, ("p", tagged)) == expected(body, ("p", tagged))
+
+
+def test_duplicate_keys_as_json_loads() -> None:
+    body = b'{"p": [{"sku": "1"}], "status": 200, "p": [{"sku": "2"}], "status": 419}'
+    assert parse(body, 5, ("p", tagged)) == {"p": [["shrunk", {"sku": "2"}]], "status": 419}
+    assert parse(body, 5) == json.loads(body)
+
+
+@pytest.mark.parametrize("shrinking", [False, True])
+def test_the_pure_python_backend_gives_the_same(monkeypatch: pytest.MonkeyPatch, shrinking: bool) -> None:
+    """Where ijson's C parser is missing, its Python parser is used: the same values, the same refusals."""
+    monkeypatch.setattr(json_parse, "_ijson", ijson.get_backend("python"))
+    items: ItemsHook | None = ("products", tagged) if shrinking else None
+    body = json.dumps({"products": [{"sku": "A", "w": 1.5}, "x"], "status": 200, "n": [1, -0, 2.5e-3]}).encode()
+    assert parse(body, 3, items) == expected(body, items)
+    assert parse(b"  ", 1, items) is None
+    for bad in (b'{"a": [1, 2', b'{"a": 1} x', b"<html>", b"[NaN]"):
+        assert parse(bad, 3, items) is UNREADABLE
+
+
 @pytest.mark.parametrize("body", [b"", b" ", b"  \n\t\r\n"])
 @pytest.mark.parametrize("size", [1, 100])
 def test_empty_body_is_none(body: bytes, size: int) -> None:
@@ -114,7 +146,7 @@ def test_empty_body_is_none(body: bytes, size: int) -> None:
 @pytest.mark.parametrize("size", [1, 3, 1000])
 def test_malformed_is_unreadable_and_the_response_closed(body: bytes, size: int) -> None:
     resp = response(body, size)
-    assert _parse_stream(resp, ("a", tagged)) is _UNREADABLE
+    assert parse_stream(resp, ("a", tagged)) is UNREADABLE
     assert resp.raw.pos == len(body) or resp.raw.closed
 
 
@@ -181,7 +213,7 @@ def test_gzip_body_over_several_chunks(server: str) -> None:
 def test_connection_dropped_in_the_body_is_a_requests_error(server: str, path: str) -> None:
     resp = requests.get(f"{server}{path}", stream=True, timeout=10)
     with pytest.raises(requests.RequestException):
-        _parse_stream(resp, ("products", tagged))
+        parse_stream(resp, ("products", tagged))
 
 
 @pytest.mark.parametrize("path", ["/drop-length", "/drop-chunked"])

@@ -1,80 +1,38 @@
-"""One HTTP session per API account: throttling, retries with backoff, error mapping, redaction.
+"""One HTTP session per API account: `ApiSession` composes the parts of sending a request.
 
-Retry rules (the reason this is not a plain `urllib3.Retry`): a request is repeated only when repeating it
-cannot double a write.
-
-* 429 and connection failures before the request was sent: always retried (nothing was applied).
-* 5xx, timeouts, dropped connections and unreadable answers: retried for reads and idempotent writes;
-  for a non-idempotent write (``idempotent=False``) they raise :class:`AmbiguousWriteError` at once, and
-  the caller re-reads the object before deciding (e.g. the shipments already on a Billbee order).
-* ``Retry-After`` is honoured when present; Billbee often omits it, then exponential backoff with jitter.
+The parts, each in its own module: the base URL rule (`base_url`), when a request left, for the caller's rate
+limiter (`send_timing`), the retry rules and the attempts (`retry`: read its docstring for which failures repeat
+a request), JSON answers, whole or streamed (`json_parse`), error messages without secrets (`redaction`), and
+the log lines and counters (`request_log`). Throttling is the caller's: `throttle` runs before every attempt
+(Billbee's client hands in its `RateLimiter`).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import logging
 import random
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
-import ijson
 import requests
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError
 
+from billbee_wemalo.http.base_url import API_URL_PATTERN, check_base_url
 from billbee_wemalo.http.errors import (
     AmbiguousWriteError,
     ApiError,
     AuthError,
     ClientError,
-    ConfigError,
     NotFoundError,
     ResponseFormatError,
     TransientError,
 )
-
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
-STREAM_CHUNK = 256 * 1024
-try:
-    _ijson = ijson.get_backend("yajl2_c")  # the C parser, in ijson's wheels for the usual platforms
-except ImportError:
-    _ijson = ijson  # the best backend there is (pure Python at worst): the same events, slower
-
-# The same rule as check_base_url, as a JSON Schema pattern for the plugins' `api_url` settings, so that the
-# SDK's config validation names the setting in one line before anything runs.
-API_URL_PATTERN = r"^(https://[^/\s]+|http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?)(/\S*)?$"
-
-
-def check_base_url(url: str, setting: str) -> str:
-    """`url` must be https, except on loopback (the sandbox). Returns it without a trailing slash."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ConfigError(f"setting {setting}: {url!r} is not an http(s) URL")
-    host = parts.hostname
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host in LOOPBACK_NAMES
-    if parts.scheme != "https" and not loopback:
-        raise ConfigError(f"setting {setting}: {url!r} must use https (plain http is allowed only on loopback)")
-    return url.rstrip("/")
-
-
-@dataclass
-class RetryPolicy:
-    max_attempts: int = 8
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    max_retry_after: float = 120.0
+from billbee_wemalo.http.json_parse import UNREADABLE, ItemsHook, content_type, parse_json, parse_stream
+from billbee_wemalo.http.redaction import Redactor, error_reason
+from billbee_wemalo.http.request_log import RequestStats, log_answer, log_retry
+from billbee_wemalo.http.retry import IDEMPOTENT_METHODS, Failure, Retry, RetryPolicy, retrying, transport_failure
+from billbee_wemalo.http.send_timing import SendTimingAdapter, clear_sent_at, last_sent_at
 
 
 @dataclass
@@ -84,48 +42,15 @@ class ApiResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class _Retry(Exception):
-    def __init__(self, reason: str, delay: float | None = None, final: type[ApiError] = TransientError,
-                 throttled: bool = False) -> None:
-        super().__init__(reason)
-        self.delay = delay
-        self.final = final  # what to raise when the retries run out
-        self.throttled = throttled  # a 429: the caller's limiter may need a wider margin (on_throttled)
-
-
-class _SentAt(threading.local):
-    at: float | None = None  # when this thread's last request was written to its socket (monotonic clock)
-
-
-_SENT = _SentAt()
-
-ItemsHook = tuple[str, Callable[[dict[str, Any]], Any]]  # (a top-level key of the answer, what keeps each item)
-
-
-def _timed(base: type[HTTPConnection]) -> type[HTTPConnection]:
-    class Timed(base):  # type: ignore[valid-type, misc]
-        def request(self, *args: Any, **kwargs: Any) -> None:
-            super().request(*args, **kwargs)  # connects first if needed (handshakes), then writes headers and body
-            _SENT.at = time.monotonic()
-
-    return Timed
-
-
-class _TimedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _timed(HTTPConnection)
-
-
-class _TimedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _timed(HTTPSConnection)  # type: ignore[assignment]
-
-
-class _TimingAdapter(requests.adapters.HTTPAdapter):
-    """Connection pools whose connections note when a request has been written (``_SENT``): the moment it
-    left, after any wait for a thread or a handshake, which the caller's rate limiter counts from."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _TimedHTTPPool, "https": _TimedHTTPSPool}
+@dataclass(frozen=True)
+class _Call:
+    method: str
+    url: str
+    endpoint: str  # the route template: throttling, stats and messages
+    params: Any
+    json_body: Any
+    idempotent: bool
+    items: ItemsHook | None
 
 
 class ApiSession:
@@ -159,18 +84,19 @@ class ApiSession:
         self.auth_hint = auth_hint
         self.log = logger or logging.getLogger(f"{system}.http")
         self._sleep = sleep
-        self._secrets = [s for s in (secrets or []) if s]
+        self.redact = Redactor(secrets or [])
         self._http = requests.Session()
-        self._adapter = _TimingAdapter()
+        self._adapter = SendTimingAdapter()
         for prefix in ("https://", "http://"):
             self._http.mount(prefix, self._adapter)
         self._http.auth = auth
         self._http.verify = verify_tls  # never switched off for real hosts; see check_base_url
         self._http.headers.update({"Accept": "application/json", "User-Agent": "billbee-wemalo-connector"})
         self._http.headers.update(headers or {})
-        self.stats: Counter[str] = Counter()  # "requests", "429", "retries", "<METHOD endpoint>"
-        self._stats_lock = threading.Lock()  # plugins send from several threads (one per Billbee endpoint)
+        self.stats = RequestStats()  # "requests", "429", "retries", "<METHOD endpoint>"
         self._rng = random.Random()
+        self._send = retrying(self._attempt, max_attempts=lambda: self.retry.max_attempts, failed=self._failed,
+                              pause=self._pause)
 
     # -- hooks ---------------------------------------------------------------------------------------
     def effective_status(self, http_status: int, data: Any) -> int:
@@ -179,36 +105,11 @@ class ApiSession:
 
     def error_reason(self, data: Any) -> str:
         """A short, PII-free reason from an error body."""
-        if isinstance(data, dict):
-            for key in ("ErrorMessage", "message", "Message", "error"):
-                if data.get(key):
-                    return str(data[key])[:200]
-        return ""
-
-    # -- helpers -------------------------------------------------------------------------------------
-    def _count(self, *keys: str) -> None:
-        with self._stats_lock:
-            for key in keys:
-                self.stats[key] += 1
-
-    def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
-
-    def _backoff(self, attempt: int) -> float:
-        delay = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1))
-        return delay * (0.5 + self._rng.random() / 2)  # jitter keeps parallel clients apart
-
-    def _error(self, cls: type[ApiError], endpoint: str, reason: str, status: int | None = None,
-               body: Any = None) -> ApiError:
-        msg = self.redact(f"{self.system} {endpoint}: {reason}")
-        return cls(msg, system=self.system, endpoint=endpoint, status=status, body=body)
+        return error_reason(data)
 
     def close(self) -> None:
         self._http.close()
 
-    # -- the request loop ----------------------------------------------------------------------------
     def request(self, method: str, path: str, *, endpoint: str | None = None, params: Any = None,
                 json_body: Any = None, idempotent: bool | None = None,
                 items: ItemsHook | None = None) -> ApiResponse:
@@ -218,177 +119,85 @@ class ApiSession:
         top-level `key` is replaced by `shrink(item)` as soon as it closes, so a large list never exists as full
         dicts (wemalo's product/getAll)."""
         endpoint = endpoint or f"{method} {path}"
-        if idempotent is None:
-            idempotent = method in {"GET", "HEAD", "PUT", "DELETE"}
-        url = f"{self.base_url}{path}"
-        attempt = 0
-        while True:
-            attempt += 1
-            if self.throttle:
-                self.throttle(endpoint)
-            self._count("requests", endpoint)
-            try:
-                return self._attempt(method, url, endpoint, params, json_body, idempotent, items)
-            except _Retry as retry:
-                self._count("retries")
-                if retry.throttled and self.on_throttled:
-                    self.on_throttled(endpoint)
-                if attempt >= self.retry.max_attempts:
-                    raise self._error(retry.final, endpoint, f"gave up after {attempt} attempts: {retry}") from None
-                delay = retry.delay if retry.delay is not None else self._backoff(attempt)
-                self.log.info("%s %s: %s; retry %d in %.1fs", self.system, endpoint, retry, attempt, delay,
-                              extra={"system": self.system, "endpoint": endpoint, "attempt": attempt,
-                                     "retry_in_seconds": round(delay, 3)})
-                self._sleep(delay)
-
-    def _attempt(self, method: str, url: str, endpoint: str, params: Any, json_body: Any,
-                 idempotent: bool, items: ItemsHook | None = None) -> ApiResponse:
-        started = time.monotonic()
-        _SENT.at = None  # (stays None behind a proxy: its pools are not timed)
-        stream = items is not None  # a large answer: parsed while it arrives (_parse_stream)
+        call = _Call(method, f"{self.base_url}{path}", endpoint, params, json_body,
+                     method in IDEMPOTENT_METHODS if idempotent is None else idempotent, items)
         try:
-            resp = self._http.request(method, url, params=params, json=json_body, timeout=self.timeout,
-                                      stream=stream)
-        except requests.ConnectTimeout as exc:
-            raise _Retry("connect timeout") from exc
-        except requests.ConnectionError as exc:
-            if _never_sent(exc):
-                raise _Retry("connection refused") from exc
-            if not idempotent:
-                raise self._error(AmbiguousWriteError, endpoint, "connection dropped before an answer") from None
-            raise _Retry("connection dropped") from exc
-        except requests.Timeout:
-            if not idempotent:
-                raise self._error(AmbiguousWriteError, endpoint, f"no answer within {self.timeout:g}s") from None
-            raise _Retry(f"no answer within {self.timeout:g}s") from None
+            return self._send(call)
+        except Retry as retry:
+            raise self._error(retry.final, endpoint, f"gave up after {retry.attempts} attempts: {retry}") from None
+
+    # -- one attempt ---------------------------------------------------------------------------------
+    def _attempt(self, call: _Call) -> ApiResponse:
+        if self.throttle:
+            self.throttle(call.endpoint)
+        self.stats.count("requests", call.endpoint)
+        started = time.monotonic()
+        clear_sent_at()
+        stream = call.items is not None  # a large answer: parsed while it arrives (parse_stream)
+        try:
+            resp = self._http.request(call.method, call.url, params=call.params, json=call.json_body,
+                                      timeout=self.timeout, stream=stream)
+        except requests.RequestException as exc:
+            failure = transport_failure(exc, self.timeout)
+            if failure is None:
+                raise
+            raise self._failure(call, failure) from None
         elapsed_ms = (time.monotonic() - started) * 1000
         if self.on_answer:
-            self.on_answer(endpoint, _SENT.at)
-        self.log.debug("%s %s -> %s (%.0f ms)", self.system, endpoint, resp.status_code, elapsed_ms)
+            self.on_answer(call.endpoint, last_sent_at())
+        log_answer(self.log, self.system, call.endpoint, resp.status_code, elapsed_ms)
 
         if resp.status_code == 429:
-            self._count("429")
+            self.stats.count("429")
             resp.close()
-            raise _Retry("throttled (429)", _retry_after(resp, self.retry.max_retry_after), throttled=True)
+            raise Retry("throttled (429)", self.retry.retry_after(resp.headers), throttled=True)
         if stream:
             try:
-                data = _parse_stream(resp, items)
-            except requests.RequestException as exc:
-                if not idempotent:
-                    raise self._error(AmbiguousWriteError, endpoint, "connection dropped in the answer") from None
-                raise _Retry("connection dropped in the answer") from exc
+                data = parse_stream(resp, call.items)
+            except requests.RequestException:
+                dropped = "connection dropped in the answer"
+                raise self._failure(call, Failure(dropped, ambiguous=dropped)) from None
         else:
-            data = _parse_json(resp)
+            data = parse_json(resp)
         status = self.effective_status(resp.status_code, data)
         if status == 429:  # body-level throttle signal (wemalo)
-            self._count("429")
-            raise _Retry("throttled", _retry_after(resp, self.retry.max_retry_after), throttled=True)
-        if status >= 500 or data is _UNREADABLE:
-            what = f"HTTP {status}" if status >= 500 else f"unreadable answer ({_content_type(resp)})"
-            if not idempotent:
-                raise self._error(AmbiguousWriteError, endpoint, what, status)
-            raise _Retry(what, final=ResponseFormatError if data is _UNREADABLE else TransientError)
+            self.stats.count("429")
+            raise Retry("throttled", self.retry.retry_after(resp.headers), throttled=True)
+        if status >= 500 or data is UNREADABLE:
+            what = f"HTTP {status}" if status >= 500 else f"unreadable answer ({content_type(resp)})"
+            raise self._failure(call, Failure(what, ambiguous=what, status=status,
+                                              final=ResponseFormatError if data is UNREADABLE else TransientError))
         if status in (401, 403):
-            raise self._error(AuthError, endpoint, f"credentials refused (HTTP {status}); check {self.auth_hint}",
-                              status)
+            raise self._error(AuthError, call.endpoint,
+                              f"credentials refused (HTTP {status}); check {self.auth_hint}", status)
         if status == 404:
-            raise self._error(NotFoundError, endpoint, self.error_reason(data) or "not found", status, data)
+            raise self._error(NotFoundError, call.endpoint, self.error_reason(data) or "not found", status, data)
         if status >= 400:
-            raise self._error(ClientError, endpoint,
+            raise self._error(ClientError, call.endpoint,
                               f"refused (HTTP {status}): {self.error_reason(data) or 'no reason given'}", status, data)
         return ApiResponse(status=status, data=data, headers=dict(resp.headers))
 
+    def _failure(self, call: _Call, failure: Failure) -> Exception:
+        """Retry, unless a non-idempotent write may have been applied: then it is ambiguous, never repeated."""
+        if failure.ambiguous is not None and not call.idempotent:
+            return self._error(AmbiguousWriteError, call.endpoint, failure.ambiguous, failure.status)
+        return Retry(failure.reason, final=failure.final)
 
-_UNREADABLE = object()
+    def _error(self, cls: type[ApiError], endpoint: str, reason: str, status: int | None = None,
+               body: Any = None) -> ApiError:
+        msg = self.redact(f"{self.system} {endpoint}: {reason}")
+        return cls(msg, system=self.system, endpoint=endpoint, status=status, body=body)
 
+    # -- between attempts (called by `retrying`) -----------------------------------------------------
+    def _failed(self, call: _Call, retry: Retry) -> None:
+        self.stats.count("retries")
+        if retry.throttled and self.on_throttled:
+            self.on_throttled(call.endpoint)
 
-def _content_type(resp: requests.Response) -> str:
-    return resp.headers.get("Content-Type", "no content type").split(";")[0]
-
-
-def _parse_json(resp: requests.Response) -> Any:
-    if not resp.content.strip():
-        return None
-    try:
-        return json.loads(resp.content, parse_float=Decimal)
-    except ValueError:
-        return _UNREADABLE
-
-
-def _parse_stream(resp: requests.Response, items: ItemsHook | None = None) -> Any:
-    """`json.loads(body, parse_float=Decimal)`, but the body is parsed by ijson while it arrives and never exists
-    whole, and with `items=(key, shrink)` each item of the top-level `key` list is replaced by `shrink(item)` as
-    soon as it closes, so a 100,000-product list is built of what `shrink` keeps. None for an empty body."""
-    body = _Body(resp.iter_content(STREAM_CHUNK))
-    try:
-        return _build(_ijson.basic_parse(body), items)  # numbers: int, else Decimal (ijson's default)
-    except (ijson.JSONError, ValueError):
-        return None if body.blank else _UNREADABLE
-    finally:
-        resp.close()
+    def _pause(self, call: _Call, retry: Retry, failures: int) -> None:
+        delay = self.retry.wait(retry, failures, self._rng)
+        log_retry(self.log, self.system, call.endpoint, retry, failures, delay)
+        self._sleep(delay)
 
 
-class _Body:
-    """The chunks as the file ijson reads. From iter_content, not resp.raw: requests turns urllib3's errors
-    (a connection dropped in the body) into requests exceptions there, which the caller retries."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self.blank = True  # only whitespace so far
-
-    def read(self, size: int = -1) -> bytes:
-        if size == 0:  # ijson's probe for bytes or text
-            return b""
-        for chunk in self._chunks:
-            if chunk:
-                self.blank = self.blank and chunk.isspace()
-                return chunk
-        return b""
-
-
-def _build(events: Iterator[tuple[str, Any]], items: ItemsHook | None) -> Any:
-    """The value of ijson's basic_parse events; with `items=(key, shrink)`, the items of the top-level object's
-    `key` list are replaced by shrink(item) as each closes (a C parser's events, one Python step each: at
-    100,000 products as fast as ijson.items, which could not also keep the answer's other keys, e.g. `status`)."""
-    key, shrink = items if items is not None else (None, None)
-    open_: list[Any] = [[]]  # the containers being filled; the outermost receives the document
-    keys: list[str] = []  # the keys waiting for their values, innermost last
-    for event, value in events:
-        if event == "map_key":
-            keys.append(value)
-            continue
-        if event == "start_map" or event == "start_array":
-            open_.append({} if event == "start_map" else [])
-            continue
-        if event == "end_map" or event == "end_array":
-            value = open_.pop()
-        parent = open_[-1]
-        if type(parent) is dict:
-            parent[keys.pop()] = value
-        else:
-            # an item of document -> top-level object -> its `key` list (that list's key still waits in `keys`)
-            if (shrink is not None and event == "end_map" and len(open_) == 3 and type(open_[1]) is dict
-                    and keys[-1] == key):
-                value = shrink(value)
-            parent.append(value)
-    return open_[0][0]
-
-
-def _retry_after(resp: requests.Response, cap: float) -> float | None:
-    value = resp.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return min(cap, max(0.0, float(value)))
-    except ValueError:
-        return None
-
-
-def _never_sent(exc: requests.ConnectionError) -> bool:
-    """True when the connection failed before the request left (refused, DNS): safe to repeat any request."""
-    reason = exc.args[0] if exc.args else None
-    inner = getattr(reason, "reason", None)
-    return isinstance(inner, NewConnectionError) or isinstance(reason, NewConnectionError)
-
-
-__all__ = ["ApiResponse", "ApiSession", "ResponseFormatError", "RetryPolicy", "check_base_url"]
+__all__ = ["API_URL_PATTERN", "ApiResponse", "ApiSession", "ResponseFormatError", "RetryPolicy", "check_base_url"]
