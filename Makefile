@@ -8,7 +8,7 @@ PLUGINS := tap-billbee target-wemalo tap-wemalo-shipments target-billbee
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup demo test unit e2e lint sandbox bench clean
+.PHONY: setup demo test unit e2e chaos lint sandbox bench clean
 
 $(VENV)/.installed: requirements-dev.txt $(foreach p,$(PLUGINS),$(p)/pyproject.toml) core/pyproject.toml reconcile/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -26,11 +26,19 @@ setup: $(VENV)/.installed .meltano/.installed
 demo: setup  ## sandbox with demo data, sync, ship, sync again, summary
 	$(BIN)/python -m sandbox.demo
 
-test: setup  ## the whole test suite (unit, sandbox fidelity, end to end through meltano run)
-	$(BIN)/python -m pytest
+# Tests run on every core (pytest-xdist; each test has its own sandbox ports and Meltano system directory).
+# `--dist loadgroup` hands tests out one by one, except a module marked xdist_group (one build of the release
+# artifacts); PYTEST_ARGS adds options (e.g. PYTEST_ARGS="-x"; PYTEST_PARALLEL= runs in one process).
+PYTEST_PARALLEL ?= -n auto --dist loadgroup
+
+test: setup  ## the whole test suite (unit, sandbox fidelity, end to end, a short seeded chaos run)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+chaos: setup  ## the full chaos suite: 30 cycles (nightly in CI; CHAOS_SEED=N varies it)
+	CHAOS_CYCLES=$${CHAOS_CYCLES:-30} $(BIN)/python -m pytest tests/chaos/test_chaos.py $(PYTEST_ARGS)
 
 unit: setup
-	$(BIN)/python -m pytest -m "not e2e and not release and not orchestration"
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not e2e and not release and not orchestration and not chaos"
 
 lint: setup
 	$(BIN)/ruff check .

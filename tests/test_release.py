@@ -28,7 +28,7 @@ import pytest
 import yaml
 from packaging.version import Version
 
-pytestmark = pytest.mark.release
+pytestmark = [pytest.mark.release, pytest.mark.xdist_group("release-artifacts")]  # one build per run
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGINS = ("tap-billbee", "target-wemalo", "tap-wemalo-shipments", "target-billbee")
