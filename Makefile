@@ -7,18 +7,21 @@ BIN    := $(VENV)/bin
 PLUGINS := tap-billbee target-wemalo tap-wemalo-shipments target-billbee
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# The installs of this venv and of Meltano's plugin venvs (by pip or uv) keep to the lock (scripts/lock.py).
+# Only those: the tests' own throw-away venvs (release, orchestration) resolve freely.
+LOCKED := PIP_CONSTRAINT=$(CURDIR)/requirements-dev.lock UV_CONSTRAINT=$(CURDIR)/requirements-dev.lock
 
 .PHONY: setup demo test unit e2e chaos lint sandbox bench clean
 
-$(VENV)/.installed: requirements-dev.txt $(foreach p,$(PLUGINS),$(p)/pyproject.toml) core/pyproject.toml reconcile/pyproject.toml
+$(VENV)/.installed: requirements-dev.txt requirements-dev.lock $(foreach p,$(PLUGINS),$(p)/pyproject.toml) core/pyproject.toml reconcile/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-dev.txt -e ./core $(foreach p,$(PLUGINS),-e ./$(p)) -e ./reconcile
+	$(LOCKED) $(BIN)/python -m pip install -q -r requirements-dev.txt -e ./core $(foreach p,$(PLUGINS),-e ./$(p)) -e ./reconcile
 	touch $@
 
-.meltano/.installed: $(VENV)/.installed meltano.yml
-	$(BIN)/meltano install
+.meltano/.installed: $(VENV)/.installed meltano.yml requirements-dev.lock
+	$(LOCKED) $(BIN)/meltano install
 	touch $@
 
 setup: $(VENV)/.installed .meltano/.installed

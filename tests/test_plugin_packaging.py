@@ -77,3 +77,10 @@ def test_hub_definitions_match_about_and_meltano_yml() -> None:
         assert all(s["kind"] in kinds and s.get("label") for s in hub["settings"])
         if plugin.startswith("tap-"):
             assert {"state", "catalog", "discover"} <= set(hub["capabilities"])
+
+
+def test_the_lock_file_matches_the_declared_dependencies() -> None:
+    """requirements-dev.lock pins the development and CI environment; a changed dependency needs a new lock."""
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "lock.py"), "--check"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
