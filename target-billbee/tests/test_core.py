@@ -30,3 +30,4 @@ def test_zz_unknown_streams_wrote_nothing_to_billbee() -> None:
     """Runs after the standard tests (module order): the generic streams made no Billbee writes."""
     rows = SANDBOX.control.requests("billbee")
     assert {r["method"] for r in rows} <= {"GET"}
+    assert SANDBOX.control.violations()["billbee"] == []

@@ -31,3 +31,4 @@ def test_zz_unknown_streams_wrote_nothing_to_wemalo() -> None:
     """Runs after the standard tests (module order): the generic streams made no wemalo writes."""
     rows = SANDBOX.control.requests("wemalo")
     assert {r["method"] for r in rows} <= {"GET"}
+    assert SANDBOX.control.violations()["wemalo"] == []
