@@ -34,10 +34,10 @@ demo: setup  ## sandbox with demo data, sync, ship, sync again, summary
 # artifacts); PYTEST_ARGS adds options (e.g. PYTEST_ARGS="-x"; PYTEST_PARALLEL= runs in one process).
 PYTEST_PARALLEL ?= -n auto --dist loadgroup
 
-test: setup  ## the whole test suite (unit, sandbox fidelity, end to end, a short seeded chaos run)
+test: setup  ## the whole test suite (unit, sandbox fidelity, end to end, the chaos suite)
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
-chaos: setup  ## the full chaos suite: 30 cycles (nightly in CI; CHAOS_SEED=N varies it)
+chaos: setup  ## the chaos suite alone: 30 cycles (nightly in CI; CHAOS_SEED=N varies it)
 	CHAOS_CYCLES=$${CHAOS_CYCLES:-30} $(BIN)/python -m pytest tests/chaos/test_chaos.py $(PYTEST_ARGS)
 
 unit: setup
