@@ -43,8 +43,9 @@ chaos: setup  ## the chaos suite alone: 30 cycles (nightly in CI; CHAOS_SEED=N v
 unit: setup
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not e2e and not release and not orchestration and not chaos"
 
-lint: setup
+lint: setup  ## ruff, then mypy (strict; what it checks: [tool.mypy] in pyproject.toml)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 sandbox: setup  ## the simulated Billbee and wemalo APIs with demo data, until Ctrl-C
 	$(BIN)/python -m sandbox --demo
