@@ -1,4 +1,4 @@
-"""Hatch metadata hook: pin billbee-wemalo-core to this plugin's own version (one git tag releases both)."""
+"""Hatch metadata hook: pin billbee-wemalo-core[sdk] to this plugin's own version (one git tag releases both)."""
 
 from typing import Any
 
@@ -7,5 +7,5 @@ from hatchling.metadata.plugin.interface import MetadataHookInterface
 
 class PinCore(MetadataHookInterface):
     def update(self, metadata: dict[str, Any]) -> None:
-        pin = f"billbee-wemalo-core=={metadata['version']}"
+        pin = f"billbee-wemalo-core[sdk]=={metadata['version']}"
         metadata["dependencies"] = [*self.config["dependencies"], pin]

@@ -141,7 +141,7 @@ def test_every_distribution_has_the_same_version_from_git(dist: Path) -> None:
 def test_wheel_in_a_fresh_venv(plugin: str, dist: Path, tmp_path: Path) -> None:
     _, wheel = artifacts(dist, plugin)
     version = dist_version(wheel)
-    assert f"billbee-wemalo-core=={version}" in requires(wheel), requires(wheel)
+    assert f"billbee-wemalo-core[sdk]=={version}" in requires(wheel), requires(wheel)
     venv = tmp_path / "venv"
     python, install = fresh_venv(venv)
     # --find-links: the core of this release comes from dist/, like it will come from PyPI beside the plugin.
@@ -211,7 +211,7 @@ def test_version_scheme_tags_dev_versions_and_fallback(tmp_path: Path) -> None:
         out = tmp_path / label
         run_all([([*BUILD, "--wheel", "--outdir", str(out), "tap-billbee"], work)], env=env)
         (wheel,) = out.glob("*.whl")
-        assert f"billbee-wemalo-core=={dist_version(wheel)}" in requires(wheel)
+        assert f"billbee-wemalo-core[sdk]=={dist_version(wheel)}" in requires(wheel)
         return Version(dist_version(wheel))
 
     assert version("no-git") == Version("0.0.0")

@@ -157,7 +157,8 @@ class SyncLock:
 
     def _read(self) -> dict[str, Any] | None:
         try:
-            return json.loads(self.path.read_text())
+            record: dict[str, Any] = json.loads(self.path.read_text())  # written by acquire: a JSON object
+            return record
         except FileNotFoundError:
             return None
         except (OSError, ValueError):

@@ -1,18 +1,53 @@
-"""The acknowledgement contract between target-wemalo (writes) and tap-billbee (reads), defined once.
+"""The contracts between the plugins, defined once; both sides import them from here.
+
+billbee -> wemalo: target-wemalo (writes) and tap-billbee (reads) through Meltano's state.
 
 target-wemalo puts one entry per order it handled into the Singer state it emits, under
 ``bookmarks.orders.<PENDING_ACKS_KEY>``: ``{order id: {"outcome", "reason", "had_error_tag"}}``. Meltano stores
 that state only after the target finished; the next run hands it to tap-billbee, which writes the tags and
 messages in Billbee and drops the entries it wrote (README, "Acknowledgement after commit").
+tests/e2e/test_ack_protocol.py pins the round trip through Meltano.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+from billbee_wemalo.billbee.enums import BUNDLE_TYPE, CANCELLED_STATES
+from billbee_wemalo.billbee.tags import ConnectorTags
+
+# Written by target-wemalo into the state it emits; read, applied and dropped entry by entry by tap-billbee.
 PENDING_ACKS_KEY = "pending_acks"
 
-# The outcomes target-wemalo acknowledges; tap-billbee turns each into Billbee tags/messages.
-ACCEPTED, UPDATED, UNCHANGED, REJECTED = "accepted", "updated", "unchanged", "rejected"
-CHANGE_REFUSED, CANCELLED, CANCEL_REFUSED = "change_refused", "cancelled", "cancel_refused"
-ACK_OUTCOMES = frozenset({ACCEPTED, UPDATED, UNCHANGED, REJECTED, CHANGE_REFUSED, CANCELLED, CANCEL_REFUSED})
+
+class AckOutcome(StrEnum):
+    """What target-wemalo reports for an order (the entry's `outcome`) and what tap-billbee writes for it."""
+
+    ACCEPTED = "accepted"  # wemalo created the goods order: the received tag
+    UPDATED = "updated"  # a re-send changed its address/meta in wemalo: the received tag
+    UNCHANGED = "unchanged"  # wemalo had it already (a replay): the received tag
+    CHANGE_REFUSED = "change_refused"  # wemalo has it, but refused the re-send: a message, the received tag
+    REJECTED = "rejected"  # wemalo refused the order: a message, the error tag
+    CANCELLED = "cancelled"  # cancelled in wemalo: the cancelled tag
+    CANCEL_REFUSED = "cancel_refused"  # wemalo refused the cancellation: a message, the error tag
+
+
+ACK_OUTCOMES = frozenset(AckOutcome)
 # ... of which these mean "wemalo has this order" (the received tag is set).
-RECEIVED_OUTCOMES = frozenset({ACCEPTED, UPDATED, UNCHANGED, CHANGE_REFUSED})
+RECEIVED_OUTCOMES = frozenset({AckOutcome.ACCEPTED, AckOutcome.UPDATED, AckOutcome.UNCHANGED,
+                               AckOutcome.CHANGE_REFUSED})
+
+# The Billbee facts both sides use, defined with the Billbee client and listed here as part of the contract:
+# - ConnectorTags: the tags of one orders tag (`wemalo` -> `order_received_by_wemalo`, `wemalo_error`, ...);
+#   tap-billbee filters by and writes them, target-wemalo reads the error tag to report retries.
+# - CANCELLED_STATES: the Billbee order states that cancel an order; tap-billbee reads orders in them,
+#   target-wemalo cancels their goods orders.
+# - BUNDLE_TYPE: the Billbee article type of a bundle; tap-billbee attaches a bundle line's components,
+#   target-wemalo sends the components and never the bundle.
+# wemalo -> Billbee: tap-wemalo-shipments gives a parcel handed over without a tracking number (letters,
+# Internetmarke) the tracking number UNTRACKED_PREFIX + order id, so the parcel still has a primary key;
+# target-billbee never writes such a number to Billbee (it notes the parcel on the order instead).
+UNTRACKED_PREFIX = "untracked:"
+
+__all__ = ["ACK_OUTCOMES", "BUNDLE_TYPE", "CANCELLED_STATES", "PENDING_ACKS_KEY", "RECEIVED_OUTCOMES",
+           "UNTRACKED_PREFIX", "AckOutcome", "ConnectorTags"]

@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from billbee_wemalo.dry_run import PlannedWrites
+
 SUCCESS = frozenset({"created", "updated", "unchanged", "written", "cancelled"})
+WRITES = SUCCESS - {"unchanged"}  # the outcomes a dry run marks: written only as far as a dry run writes
 
 
 @dataclass
@@ -36,9 +39,12 @@ class RunReport:
     started: float = field(default_factory=time.time)
     outcomes: list[Outcome] = field(default_factory=list)
     counters: Counter[str] = field(default_factory=Counter)  # free-form tallies, e.g. "tracking_numbers_written"
+    planned: PlannedWrites | None = None  # a dry run's: the writes not made (billbee_wemalo.dry_run)
 
     def add(self, stream: str, record_id: object, outcome: str, reason: str = "") -> Outcome:
-        item = Outcome(stream, str(record_id), outcome, reason)
+        if self.planned is not None and outcome in WRITES:
+            reason = f"{reason}, dry run" if reason else "dry run"
+        item = Outcome(stream, str(record_id), str(outcome), reason)  # str: an AckOutcome is written as its value
         self.outcomes.append(item)
         # The same facts as fields, for structured logging (SINGER_SDK_LOG_CONFIG, see logging/README.md).
         extra = {"stream_name": stream, "record_id": item.record_id, "outcome": outcome, "reason": reason}
@@ -72,6 +78,7 @@ class RunReport:
             "counters": dict(self.counters),
             "problems": self.problems(),
             "skipped": {item.record_id: item.reason for item in self.outcomes if item.outcome == "skipped"},
+            **({"dry_run": {"would_write": self.planned.counts()}} if self.planned is not None else {}),
         }
 
     def log_summary(self) -> None:
@@ -85,6 +92,17 @@ class RunReport:
                 shown = ", ".join(ids[:10]) + (f" (+{len(ids) - 10} more)" if len(ids) > 10 else "")
                 self.logger.warning("Problem %s (%d): %s [%s]", stream, len(ids), reason, shown,
                                     extra={"stream_name": stream, "reason": reason, "record_ids": ids})
+        if self.planned is not None:
+            planned = self.planned.counts()
+            self.logger.info("Dry run: nothing written; would have written %s", ", ".join(
+                f"{call} x{n}" for call, n in sorted(planned.items())) or "nothing", extra={"would_write": planned})
+
+    def finish(self, folder: str | None) -> None:
+        """The end of a run: the summary in the log, and the report file when `folder` is set."""
+        self.log_summary()
+        path = self.write(folder)
+        if path:
+            self.logger.info("Run report written to %s", path)
 
     def write(self, folder: str | None) -> Path | None:
         """Write the report as JSON under `folder` (one file per run); None when no folder is configured."""

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from billbee_wemalo.billbee import BillbeeClient, ConnectorTags, has_tag, without_tag
 from billbee_wemalo.http import ClientError, NotFoundError, TransientError
-from billbee_wemalo.protocol import PENDING_ACKS_KEY, RECEIVED_OUTCOMES
+from billbee_wemalo.protocol import PENDING_ACKS_KEY, RECEIVED_OUTCOMES, AckOutcome
 from tap_billbee.timefmt import to_aware
 
 REASONS_KEY = "rejection_reasons"  # order id -> hash of the last reason written as a message
@@ -84,7 +84,7 @@ class AckWriter:
         key = str(order_id)
         if outcome in RECEIVED_OUTCOMES:
             order = None
-            if outcome == "change_refused":
+            if outcome == AckOutcome.CHANGE_REFUSED:
                 order = self.client.get_order(order_id)
                 self._change_refused_message(order_id, order, reason, reasons)
             else:
@@ -101,9 +101,9 @@ class AckWriter:
             self.tagged.add(order_id)
             self.counts["tagged_received"] += 1
             self.error_seen.pop(key, None)
-        elif outcome == "rejected":
+        elif outcome == AckOutcome.REJECTED:
             self._reject(order_id, ack, reasons)
-        elif outcome == "cancelled":
+        elif outcome == AckOutcome.CANCELLED:
             if ack.get("had_error_tag"):  # an earlier refusal of this cancellation: its error tag goes
                 current = self.client.get_order(order_id).get("Tags") or []
                 self.client.replace_tags(order_id, [*without_tag(current, self.tags.error), self.tags.cancelled])
@@ -113,7 +113,7 @@ class AckWriter:
             self.counts["tagged_cancelled"] += 1
             reasons.pop(key, None)
             self.error_seen.pop(key, None)
-        elif outcome == "cancel_refused":
+        elif outcome == AckOutcome.CANCEL_REFUSED:
             # Recorded once: the error tag and one message; asked again only after the merchant changes it.
             self._reject(order_id, ack, reasons, f"Stornierung nicht an wemalo übertragen: {reason}")
         else:

@@ -58,8 +58,9 @@ class BundleIndex:
         self.loaded = True
 
     def _article_id(self, sold: dict[str, Any]) -> int | None:
-        if sold.get("BillbeeId") in self._ean_by_id:
-            return sold["BillbeeId"]
+        article_id = sold.get("BillbeeId")
+        if isinstance(article_id, int) and article_id in self._ean_by_id:
+            return article_id
         return self._id_by_sku.get(sold.get("SKU") or "")
 
     def is_bundle_line(self, item: dict[str, Any]) -> bool:

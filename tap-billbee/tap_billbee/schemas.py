@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from singer_sdk import typing as th
 
 Str = th.StringType
@@ -11,8 +13,10 @@ Bool = th.BooleanType
 When = th.DateTimeType
 
 
-def _p(name: str, kind: th.JSONTypeHelper, **kw: object) -> th.Property:
-    return th.Property(name, kind, **kw)
+def _p(name: str, kind: th.JSONTypeHelper[Any] | type[th.JSONTypeHelper[Any]], *, required: bool = False,
+       description: str | None = None) -> th.Property[Any]:
+    """A property: `kind` is a type (Str, Int, ...) or a nested schema; only these two options are used."""
+    return th.Property(name, kind, required=required, description=description)
 
 
 MULTI_LANGUAGE = th.ArrayType(th.ObjectType(_p("Text", Str), _p("LanguageCode", Str)))

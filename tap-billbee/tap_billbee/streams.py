@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from singer_sdk import Stream
+from singer_sdk import Stream, Tap
 from singer_sdk.helpers.types import Context
+from typing_extensions import override
 
 from billbee_wemalo.billbee import CANCELLED_STATES, BillbeeClient, ConnectorTags, has_tag
 from billbee_wemalo.http import ProgressLog
+from billbee_wemalo.sdk.hooks import advance_bookmark
 from tap_billbee import schemas
 from tap_billbee.acks import ERROR_SEEN_KEY, AckPhase, AckWriter
+from tap_billbee.run import TapRun
 from tap_billbee.timefmt import normalise_order_times, to_billbee_query
-
-if TYPE_CHECKING:
-    from tap_billbee.tap import TapBillbee
 
 FULL_CHECK_KEY = "last_full_check"  # when the eligibility check last ran (UTC)
 CANCEL_CHECK_KEY = "last_cancel_check"  # when the cancellation query last ran (UTC)
@@ -33,13 +33,15 @@ def interval_due(last: str | None, hours: float) -> bool:
 
 
 class BillbeeStream(Stream):
-    @property
-    def tap(self) -> TapBillbee:
-        return self._tap  # type: ignore[return-value]
+    """A stream of this tap: its services come from the run context (tap_billbee.run), not from the tap."""
+
+    def __init__(self, tap: Tap, run: TapRun) -> None:
+        super().__init__(tap)
+        self.run = run
 
     @property
     def client(self) -> BillbeeClient:
-        return self.tap.client
+        return self.run.client
 
 
 class ProductsStream(BillbeeStream):
@@ -62,20 +64,21 @@ class ProductsStream(BillbeeStream):
         return self.stream_state.get(MAX_ID_KEY) is None or interval_due(self.stream_state.get(FULL_SCAN_KEY),
                                                                           self._scan_hours)
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        index = self.tap.bundle_index
+        index = self.run.bundles
         progress = ProgressLog(self.name, self.client, self.logger)
         full = self._full_scan_due()
         started = datetime.now(UTC).isoformat()
         highest = self.stream_state.get(MAX_ID_KEY)
-        min_id = None if full else int(highest) + 1
+        min_id = None if full or highest is None else int(highest) + 1  # not full: highest is known
         if not full:
             self.logger.info("Products: only articles created since the last full scan (Id >= %s)", min_id)
             index.restore(self.stream_state.get(BUNDLES_KEY) or {})
         for product in self.client.iter_products(on_page=progress.page, min_id=min_id):
             index.add(product)
             progress.record()
-            self.tap.records_emitted[self.name] += 1
+            self.run.records_emitted[self.name] += 1
             if isinstance(product.get("Id"), int):
                 highest = max(highest or 0, product["Id"])
             yield product
@@ -128,7 +131,7 @@ class OrdersStream(BillbeeStream):
         if start is None:
             return None
         overlap = timedelta(minutes=int(self.config.get("modified_overlap_minutes", 10)))
-        return to_billbee_query(start - overlap, self.tap.zone)
+        return to_billbee_query(start - overlap, self.run.zone)
 
     _acks: AckPhase | None = None
     _tag_only: frozenset[int] = frozenset()  # orders whose only write in this run's acknowledgements was a tag
@@ -137,9 +140,9 @@ class OrdersStream(BillbeeStream):
 
     def start_acknowledgements(self) -> None:
         """Start writing the last run's acknowledgements in a thread (no-op without `orders_tag`, or if started)."""
-        tags = self.tap.connector_tags
+        tags = self.run.tags
         if tags is not None and self._acks is None:
-            writer = AckWriter(self.client, tags, self.logger, self.tap.zone)
+            writer = AckWriter(self.client, tags, self.logger, self.run.zone)
             self._acks = AckPhase(writer, self.stream_state).start()
 
     def _observe_tag_bump(self, order: dict[str, Any], context: Context | None) -> None:
@@ -176,7 +179,7 @@ class OrdersStream(BillbeeStream):
         return interval_due(self.stream_state.get(FULL_CHECK_KEY), hours)
 
     def _candidates(self, context: Context | None) -> Iterator[dict[str, Any]]:
-        tags = self.tap.connector_tags
+        tags = self.run.tags
         states = list(self.config.get("order_state_ids") or [])
         if tags is None:  # plain ELT: everything modified since the bookmark
             yield from self.client.iter_orders(state_ids=states or None, on_page=self._progress.page,
@@ -210,7 +213,7 @@ class OrdersStream(BillbeeStream):
         if not days or not interval_due(self.stream_state.get(CANCEL_CHECK_KEY), hours):
             return
         started = datetime.now(UTC).isoformat()
-        since = to_billbee_query(datetime.now(UTC) - timedelta(days=days), self.tap.zone)
+        since = to_billbee_query(datetime.now(UTC) - timedelta(days=days), self.run.zone)
         for order in self.client.iter_orders(state_ids=sorted(CANCELLED_STATES), tags=[tags.received],
                                              created_after=since):
             if order["BillBeeOrderId"] not in seen and not has_tag(order.get("Tags"), tags.cancelled):
@@ -218,8 +221,9 @@ class OrdersStream(BillbeeStream):
                 yield order
         self.stream_state[CANCEL_CHECK_KEY] = started
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        tags = self.tap.connector_tags
+        tags = self.run.tags
         self._bump_seen = []
         if tags is not None:
             self.start_acknowledgements()  # no-op when the tap started them with the products
@@ -229,12 +233,12 @@ class OrdersStream(BillbeeStream):
             self._tag_only, self._ack_started = frozenset(acks.writer.tag_only), acks.started
             if counts:
                 self.logger.info("Acknowledgements written to Billbee: %s", dict(counts))
-                self.tap.ack_counts.update(counts)
-        index = self.tap.bundle_index
+                self.run.ack_counts.update(counts)
+        index = self.run.bundles
         self._progress = ProgressLog(self.name, self.client, self.logger)
         for order in self._candidates(context):
             self._progress.record()
-            normalise_order_times(order, self.tap.zone)
+            normalise_order_times(order, self.run.zone)
             self._observe_tag_bump(order, context)
             if tags is not None and not self._eligible(order, tags):
                 self._advance_bookmark(order, context)
@@ -245,7 +249,7 @@ class OrdersStream(BillbeeStream):
                         self.logger.info("Bundle line found: reading the product catalogue once for BOMs")
                         index.load(self.client.iter_products())
                     item["BundleComponents"] = index.components(item)
-            self.tap.records_emitted[self.name] += 1
+            self.run.records_emitted[self.name] += 1
             yield order
         self._progress.emit(final=True)
 
@@ -279,7 +283,7 @@ class OrdersStream(BillbeeStream):
 
     def _advance_bookmark(self, order: dict[str, Any], context: Context | None) -> None:
         """Skipped orders still move the bookmark, or a quiet week would be re-read every hour."""
-        self._increment_stream_state(order, context=context)
+        advance_bookmark(self, order, context)
 
 
 class StocksStream(BillbeeStream):
@@ -289,6 +293,7 @@ class StocksStream(BillbeeStream):
     primary_keys = ("Id",)
     schema = schemas.STOCK_LOCATION.to_dict()
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         yield from self.client.stocks()
 
@@ -298,6 +303,7 @@ class ShippingProvidersStream(BillbeeStream):
     primary_keys = ("id",)
     schema = schemas.SHIPPING_PROVIDER.to_dict()
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         yield from self.client.shipping_providers()
 

@@ -2,38 +2,33 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from functools import cached_property
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
-from singer_sdk import Stream, Tap
+from singer_sdk import Stream
 from singer_sdk import typing as th
+from typing_extensions import override
 
-from billbee_wemalo.billbee import DEFAULT_API_URL, BillbeeClient, ConnectorTags
-from billbee_wemalo.http import API_URL_PATTERN, AuthError, ConfigError, RetryPolicy
-from billbee_wemalo.report import RunReport
+from billbee_wemalo.http import AuthError, ConfigError
+from billbee_wemalo.sdk.hooks import OrderedTap
+from billbee_wemalo.sdk.settings import billbee_account, http_settings, report_setting
 from tap_billbee import streams
-from tap_billbee.bundles import BundleIndex
+from tap_billbee.run import TapRun
 
 
-class TapBillbee(Tap):
+class TapBillbee(OrderedTap):
     """Extracts from the Billbee API v1. By default plain ELT (every order, nothing written to Billbee); with
     `orders_tag` set it is the fulfilment tap of this project (see the README)."""
 
     name = "tap-billbee"
     package_name = "tap-billbee"
+    # Products first, so that the orders stream finds the bundle BOMs already indexed and the catalogue is read
+    # once per run (the SDK's own order is alphabetical).
+    stream_order = ("products", "orders", "stocks", "shipping_providers")
 
     config_jsonschema = th.PropertiesList(
-        th.Property("api_url", th.StringType(pattern=API_URL_PATTERN), default=DEFAULT_API_URL, title="API URL",
-                    description="Billbee API base URL. https only, except on loopback (the sandbox)."),
-        th.Property("username", th.StringType, required=True, title="Billbee user name",
-                    description="The Billbee login (usually the e-mail address)."),
-        th.Property("password", th.StringType, required=True, secret=True, title="API password",
-                    description="The Billbee API password (Einstellungen > Billbee API), not the login password."),
-        th.Property("api_key", th.StringType, required=True, secret=True, title="API key",
-                    description="The X-Billbee-Api-Key of this integration."),
+        *billbee_account(),
         th.Property("order_state_ids", th.ArrayType(th.IntegerType), default=[], title="Order states",
                     description="Billbee order states to extract (3 = paid / bezahlt). Empty (default): every "
                                 "state."),
@@ -68,36 +63,28 @@ class TapBillbee(Tap):
                     description="The eligibility check interval once the tap has seen Billbee move LastModifiedAt "
                                 "when it wrote tags (then tag changes reach the incremental query and the check "
                                 "is a safety net). 0 = every run."),
-        th.Property("report_dir", th.StringType, title="Report folder",
-                    description="Write a JSON summary of each run (acknowledgements written to Billbee: tags, "
-                                "messages; records extracted) into this folder."),
-        th.Property("request_timeout", th.NumberType, default=60, title="Request timeout (s)"),
-        th.Property("max_attempts", th.IntegerType, default=8, title="Attempts per request",
-                    description="Tries per request on throttling, 5xx and network errors."),
+        report_setting(" (acknowledgements written to Billbee: tags, messages; records extracted)"),
+        *http_settings(),
     ).to_dict()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.ack_counts: Counter[str] = Counter()  # what AckWriter wrote to Billbee in this run
-        self.records_emitted: Counter[str] = Counter()
+    @cached_property
+    def run(self) -> TapRun:
+        """This run's context, handed to the streams (tap_billbee.run)."""
+        return TapRun(self.name, self.config, self.logger)
 
-    def sync_all(self) -> None:
+    @override
+    def before_sync(self) -> None:
         orders = self.streams.get("orders")
         if isinstance(orders, streams.OrdersStream) and orders.selected:
             orders.start_acknowledgements()  # written while the products are read (another Billbee endpoint)
-        super().sync_all()
-        # The acknowledgements of the previous run's orders are this run's writes to Billbee: the merchant
-        # reads them in the same summary format as the targets' (log lines and a JSON file per run).
-        report = RunReport(self.name, self.logger)
-        report.counters.update({f"acknowledgements_{k}": v for k, v in self.ack_counts.items()})
-        report.counters.update({f"{k}_extracted": v for k, v in self.records_emitted.items()})
-        report.log_summary()
-        path = report.write(self.config.get("report_dir"))
-        if path:
-            self.logger.info("Run report written to %s", path)
+
+    @override
+    def after_sync(self) -> None:
+        self.run.finish()
 
     @classmethod
-    def invoke(cls, **kwargs: Any) -> None:  # type: ignore[override]
+    @override
+    def invoke(cls, **kwargs: Any) -> None:
         """Refused credentials or a bad setting end the run with one line naming the settings (e.g. in
         `meltano config test tap-billbee`, which shows the tap's last line), not with a traceback."""
         try:
@@ -105,43 +92,10 @@ class TapBillbee(Tap):
         except (AuthError, ConfigError) as exc:
             raise click.ClickException(str(exc)) from None
 
-    @cached_property
-    def client(self) -> BillbeeClient:
-        return BillbeeClient(
-            api_url=self.config["api_url"],
-            username=self.config["username"],
-            password=self.config["password"],
-            api_key=self.config["api_key"],
-            timeout=float(self.config.get("request_timeout", 60)),
-            retry=RetryPolicy(max_attempts=int(self.config.get("max_attempts", 8))),
-            logger=self.logger,
-        )
-
-    @cached_property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.config.get("billbee_timezone") or "UTC")
-
-    @property
-    def connector_tags(self) -> ConnectorTags | None:
-        tag = (self.config.get("orders_tag") or "").strip()
-        return ConnectorTags(tag) if tag else None
-
-    @cached_property
-    def bundle_index(self) -> BundleIndex:
-        return BundleIndex()
-
-    def load_streams(self) -> list[Stream]:
-        """Discovery order, not the SDK's alphabetical one: products first, so that the orders stream
-        finds the bundle BOMs already indexed and the catalogue is read once per run."""
-        return self.discover_streams()
-
+    @override
     def discover_streams(self) -> list[Stream]:
-        return [
-            streams.ProductsStream(self),
-            streams.OrdersStream(self),
-            streams.StocksStream(self),
-            streams.ShippingProvidersStream(self),
-        ]
+        return [stream(self, self.run) for stream in (streams.ProductsStream, streams.OrdersStream,
+                                                       streams.StocksStream, streams.ShippingProvidersStream)]
 
 
 if __name__ == "__main__":

@@ -13,30 +13,32 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from singer_sdk import Stream
+from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
+from typing_extensions import override
 
 from billbee_wemalo.http import ProgressLog
+from billbee_wemalo.protocol import UNTRACKED_PREFIX
 from billbee_wemalo.wemalo import WemaloClient, parse_wemalo_datetime
+from tap_wemalo_shipments.run import ShipmentsRun
 from tap_wemalo_shipments.stock import sellable_quantity
-
-if TYPE_CHECKING:
-    from tap_wemalo_shipments.tap import TapWemaloShipments
 
 DEFAULT_LOOKBACK = timedelta(days=7)
 
 
 class WemaloStream(Stream):
-    @property
-    def tap(self) -> TapWemaloShipments:
-        return self._tap  # type: ignore[return-value]
+    """A stream of this tap: its services come from the run context (tap_wemalo_shipments.run)."""
+
+    def __init__(self, tap: Tap, run: ShipmentsRun) -> None:
+        super().__init__(tap)
+        self.run = run
 
     @property
     def client(self) -> WemaloClient:
-        return self.tap.client
+        return self.run.client
 
     def _window_start(self, context: Context | None, overlap: timedelta) -> datetime:
         start = self.get_starting_timestamp(context)
@@ -73,12 +75,13 @@ class ShipmentsStream(WemaloStream):
     ).to_dict()
 
     def _aware(self, value: str) -> datetime:
-        return parse_wemalo_datetime(value).replace(tzinfo=self.tap.zone)
+        return parse_wemalo_datetime(value).replace(tzinfo=self.run.zone)
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         overlap = timedelta(minutes=int(self.config.get("overlap_minutes", 60)))
-        date_from = self._window_start(context, overlap).astimezone(self.tap.zone).replace(tzinfo=None)
-        date_to = datetime.now(self.tap.zone).replace(tzinfo=None) + timedelta(minutes=1)
+        date_from = self._window_start(context, overlap).astimezone(self.run.zone).replace(tzinfo=None)
+        date_to = datetime.now(self.run.zone).replace(tzinfo=None) + timedelta(minutes=1)
         parcels: dict[tuple[str, str], dict[str, Any]] = {}
         for row in self.client.iter_sent_bookings(date_from, date_to):
             order_id = str(row.get("externalGoodsOrderId") or "")
@@ -88,7 +91,7 @@ class ShipmentsStream(WemaloStream):
                 continue
             # Handed over is handed over: a parcel without a tracking number still ships the order.
             untracked = not tracking
-            tracking = tracking or f"untracked:{order_id}"
+            tracking = tracking or f"{UNTRACKED_PREFIX}{order_id}"
             parcel = parcels.setdefault((order_id, tracking), {
                 "order_external_id": order_id,
                 "untracked": untracked,
@@ -161,10 +164,11 @@ class StockLevelsStream(WemaloStream):
                     description="when the tap read the value (wemalo's fromDate has hour granularity)"),
     ).to_dict()
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         observed = datetime.now(UTC)
         start = self.get_starting_timestamp(context)
-        since = None if start is None else (start - timedelta(hours=1)).astimezone(self.tap.zone).replace(tzinfo=None)
+        since = None if start is None else (start - timedelta(hours=1)).astimezone(self.run.zone).replace(tzinfo=None)
         named = {str(a) for a in self.config.get("sellable_attributes") or []}
         semantics = self.config.get("stock_semantics") or "available"
         progress = ProgressLog(self.name, self.client, self.logger)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from typing_extensions import override
 
-from billbee_wemalo.http import API_URL_PATTERN, RetryPolicy
-from billbee_wemalo.wemalo import DEFAULT_API_URL, WemaloClient
+from billbee_wemalo.sdk.settings import http_settings, wemalo_account
 from tap_wemalo_shipments import streams
+from tap_wemalo_shipments.run import ShipmentsRun
 
 
 class TapWemaloShipments(Tap):
@@ -20,10 +20,7 @@ class TapWemaloShipments(Tap):
     package_name = "tap-wemalo-shipments"
 
     config_jsonschema = th.PropertiesList(
-        th.Property("api_url", th.StringType(pattern=API_URL_PATTERN), default=DEFAULT_API_URL, title="API URL",
-                    description="wemalo-connect base URL. https only, except on loopback (the sandbox)."),
-        th.Property("token", th.StringType, required=True, secret=True, title="API token",
-                    description="The wemalo-connect token (sent as `Authorization: JWT <token>`)."),
+        *wemalo_account(),
         th.Property("start_date", th.DateTimeType, title="Start date",
                     description="Earliest handover time to extract on the first run (default: 7 days ago)."),
         th.Property("wemalo_timezone", th.StringType, default="Europe/Berlin", title="wemalo time zone",
@@ -39,26 +36,17 @@ class TapWemaloShipments(Tap):
         th.Property("sellable_attributes", th.ArrayType(th.StringType), default=[], title="Sellable attributes",
                     description="wemalo stock attributes (external code or id) whose quantities count as sellable, "
                                 "e.g. [\"1\"]. Empty: the default attribute (1. Wahl) only, so B-stock is not sold."),
-        th.Property("request_timeout", th.NumberType, default=60, title="Request timeout (s)"),
-        th.Property("max_attempts", th.IntegerType, default=8, title="Attempts per request"),
+        *http_settings(),
     ).to_dict()
 
     @cached_property
-    def client(self) -> WemaloClient:
-        return WemaloClient(
-            api_url=self.config["api_url"],
-            token=self.config["token"],
-            timeout=float(self.config.get("request_timeout", 60)),
-            retry=RetryPolicy(max_attempts=int(self.config.get("max_attempts", 8))),
-            logger=self.logger,
-        )
+    def run(self) -> ShipmentsRun:
+        """This run's context, handed to the streams (tap_wemalo_shipments.run)."""
+        return ShipmentsRun(self.config, self.logger)
 
-    @cached_property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.config.get("wemalo_timezone") or "Europe/Berlin")
-
+    @override
     def discover_streams(self) -> list[Stream]:
-        return [streams.ShipmentsStream(self), streams.StockLevelsStream(self)]
+        return [streams.ShipmentsStream(self, self.run), streams.StockLevelsStream(self, self.run)]
 
 
 if __name__ == "__main__":

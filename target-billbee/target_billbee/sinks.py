@@ -3,47 +3,46 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from singer_sdk.sinks import BatchSink, RecordSink
+from singer_sdk import Target
+from singer_sdk.sinks import BatchSink
+from typing_extensions import override
 
 from billbee_wemalo.billbee import BEFORE_SHIPPING_STATES, OrderState
 from billbee_wemalo.http import AmbiguousWriteError, ApiError, ClientError, NotFoundError, TransientError
+from billbee_wemalo.protocol import UNTRACKED_PREFIX
+from billbee_wemalo.sdk.run import run_of
+from billbee_wemalo.sdk.sinks import RuleCheckedSink
+from target_billbee.run import BillbeeRun
 from target_billbee.stock import billbee_has, breaker_verdict, new_quantity, stock_entry
-
-if TYPE_CHECKING:
-    from target_billbee.target import TargetBillbee
 
 STOCK_CHUNK = 100
 NOT_SHIPPABLE_STATES = {OrderState.DELETED, OrderState.CANCELED}
 # "Versendet" is set only from a state before shipping (BEFORE_SHIPPING_STATES); any other (reclamation, closed,
 # archived, ...) is the merchant's later word, never overwritten by a parcel (replayed or not).
-UNTRACKED = "untracked:"
 
 
-class _BillbeeSink:
-    target: TargetBillbee
 
-    def get_validator(self) -> None:  # type: ignore[override]
-        return None  # records are checked with a reason per record; a schema failure must not stop the run
-
-
-class ShipmentsSink(_BillbeeSink, BatchSink):
+class ShipmentsSink(RuleCheckedSink, BatchSink):
     """Parcels grouped per order: every tracking number once, then state 4 when wemalo shipped the order fully.
 
     Tracking first, then the state: Billbee uploads tracking data to the shop on the change to "Versendet".
-    Batches are written by this stream's worker thread (TargetBillbee.submit), one after the other and each
+    Batches are written by this stream's worker thread (BillbeeRun.submit), one after the other and each
     order in sequence, while the stock levels are written by theirs: different endpoints, different limits.
     """
 
     max_size = 500
 
-    def __init__(self, target: TargetBillbee, *args: Any, **kwargs: Any) -> None:
-        super().__init__(target, *args, **kwargs)
-        self.target = target
+    def __init__(self, target: Target, stream_name: str, schema: dict[str, Any],
+                 key_properties: Sequence[str] | None) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        self.run = run_of(target, BillbeeRun)
 
+    @override
     def process_batch(self, context: dict[str, Any]) -> None:
-        self.target.submit(self.stream_name, self._process, list(context.get("records", [])))
+        self.run.submit(self.stream_name, self._process, list(context.get("records", [])))
 
     def _process(self, records: list[dict[str, Any]]) -> None:
         by_order: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
@@ -54,12 +53,12 @@ class ShipmentsSink(_BillbeeSink, BatchSink):
                 self._ship(order_id, parcels)
             except TransientError as exc:
                 for parcel in parcels:
-                    self.target.report.add("shipments", f"{order_id}/{parcel.get('tracking_number')}", "failed",
+                    self.run.report.add("shipments", f"{order_id}/{parcel.get('tracking_number')}", "failed",
                                            f"will retry next run: {exc}")
-                    self.target.held.hold("shipments", "handed_over_at", parcel["handed_over_at"])
+                    self.run.held.hold("shipments", "handed_over_at", parcel["handed_over_at"])
 
     def _ship(self, order_id: str, parcels: list[dict[str, Any]]) -> None:
-        report, client = self.target.report, self.target.client
+        report, client = self.run.report, self.run.client
         if not order_id.isdigit():
             for parcel in parcels:
                 report.add("shipments", f"{order_id}/{parcel.get('tracking_number')}", "rejected",
@@ -76,40 +75,39 @@ class ShipmentsSink(_BillbeeSink, BatchSink):
         for parcel in parcels:
             tracking = str(parcel["tracking_number"])
             record_id = f"{order_id}/{tracking}"
-            if parcel.get("untracked") or tracking.startswith(UNTRACKED):
+            if parcel.get("untracked") or tracking.startswith(UNTRACKED_PREFIX):
                 report.add("shipments", record_id, "skipped", "handed over without a tracking number")
                 continue
             if tracking in on_order:
                 report.add("shipments", record_id, "unchanged")
                 continue
-            route = self.target.carriers.route(parcel.get("profile_name"), parcel.get("carrier"))
+            route = self.run.carriers.route(parcel.get("profile_name"), parcel.get("carrier"))
             if not route.matched:
-                self.target.note_unmatched_profile(parcel.get("profile_name"))
+                self.run.note_unmatched_profile(parcel.get("profile_name"))
             body = {"ShippingId": tracking, "ShipmentType": 0,
                     "Comment": f"wemalo parcel {parcel.get('parcel_id') or tracking}"}
             for key, value in (("ShippingProviderId", route.provider_id),
                                ("ShippingProviderProductId", route.product_id), ("CarrierId", route.carrier_id)):
                 if value is not None:
                     body[key] = value
-            if not self.target.dry_run:
-                try:
-                    client.add_shipment(int(order_id), body)
-                except AmbiguousWriteError:
-                    # The answer was lost: look before writing again, a shipment must not appear twice.
-                    refreshed = client.get_order(int(order_id))
-                    if tracking not in {str(s.get("ShippingId")) for s in refreshed.get("ShippingIds") or []}:
-                        raise
-                except ClientError as exc:
-                    report.add("shipments", record_id, "rejected", str(exc))
-                    continue
+            try:
+                client.add_shipment(int(order_id), body)
+            except AmbiguousWriteError:
+                # The answer was lost: look before writing again, a shipment must not appear twice.
+                refreshed = client.get_order(int(order_id))
+                if tracking not in {str(s.get("ShippingId")) for s in refreshed.get("ShippingIds") or []}:
+                    raise
+            except ClientError as exc:
+                report.add("shipments", record_id, "rejected", str(exc))
+                continue
             on_order.add(tracking)
-            report.add("shipments", record_id, "written", "dry run" if self.target.dry_run else "")
+            report.add("shipments", record_id, "written")
             report.counters["tracking_numbers_written"] += 1
         self._mark_shipped(order_id, order, parcels, on_order)
 
     def _mark_shipped(self, order_id: str, order: dict[str, Any], parcels: list[dict[str, Any]],
                       on_order: set[str]) -> None:
-        report = self.target.report
+        report = self.run.report
         if not any(p.get("order_completely_shipped") for p in parcels):
             return  # a partial shipment: tracking numbers added, state left alone
         if order.get("State") == OrderState.SHIPPED:
@@ -122,25 +120,23 @@ class ShipmentsSink(_BillbeeSink, BatchSink):
                        f"shipped by wemalo; Billbee state {order.get('State')} (set later) is kept")
             return
         expected = {str(t) for p in parcels for t in p.get("order_tracking_numbers") or []
-                    if not str(t).startswith(UNTRACKED)}
+                    if not str(t).startswith(UNTRACKED_PREFIX)}
         missing = sorted(expected - on_order)
         if missing:
             report.add("orders", order_id, "failed", f"not set to shipped yet: parcels {missing} are not on the order")
-            self.target.held.hold("shipments", "handed_over_at", min(p["handed_over_at"] for p in parcels))
+            self.run.held.hold("shipments", "handed_over_at", min(p["handed_over_at"] for p in parcels))
             return
         untracked = [p for p in parcels if p.get("untracked")]
-        if not self.target.dry_run:
-            if untracked:  # before the state: a crash between the two repeats this note at most once
-                profiles = sorted({str(p.get("profile_name") or p.get("carrier") or "?") for p in untracked})
-                self.target.client.add_message(int(order_id), "wemalo: Paket ohne Sendungsnummer an den Versender "
-                                                              f"übergeben ({', '.join(profiles)})")
-            self.target.client.set_order_state(int(order_id), OrderState.SHIPPED)
-        dry = ", dry run" if self.target.dry_run else ""
-        report.add("orders", order_id, "updated", f"state set to 4 (Versendet){dry}")
+        if untracked:  # before the state: a crash between the two repeats this note at most once
+            profiles = sorted({str(p.get("profile_name") or p.get("carrier") or "?") for p in untracked})
+            self.run.client.add_message(int(order_id), "wemalo: Paket ohne Sendungsnummer an den Versender "
+                                                       f"übergeben ({', '.join(profiles)})")
+        self.run.client.set_order_state(int(order_id), OrderState.SHIPPED)
+        report.add("orders", order_id, "updated", "state set to 4 (Versendet)")
         report.counters["orders_marked_shipped"] += 1
 
 
-class StockLevelsSink(_BillbeeSink, BatchSink):
+class StockLevelsSink(RuleCheckedSink, BatchSink):
     """Stock per SKU into the configured Billbee storage location, for the whole run at once (see stock.py).
 
     Records are collected over the run and written in `clean_up`, so that the circuit breaker judges the run's
@@ -150,28 +146,31 @@ class StockLevelsSink(_BillbeeSink, BatchSink):
 
     max_size = 10_000
 
-    def __init__(self, target: TargetBillbee, *args: Any, **kwargs: Any) -> None:
-        super().__init__(target, *args, **kwargs)
-        self.target = target
+    def __init__(self, target: Target, stream_name: str, schema: dict[str, Any],
+                 key_properties: Sequence[str] | None) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        self.run = run_of(target, BillbeeRun)
         self._latest: dict[str, dict[str, Any]] = {}
 
+    @override
     def process_batch(self, context: dict[str, Any]) -> None:
         for record in context.get("records", []):
             if record.get("sku"):
                 self._latest[str(record["sku"])] = record
-        self.target.stock_pending = len(self._latest)
+        self.run.stock_pending = len(self._latest)
 
+    @override
     def clean_up(self) -> None:
         records, self._latest = self._latest, {}
-        self.target.stock_pending = 0  # from here on every STATE waits for the write (wait_for_writes)
+        self.run.stock_pending = 0  # from here on every STATE waits for the write (wait_for_writes)
         if records:
             # After the shipments' writes (the same worker, FIFO): the orders wemalo holds are read after the
             # shipped ones became "Versendet", so held quantities and Billbee's unfulfilled amount agree.
-            self.target.submit("shipments", self._process, list(records.values()))
+            self.run.submit("shipments", self._process, list(records.values()))
         super().clean_up()
 
     def _process(self, records: list[dict[str, Any]]) -> None:
-        report = self.target.report
+        report = self.run.report
         usable = []
         for record in records:
             if isinstance(record.get("available"), bool) or not isinstance(record.get("available"), int):
@@ -181,17 +180,17 @@ class StockLevelsSink(_BillbeeSink, BatchSink):
             usable.append(record)
         for record in usable:
             record["semantics"] = record.get("semantics") or "available"  # what the tap's figure has always been
-        held = self.target.held_in_warehouse() if any(r["semantics"] == "available" for r in usable) else {}
+        held = self.run.held_in_warehouse() if any(r["semantics"] == "available" for r in usable) else {}
         planned = {r["sku"]: new_quantity(int(r["available"]), r["semantics"], held, r["sku"]) for r in usable}
-        known = self.target.stock_known or {}
-        verdict = breaker_verdict(planned, known, self.target.breaker_limits)
+        known = self.run.stock_known or {}
+        verdict = breaker_verdict(planned, known, self.run.breaker_limits)
         if verdict and not self.config.get("stock_breaker_confirm"):
-            self.target.refuse_stock_write(verdict, records)
+            self.run.refuse_stock_write(verdict, records)
             return
         if verdict:
             report.counters["stock_breaker_confirmed"] += 1
             self.logger.warning("Stock circuit breaker confirmed by stock_breaker_confirm: %s", verdict)
-        stock_id = int(self.config.get("storage_location_id") or 0)
+        stock_id = self.run.storage_location_id
         items = []
         # A value equal to the last written (`known`) is not taken as "Billbee has it": Billbee's stock moves
         # between runs in ways the documents leave open (a cancellation may or may not give stock back; docs/
@@ -219,8 +218,8 @@ class StockLevelsSink(_BillbeeSink, BatchSink):
         if not wanted:
             return found
         try:
-            location = stock_id or self.target.standard_stock_id
-            for article in self.target.client.iter_products(prefetch=False):
+            location = stock_id or self.run.standard_stock_id
+            for article in self.run.client.iter_products(prefetch=False):
                 sku = str(article.get("SKU") or "").casefold()
                 if sku in wanted and sku not in found:
                     found[sku] = stock_entry(article, location)
@@ -231,13 +230,9 @@ class StockLevelsSink(_BillbeeSink, BatchSink):
         return found
 
     def _write(self, items: list[dict[str, Any]]) -> None:
-        report = self.target.report
-        if self.target.dry_run:
-            for item in items:
-                report.add("stock_levels", item["Sku"], "written", "dry run")
-            return
+        report = self.run.report
         try:
-            results = self.target.client.update_stock_multiple(items)
+            results = self.run.client.update_stock_multiple(items)
         except ApiError as exc:
             for item in items:
                 report.add("stock_levels", item["Sku"], "failed", str(exc))
@@ -248,17 +243,4 @@ class StockLevelsSink(_BillbeeSink, BatchSink):
             else:
                 report.add("stock_levels", item["Sku"], "written")
                 report.counters["stock_values_written"] += 1
-                self.target.stock_written[item["Sku"]] = item["NewQuantity"]
-
-
-class IgnoredStreamSink(_BillbeeSink, RecordSink):
-    """Streams this target does not know (e.g. `meltano_test_stream`): never written to Billbee."""
-
-    def __init__(self, target: TargetBillbee, *args: Any, **kwargs: Any) -> None:
-        super().__init__(target, *args, **kwargs)
-        self.target = target
-        self.logger.warning("Stream %r is not a wemalo shipments/stock stream; its records are ignored",
-                            self.stream_name)
-
-    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
-        self.target.report.counters[f"ignored records of unknown stream {self.stream_name}"] += 1
+                self.run.stock_written[item["Sku"]] = item["NewQuantity"]

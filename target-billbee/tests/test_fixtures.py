@@ -110,7 +110,7 @@ def test_unknown_profile_still_writes_tracking_and_reports_once(billbee: Sandbox
     bodies = [w["body"] for w in writes if w["route"].endswith("shipment")]
     assert [b["ShippingId"] for b in bodies] == ["1Z999AA10123456784", "1Z999AA10123456785"]
     assert all("ShippingProviderId" not in b and b["CarrierId"] == 5 for b in bodies)  # UPS
-    assert target.report.counters == {"unmatched_profile:UPS Standard": 1, "tracking_numbers_written": 2,
+    assert target.run.report.counters == {"unmatched_profile:UPS Standard": 1, "tracking_numbers_written": 2,
                                       "orders_marked_shipped": 2}
 
 
@@ -129,7 +129,7 @@ def test_explicit_mapping_with_a_carrier_sends_it(billbee: Sandbox) -> None:
 
 def test_order_deleted_in_billbee_is_reported_and_the_rest_goes_on(billbee: Sandbox) -> None:
     target, _writes, _ = replay(billbee, "order_deleted")
-    outcomes = {o.record_id: (o.outcome, o.reason) for o in target.report.outcomes}
+    outcomes = {o.record_id: (o.outcome, o.reason) for o in target.run.report.outcomes}
     assert outcomes[f"{ORDER + 99}/00340434161094000999"] == ("rejected", "order not found in Billbee (deleted?)")
     assert outcomes[f"{ORDER}/00340434161094000001"] == ("written", "")
     assert order(billbee, ORDER)["State"] == 4
@@ -146,7 +146,7 @@ def test_stock_standard_location_never_negative_unknown_sku_reported(billbee: Sa
     stock_writes = [w for w in writes if w["method"] == "POST"]
     assert len(stock_writes) == 1
     assert stock_writes[0]["body"] == [_item("STK-1", 12 + 6), _item("STK-2", 0), _item("NOPE-1", 5)]
-    outcomes = {o.record_id: o.outcome for o in target.report.outcomes}
+    outcomes = {o.record_id: o.outcome for o in target.run.report.outcomes}
     assert outcomes == {"STK-1": "written", "STK-2": "written", "NOPE-1": "rejected"}
     # A replay of the same values reads Billbee's stock and writes only what Billbee does not have (the SKU it
     # refused); Billbee ends where it was.
@@ -170,7 +170,7 @@ def test_stock_on_hand_is_written_as_it_is(billbee: Sandbox) -> None:
 def test_missing_stock_figure_is_rejected_never_zero(billbee: Sandbox) -> None:
     target, writes, _ = replay(billbee, "stock_missing")
     assert [w["body"] for w in writes if w["method"] == "POST"] == [[_item("STK-1", 12)]]
-    outcomes = {o.record_id: (o.outcome, o.reason) for o in target.report.outcomes}
+    outcomes = {o.record_id: (o.outcome, o.reason) for o in target.run.report.outcomes}
     assert outcomes["STK-2"][0] == "rejected"
     assert "attribute 1: quantity 'n/a'" in outcomes["STK-2"][1]
 
@@ -189,7 +189,7 @@ def test_dry_run_reports_everything_and_writes_nothing(billbee: Sandbox, case: s
     target, writes, _ = replay(billbee, case, dry_run=True)
     assert writes == []
     assert order(billbee, ORDER)["ShippingIds"] == []
-    outcomes = {o.record_id: (o.outcome, o.reason) for o in target.report.outcomes}
+    outcomes = {o.record_id: (o.outcome, o.reason) for o in target.run.report.outcomes}
     assert outcomes[record_id] == ("written", "dry run")
 
 
@@ -281,7 +281,7 @@ def test_a_tripped_breaker_writes_nothing_holds_the_bookmark_and_fails(billbee: 
     assert error is not None
     assert "circuit breaker" in str(error)
     assert states[-1]["bookmarks"]["stock_levels"]["replication_key_value"] == BEFORE
-    outcomes = {o.record_id: (o.outcome, o.reason) for o in target.report.outcomes}
+    outcomes = {o.record_id: (o.outcome, o.reason) for o in target.run.report.outcomes}
     assert outcomes["(whole run)"][0] == "rejected"
     assert "2 of 2 SKUs would be set to 0" in outcomes["(whole run)"][1]
 
@@ -316,17 +316,22 @@ def test_a_parcel_never_moves_a_later_state_back(billbee: Sandbox, later: int) -
     target, writes, _ = replay(billbee, "one_parcel")
     assert [w["route"] for w in writes] == ["/api/v1/orders/<id>/shipment"]  # tracking yes, state no
     assert order(billbee, ORDER)["State"] == later
-    outcomes = {o.record_id: (o.outcome, o.reason) for o in target.report.outcomes}
+    outcomes = {o.record_id: (o.outcome, o.reason) for o in target.run.report.outcomes}
     assert outcomes[str(ORDER)][0] == "unchanged"
+
+
+LATER = "2026-11-26T10:00:00+00:00"
 
 
 def test_a_state_before_the_stock_write_keeps_the_stock_bookmark(billbee: Sandbox) -> None:
     """Stock is written at the end of the run; a STATE message in between (Meltano stores it) must not move the
     bookmark past values not written yet."""
     target = TargetBillbee(config={"api_url": f"{billbee.billbee_url}/api/v1", **CREDENTIALS})
-    target.stock_bookmark_before, target.stock_pending = BEFORE, 3
+    target.run.stock_pending = 3
+    lines = [json.dumps({"type": "STATE", "value": {"bookmarks": {"stock_levels": {
+        "replication_key": "observed_at", "replication_key_value": value}}}}) for value in (BEFORE, LATER)]
     out = io.StringIO()
-    with redirect_stdout(out):
-        target._write_state_message({"bookmarks": {"stock_levels": {
-            "replication_key": "observed_at", "replication_key_value": "2026-11-26T10:00:00+00:00"}}})
-    assert json.loads(out.getvalue())["bookmarks"]["stock_levels"]["replication_key_value"] == BEFORE
+    with redirect_stdout(out):  # the tap's first STATE (the last run's bookmark), then a later one
+        target.listen(io.StringIO("\n".join(lines) + "\n"))
+    emitted = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert emitted[-1]["bookmarks"]["stock_levels"]["replication_key_value"] == BEFORE

@@ -126,9 +126,9 @@ class Decision:
 class ProductPlanner:
     """Decides per article what to send, against wemalo's products and the articles planned before it."""
 
-    def __init__(self, wemalo_products: Iterable[dict[str, Any] | tuple[str, tuple[Any, ...]]], *,
-                 default_group: str, update_dimensions: bool) -> None:
-        """`wemalo_products`: product dicts, or what :func:`pack` made of them."""
+    def __init__(self, wemalo_products: Iterable[object], *, default_group: str, update_dimensions: bool) -> None:
+        """`wemalo_products`: product dicts, or what :func:`pack` made of them; anything else in wemalo's list
+        (a malformed entry) is skipped."""
         self.default_group = default_group
         self.update_dimensions = update_dimensions
         self.by_id: dict[str, tuple[Any, ...]] = {}  # externalId -> pack()ed row
@@ -258,4 +258,4 @@ def _differs(old: Any, new: Any) -> bool:
             return Decimal(str(old)) != Decimal(str(new))
         except ArithmeticError:
             return True
-    return (old if old != "" else None) != new
+    return bool((old if old != "" else None) != new)

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
+from singer_sdk import Target
 from singer_sdk.sinks import BatchSink, RecordSink
+from typing_extensions import override
 
 from billbee_wemalo.billbee import CANCELLED_STATES
 from billbee_wemalo.http import AmbiguousWriteError, ApiError, ClientError, TransientError
+from billbee_wemalo.protocol import AckOutcome
+from billbee_wemalo.sdk.run import run_of
+from billbee_wemalo.sdk.sinks import RuleCheckedSink
 from billbee_wemalo.wemalo import CANCELLABLE_STATUSES, CHANGEABLE_STATUSES
 from target_wemalo.address import MAX_LINE
 from target_wemalo.orders import OrderError, map_goods_order
 from target_wemalo.products import ProductPlanner
-
-if TYPE_CHECKING:
-    from target_wemalo.target import TargetWemalo
+from target_wemalo.run import WemaloRun
 
 ADD_MULTIPLE_CHUNK = 100
 
@@ -25,32 +28,23 @@ class CouldNotAskWemalo(RuntimeError):
     """A read wemalo did not answer usefully: the run ends, no order is marked refused."""
 
 
-class _WemaloSink:
-    """Mixin: access to the target (client, report, acknowledgements)."""
-
-    target: TargetWemalo
-
-    def get_validator(self) -> None:  # type: ignore[override]
-        # Business rules are checked per record with a reason (products.py, orders.py); a JSON Schema failure
-        # must not stop the run or lose the record.
-        return None
-
-
-class ProductsSink(_WemaloSink, BatchSink):
+class ProductsSink(RuleCheckedSink, BatchSink):
     """Collects articles, then decides locally and sends only creates and real changes via addMultiple."""
 
     max_size = 2000
 
-    def __init__(self, target: TargetWemalo, *args: Any, **kwargs: Any) -> None:
-        super().__init__(target, *args, **kwargs)
-        self.target = target
+    def __init__(self, target: Target, stream_name: str, schema: dict[str, Any],
+                 key_properties: Sequence[str] | None) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        self.run = run_of(target, WemaloRun)
 
     @property
     def planner(self) -> ProductPlanner:
-        return self.target.catalogue
+        return self.run.catalogue
 
+    @override
     def process_batch(self, context: dict[str, Any]) -> None:
-        report = self.target.report
+        report = self.run.report
         to_send: list[tuple[str, dict[str, Any]]] = []
         for article in context.get("records", []):
             record_id = article.get("SKU") or article.get("Id")
@@ -70,18 +64,14 @@ class ProductsSink(_WemaloSink, BatchSink):
         or replaces is undocumented, so nothing the connector does not manage may be lost."""
         if action != "update":
             return payload
-        current = self.target.client.get_product(payload["externalId"]) or {}
+        current = self.run.client.get_product(payload["externalId"]) or {}
         kept = {k: v for k, v in current.items() if k not in {"Success", "status", "id"}}
         return {**kept, **payload}
 
     def _send(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
-        report = self.target.report
-        if self.target.dry_run:
-            for action, payload in chunk:
-                report.add("products", payload["sku"], "created" if action == "create" else "updated", "dry run")
-            return
+        report = self.run.report
         try:
-            answer = self.target.client.add_products([self._complete(action, p) for action, p in chunk])
+            answer = self.run.client.add_products([self._complete(action, p) for action, p in chunk])
         except ClientError as exc:  # a refusal, whatever its body says (a 4xx body need not carry Success: false)
             body = exc.body if isinstance(exc.body, dict) else {}
             answer = {**body, "Success": False, "message": body.get("message") or _wemalo_reason(exc)}
@@ -112,48 +102,50 @@ class ProductsSink(_WemaloSink, BatchSink):
                 self.planner.refuse(action, payload, reason)
 
 
-class OrdersSink(_WemaloSink, RecordSink):
+class OrdersSink(RuleCheckedSink, RecordSink):
     """One goods order per Billbee order, never two: wemalo is asked by externalId before anything is created."""
 
-    def __init__(self, target: TargetWemalo, *args: Any, **kwargs: Any) -> None:
-        super().__init__(target, *args, **kwargs)
-        self.target = target
+    def __init__(self, target: Target, stream_name: str, schema: dict[str, Any],
+                 key_properties: Sequence[str] | None) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        self.run = run_of(target, WemaloRun)
 
+    @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
-        self.target.flush_products()  # orders may use articles created in this run
+        self.run.flush_products()  # orders may use articles created in this run
         order_id = str(record.get("BillBeeOrderId"))
-        had_error_tag = self.target.has_error_tag(record)
+        had_error_tag = self.run.has_error_tag(record)
         try:
             outcome, reason = self._handle(order_id, record)
         except TransientError as exc:
             # Not acknowledged, and the bookmark is held back to it: the next run reads it again.
-            self.target.report.add("orders", order_id, "failed", f"will retry next run: {exc}")
+            self.run.report.add("orders", order_id, "failed", f"will retry next run: {exc}")
             if record.get("LastModifiedAt"):
-                self.target.held.hold("orders", "LastModifiedAt", record["LastModifiedAt"])
+                self.run.held.hold("orders", "LastModifiedAt", record["LastModifiedAt"])
             return
         except ApiError as exc:
             # A refusal of this order's write is an outcome (caught in _handle); anything else here is a read
             # that failed (getStatus, profiles, credentials): wemalo could not be asked, so nothing is tagged
             # and the run fails with the reason, instead of every order of the run getting the error tag.
-            self.target.report.add("orders", order_id, "failed", f"could not ask wemalo: {exc}")
+            self.run.report.add("orders", order_id, "failed", f"could not ask wemalo: {exc}")
             raise CouldNotAskWemalo(f"target-wemalo: could not ask wemalo about Billbee order {order_id}: {exc}. "
                                     "Nothing was tagged; the run can be repeated.") from exc
-        self.target.report.add("orders", order_id, _REPORTED.get(outcome, outcome), reason)
-        self.target.acknowledge(order_id, outcome, reason, had_error_tag=had_error_tag)
+        self.run.report.add("orders", order_id, _REPORTED.get(outcome, outcome), reason)
+        self.run.acknowledge(order_id, outcome, reason, had_error_tag=had_error_tag)
 
     def _handle(self, order_id: str, record: dict[str, Any]) -> tuple[str, str]:
-        client = self.target.client
+        client = self.run.client
         if record.get("IsCancelationFor"):
             return "skipped", "Billbee cancellation credit order: never a goods order"
         if record.get("State") in CANCELLED_STATES:
             return self._cancel(order_id)
         try:
             goods_order = map_goods_order(record, dispatcher_map=self.config.get("dispatcher_profile_map") or {},
-                                          profiles=self.target.profile_match_ids,
+                                          profiles=self.run.profile_match_ids,
                                           line_limit=int(self.config.get("address_line_limit", MAX_LINE)))
         except OrderError as exc:
             return self._refused(str(exc), client.order_status(order_id))
-        catalogue = self.target.catalogue
+        catalogue = self.run.catalogue
         missing = [p["externalId"] for p in goods_order["positions"] if not catalogue.knows_sku(p["externalId"])]
         status = client.order_status(order_id)
         unsent = [p["externalId"] for p in goods_order["positions"] if catalogue.unsent_reason(p["externalId"])]
@@ -165,8 +157,6 @@ class OrdersSink(_WemaloSink, RecordSink):
             return self._refused("; ".join(catalogue.why_missing(sku) for sku in missing), status)
         fingerprint = positions_fingerprint(goods_order["positions"])
         if status is None:
-            if self.target.dry_run:
-                return "accepted", "dry run"
             try:
                 client.add_order(goods_order)
             except AmbiguousWriteError:
@@ -174,57 +164,55 @@ class OrdersSink(_WemaloSink, RecordSink):
                     raise
             except ClientError as exc:
                 if client.order_status(order_id) is not None:  # "already exists" after a lost answer
-                    return "unchanged", ""
-                return "rejected", _wemalo_reason(exc)
-            self.target.positions_sent[order_id] = [fingerprint, date.today().isoformat()]
-            return "accepted", ""
+                    return AckOutcome.UNCHANGED, ""
+                return AckOutcome.REJECTED, _wemalo_reason(exc)
+            self.run.record_sent(order_id, fingerprint)
+            return AckOutcome.ACCEPTED, ""
         name = status.get("statusName") or "UNKNOWN"
-        sent = self.target.sent_positions(order_id)
+        sent = self.run.sent_positions(order_id)
         if name in CHANGEABLE_STATUSES and sent is not None and sent != fingerprint:
             # updateMeta changes meta only, and wemalo has no call to read positions back: the wrong goods would
             # ship. The merchant cancels the order and creates a new one.
-            return "change_refused", ("the order's articles or quantities changed; wemalo cannot change an order's "
-                                      "positions: cancel this order in Billbee and create a new one")
+            return AckOutcome.CHANGE_REFUSED, ("the order's articles or quantities changed; wemalo cannot change an "
+                                               "order's positions: cancel this order in Billbee and create a new one")
         if name in CHANGEABLE_STATUSES:
-            if not self.target.dry_run:
-                try:
-                    client.update_order_meta(order_id, goods_order["meta"])
-                except ClientError as exc:  # e.g. the warehouse started picking since getStatus
-                    return "change_refused", _wemalo_reason(exc)
-            return "updated", ""
+            try:
+                client.update_order_meta(order_id, goods_order["meta"])
+            except ClientError as exc:  # e.g. the warehouse started picking since getStatus
+                return AckOutcome.CHANGE_REFUSED, _wemalo_reason(exc)
+            return AckOutcome.UPDATED, ""
         if name == "CANCELLED":
-            return "rejected", "the order is cancelled in wemalo"
-        return "change_refused", f"wemalo is already processing the order (status {name})"
+            return AckOutcome.REJECTED, "the order is cancelled in wemalo"
+        return AckOutcome.CHANGE_REFUSED, f"wemalo is already processing the order (status {name})"
 
     @staticmethod
     def _refused(reason: str, status: dict[str, Any] | None) -> tuple[str, str]:
         """An order wemalo already has is not refused, only its change (a re-send): wemalo keeps the order as it
         was, so it keeps the received tag (and can still be cancelled); the reason goes to the order."""
         if status is None or status.get("statusName") == "CANCELLED":
-            return "rejected", reason
-        return "change_refused", reason
+            return AckOutcome.REJECTED, reason
+        return AckOutcome.CHANGE_REFUSED, reason
 
     def _cancel(self, order_id: str) -> tuple[str, str]:
-        client = self.target.client
+        client = self.run.client
         status = client.order_status(order_id)
         if status is None:
             return "skipped", "cancelled in Billbee and never sent to wemalo"
         name = status.get("statusName") or "UNKNOWN"
         if name == "CANCELLED":
-            return "cancelled", ""
+            return AckOutcome.CANCELLED, ""
         if name not in CANCELLABLE_STATUSES:
-            return "cancel_refused", f"too late to cancel in wemalo (status {name})"
-        if self.target.dry_run:
-            return "cancelled", "dry run"
+            return AckOutcome.CANCEL_REFUSED, f"too late to cancel in wemalo (status {name})"
         try:
             client.cancel_order(order_id, "cancelled in Billbee")
         except ClientError as exc:
-            return "cancel_refused", _wemalo_reason(exc)
+            return AckOutcome.CANCEL_REFUSED, _wemalo_reason(exc)
         # The answer to a cancel that came too late is not documented: only the status shows what happened.
         after = (client.order_status(order_id) or {}).get("statusName") or "UNKNOWN"
         if after != "CANCELLED":
-            return "cancel_refused", f"wemalo kept the order (status {after}): the warehouse has already picked it"
-        return "cancelled", ""
+            return AckOutcome.CANCEL_REFUSED, (f"wemalo kept the order (status {after}): the warehouse has already "
+                                               "picked it")
+        return AckOutcome.CANCELLED, ""
 
 
 def positions_fingerprint(positions: list[dict[str, Any]]) -> str:
@@ -233,21 +221,10 @@ def positions_fingerprint(positions: list[dict[str, Any]]) -> str:
     return hashlib.sha256("\x01".join(lines).encode()).hexdigest()[:16]
 
 
-_REPORTED = {"accepted": "created", "change_refused": "rejected", "cancel_refused": "rejected"}
+# How the run report names an acknowledged outcome (the report's outcomes are the same for every target).
+_REPORTED: dict[str, str] = {AckOutcome.ACCEPTED: "created", AckOutcome.CHANGE_REFUSED: "rejected",
+             AckOutcome.CANCEL_REFUSED: "rejected"}
 
 
 def _wemalo_reason(exc: ApiError) -> str:
     return str(exc).split(": ", 1)[-1]
-
-
-class IgnoredStreamSink(_WemaloSink, RecordSink):
-    """Streams this target does not know (e.g. Meltano's `meltano_test_stream`): never written to wemalo."""
-
-    def __init__(self, target: TargetWemalo, *args: Any, **kwargs: Any) -> None:
-        super().__init__(target, *args, **kwargs)
-        self.target = target
-        self.logger.warning("Stream %r is not a Billbee products/orders stream; its records are ignored",
-                            self.stream_name)
-
-    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
-        self.target.report.counters[f"ignored records of unknown stream {self.stream_name}"] += 1

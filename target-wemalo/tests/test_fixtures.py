@@ -67,7 +67,7 @@ def replay(sandbox: Sandbox, case: str, *, state: dict[str, Any] | None = None,
 
 
 def outcomes(target: TargetWemalo) -> dict[str, tuple[str, str]]:
-    return {o.record_id: (o.outcome, o.reason) for o in target.report.outcomes}
+    return {o.record_id: (o.outcome, o.reason) for o in target.run.report.outcomes}
 
 
 def acks(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -217,7 +217,7 @@ def test_a_read_that_fails_ends_the_run_and_tags_nothing(sandbox: Sandbox) -> No
     assert "expired" not in str(failed.value)  # the token never appears in the message
     assert "token" in str(failed.value)  # ... but the setting to check does
     assert "pending_acks" not in out.getvalue()
-    assert [o for o in target.report.outcomes if o.outcome == "rejected"] == []
+    assert [o for o in target.run.report.outcomes if o.outcome == "rejected"] == []
 
 
 

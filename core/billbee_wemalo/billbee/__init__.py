@@ -1,6 +1,7 @@
 """Billbee API v1 client (shared by tap-billbee and target-billbee)."""
 
 from billbee_wemalo.billbee.client import DEFAULT_API_URL, MAX_PAGE_SIZE, BillbeeClient, format_query_time
+from billbee_wemalo.billbee.dry_run import DryRunBillbeeClient
 from billbee_wemalo.billbee.enums import (
     BEFORE_SHIPPING_STATES,
     BUNDLE_TYPE,
@@ -18,6 +19,7 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "BillbeeClient",
     "ConnectorTags",
+    "DryRunBillbeeClient",
     "OrderState",
     "carrier_id_for",
     "format_query_time",

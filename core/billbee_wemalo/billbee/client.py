@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from requests.auth import HTTPBasicAuth
+from typing_extensions import override
 
 from billbee_wemalo.http import ApiSession, ConfigError, RateLimiter, RetryPolicy, check_base_url
 from billbee_wemalo.http.session import ApiResponse
@@ -43,6 +44,7 @@ def format_query_time(value: datetime) -> str:
 
 
 class _BillbeeSession(ApiSession):
+    @override
     def effective_status(self, http_status: int, data: Any) -> int:
         if http_status < 400 and isinstance(data, dict):
             code = data.get("ErrorCode")
@@ -67,6 +69,7 @@ class BillbeeClient:
         sleep: Callable[[float], None] = time.sleep,
         endpoint_rate: int = ENDPOINT_RATE,
         user_rate: int = USER_RATE,
+        read_only: bool = False,
     ) -> None:
         missing = [name for name, value in (("username", username), ("password", password), ("api_key", api_key))
                    if not value]
@@ -89,6 +92,7 @@ class BillbeeClient:
             on_answer=lambda _endpoint, sent_at: self.limiter.answered(sent_at=sent_at),
             logger=logger,
             sleep=sleep,
+            read_only=read_only,
         )
 
     @staticmethod
@@ -200,7 +204,8 @@ class BillbeeClient:
 
     def get_order(self, order_id: int) -> dict[str, Any]:
         """One order. Billbee allows 6 of these per order per minute: use sparingly."""
-        return self._call("GET", "/orders/{id}", f"/orders/{order_id}").data["Data"]
+        order: dict[str, Any] = self._call("GET", "/orders/{id}", f"/orders/{order_id}").data["Data"]
+        return order
 
     def stocks(self) -> list[dict[str, Any]]:
         return self._call("GET", "/products/stocks", "/products/stocks").data.get("Data") or []

@@ -44,3 +44,7 @@ class AmbiguousWriteError(TransientError):
 
     The client never blindly repeats such a write; the caller re-reads the object and decides.
     """
+
+
+class DryRunViolation(RuntimeError):
+    """A write reached a dry run's read-only session. Not an ApiError: no sink may treat it as a refusal."""

@@ -79,7 +79,7 @@ class RetryPolicy:
         """How long to wait after the `failures`-th failed attempt."""
         if retry.delay is not None:
             return retry.delay
-        delay = min(self.max_delay, self.base_delay * 2 ** (failures - 1))
+        delay = min(self.max_delay, self.base_delay * 2.0 ** (failures - 1))
         return delay * (0.5 + rng.random() / 2)
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from requests.adapters import HTTPAdapter
+from typing_extensions import override
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -32,7 +33,11 @@ def last_sent_at() -> float | None:
     return _SENT.at
 
 
-def _timed(base: type[HTTPConnection]) -> type[HTTPConnection]:
+_Connection = TypeVar("_Connection", bound=HTTPConnection)
+
+
+def _timed(base: type[_Connection]) -> type[_Connection]:
+    # mypy takes no variable as a base class (valid-type, misc); the subclass is one of `base` all the same
     class Timed(base):  # type: ignore[valid-type, misc]
         def request(self, *args: Any, **kwargs: Any) -> None:
             super().request(*args, **kwargs)  # connects first if needed (handshakes), then writes headers and body
@@ -46,12 +51,13 @@ class _TimedHTTPPool(HTTPConnectionPool):
 
 
 class _TimedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _timed(HTTPSConnection)  # type: ignore[assignment]
+    ConnectionCls = _timed(HTTPSConnection)
 
 
 class SendTimingAdapter(HTTPAdapter):
     """An HTTPAdapter whose connections note when a request has been written (see `last_sent_at`)."""
 
+    @override
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _TimedHTTPPool, "https": _TimedHTTPSPool}

@@ -24,6 +24,7 @@ from billbee_wemalo.http.errors import (
     ApiError,
     AuthError,
     ClientError,
+    DryRunViolation,
     NotFoundError,
     ResponseFormatError,
     TransientError,
@@ -33,6 +34,8 @@ from billbee_wemalo.http.redaction import Redactor, error_reason
 from billbee_wemalo.http.request_log import RequestStats, log_answer, log_retry
 from billbee_wemalo.http.retry import IDEMPOTENT_METHODS, Failure, Retry, RetryPolicy, retrying, transport_failure
 from billbee_wemalo.http.send_timing import SendTimingAdapter, clear_sent_at, last_sent_at
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -73,8 +76,10 @@ class ApiSession:
         logger: logging.Logger | None = None,
         sleep: Callable[[float], None] = time.sleep,
         verify_tls: bool = True,
+        read_only: bool = False,
     ) -> None:
         self.system = system
+        self.read_only = read_only  # a dry run's session: any write that reaches it is a bug, not a write
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
@@ -119,6 +124,9 @@ class ApiSession:
         top-level `key` is replaced by `shrink(item)` as soon as it closes, so a large list never exists as full
         dicts (wemalo's product/getAll)."""
         endpoint = endpoint or f"{method} {path}"
+        if self.read_only and method not in READ_METHODS:
+            raise DryRunViolation(f"{self.system} {endpoint}: a write reached the read-only session of a dry run "
+                                  "(a client write method without its dry-run counterpart)")
         call = _Call(method, f"{self.base_url}{path}", endpoint, params, json_body,
                      method in IDEMPOTENT_METHODS if idempotent is None else idempotent, items)
         try:

@@ -20,6 +20,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from typing_extensions import override
+
 from billbee_wemalo.http import (
     ApiError,
     ApiSession,
@@ -61,7 +63,7 @@ class PagingError(ClientError):
 
 def _same_not_found(answer: Any, probe: Any) -> bool:
     """Does `answer` have the shape of the probe's answer (status and the body's keys, values aside)?"""
-    def shape(value: Any) -> Any:
+    def shape(value: Any) -> tuple[object, ...]:
         if isinstance(value, ApiError):
             return ("error", value.status, sorted(value.body) if isinstance(value.body, dict) else None)
         return ("answer", sorted(value) if isinstance(value, dict) else type(value).__name__)
@@ -73,6 +75,7 @@ class _WemaloSession(ApiSession):
         super().__init__(**kwargs)
         self.pause_until = 0.0
 
+    @override
     def effective_status(self, http_status: int, data: Any) -> int:
         if isinstance(data, dict):
             body_status = data.get("status")
@@ -96,6 +99,7 @@ class WemaloClient:
         retry: RetryPolicy | None = None,
         logger: logging.Logger | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        read_only: bool = False,
     ) -> None:
         if not token:
             raise ConfigError("wemalo setting missing: token")
@@ -114,6 +118,7 @@ class WemaloClient:
             throttle=self._throttle,
             logger=logger,
             sleep=sleep,
+            read_only=read_only,
         )
 
     def _throttle(self, endpoint: str) -> None:
@@ -138,7 +143,9 @@ class WemaloClient:
     # -- products ------------------------------------------------------------------------------------
     def get_product(self, external_id: str) -> dict[str, Any] | None:
         try:
-            return self._call("GET", "/product/get/:externalId", f"/product/get/{quote(external_id, safe='')}").data
+            product: dict[str, Any] = self._call("GET", "/product/get/:externalId",
+                                                 f"/product/get/{quote(external_id, safe='')}").data
+            return product
         except NotFoundError:
             return None
 

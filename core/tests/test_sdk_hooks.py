@@ -1,0 +1,131 @@
+"""billbee_wemalo.sdk.hooks: the singer-sdk internals the plugins rely on, pinned.
+
+Each hook is checked twice: the SDK member it wraps still exists with the shape we call (a rename or a new
+signature fails here, by name), and the hook still does its job in a tiny tap or target (a change of behaviour,
+e.g. the SDK no longer calling `_write_state_message`, fails here too).
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+from collections.abc import Iterable
+from contextlib import redirect_stdout
+from typing import Any
+
+from singer_sdk import Stream, Tap, Target
+from singer_sdk import typing as th
+from singer_sdk.helpers.types import Context
+from singer_sdk.sinks import RecordSink, Sink
+
+from billbee_wemalo.sdk.hooks import OrderedTap, StateHookedTarget, advance_bookmark
+
+
+def params(function: Any) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def test_the_sdk_members_the_hooks_wrap_still_have_their_shape() -> None:
+    assert params(Target._process_state_message) == ["self", "message_dict"]
+    assert params(Target._write_state_message) == ["self", "state"]
+    assert params(Stream._increment_stream_state) == ["self", "latest_record", "context"]
+    context = inspect.signature(Stream._increment_stream_state).parameters["context"]
+    assert context.kind is inspect.Parameter.KEYWORD_ONLY
+    assert params(Tap.sync_all) == ["self"]
+    assert isinstance(inspect.getattr_static(Tap, "streams"), property)
+
+
+# -- a tiny tap ------------------------------------------------------------------------------------------
+SYNCED: list[str] = []
+
+
+class _Numbers(Stream):
+    replication_key = "n"
+    schema = th.PropertiesList(th.Property("n", th.IntegerType)).to_dict()
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        SYNCED.append(self.name)
+        for n in (1, 2, 3):
+            if n == 3:  # read, not emitted: only the hook moves the bookmark to it
+                advance_bookmark(self, {"n": n}, context)
+                continue
+            yield {"n": n}
+
+
+class _Zebra(_Numbers):
+    name = "zebra"
+
+
+class _Apple(_Numbers):
+    name = "apple"
+
+
+class _Tap(OrderedTap):
+    name = "tap-hooks-test"
+    config_jsonschema = th.PropertiesList().to_dict()
+    stream_order = ("zebra", "apple")
+
+    def discover_streams(self) -> list[Stream]:
+        return [_Apple(self), _Zebra(self)]
+
+    def before_sync(self) -> None:
+        SYNCED.append("before")
+
+    def after_sync(self) -> None:
+        SYNCED.append("after")
+
+
+def test_an_ordered_tap_syncs_in_its_order_between_its_steps_and_a_skipped_record_moves_the_bookmark() -> None:
+    SYNCED.clear()
+    tap = _Tap(config={})
+    out = io.StringIO()
+    with redirect_stdout(out):
+        tap.sync_all()
+    assert list(tap.streams) == ["zebra", "apple"]
+    assert SYNCED == ["before", "zebra", "apple", "after"]
+    states = [m["value"] for m in map(json.loads, out.getvalue().splitlines()) if m["type"] == "STATE"]
+    assert states[-1]["bookmarks"]["zebra"]["replication_key_value"] == 3  # 3 was never emitted
+
+
+# -- a tiny target ---------------------------------------------------------------------------------------
+class _Sink(RecordSink):
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        pass
+
+
+class _Target(StateHookedTarget):
+    name = "target-hooks-test"
+    config_jsonschema = th.PropertiesList().to_dict()
+    default_sink_class = _Sink
+
+    def __init__(self) -> None:
+        super().__init__(config={})
+        self.seen: list[dict[str, Any]] = []
+        self.sink_while_reading: Sink | None = None
+
+    def incoming_state(self, state: dict[str, Any]) -> None:
+        self.seen.append(state)
+        self.sink_while_reading = self.active_sink("s")
+
+    def outgoing_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        state["added_by_target"] = True
+        return state
+
+
+def test_a_state_hooked_target_sees_each_incoming_state_and_shapes_the_emitted_one() -> None:
+    lines = [
+        {"type": "SCHEMA", "stream": "s", "schema": {"properties": {"n": {"type": "integer"}}}, "key_properties": []},
+        {"type": "RECORD", "stream": "s", "record": {"n": 1}},
+        {"type": "STATE", "value": {"bookmarks": {"s": {"replication_key_value": 1}}}},
+        {"type": "STATE", "value": {"bookmarks": {"s": {"replication_key_value": 2}}}},
+    ]
+    target = _Target()
+    out = io.StringIO()
+    with redirect_stdout(out):
+        target.listen(io.StringIO("".join(json.dumps(line) + "\n" for line in lines)))
+    assert [s["bookmarks"]["s"]["replication_key_value"] for s in target.seen] == [1, 2]
+    assert isinstance(target.sink_while_reading, _Sink)
+    emitted = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert emitted[-1] == {"bookmarks": {"s": {"replication_key_value": 2}}, "added_by_target": True}
+    assert "added_by_target" not in target.seen[-1]  # the hook got a copy, not the SDK's own state

@@ -1,0 +1,43 @@
+"""What one tap-billbee run shares between its streams, built once by the tap and handed to each stream."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from billbee_wemalo.billbee import BillbeeClient, ConnectorTags
+from billbee_wemalo.report import RunReport
+from billbee_wemalo.sdk.settings import billbee_client
+from tap_billbee.bundles import BundleIndex
+
+
+class TapRun:
+    """The Billbee client, Billbee's time zone, the connector's tags (None: plain ELT), the bundle index the
+    products stream fills for the orders stream, and the counts of the run report."""
+
+    def __init__(self, plugin: str, config: Mapping[str, Any], logger: logging.Logger) -> None:
+        self.plugin = plugin
+        self.config = config
+        self.logger = logger
+        self.zone = ZoneInfo(config.get("billbee_timezone") or "UTC")
+        tag = (config.get("orders_tag") or "").strip()
+        self.tags = ConnectorTags(tag) if tag else None
+        self.bundles = BundleIndex()
+        self.ack_counts: Counter[str] = Counter()  # what AckWriter wrote to Billbee in this run
+        self.records_emitted: Counter[str] = Counter()
+
+    @cached_property
+    def client(self) -> BillbeeClient:
+        return billbee_client(self.config, self.logger)  # made when a stream first calls Billbee
+
+    def finish(self) -> None:
+        """The acknowledgements of the previous run's orders are this run's writes to Billbee: the merchant reads
+        them in the same summary format as the targets' (log lines and a JSON file per run)."""
+        report = RunReport(self.plugin, self.logger)
+        report.counters.update({f"acknowledgements_{k}": v for k, v in self.ack_counts.items()})
+        report.counters.update({f"{k}_extracted": v for k, v in self.records_emitted.items()})
+        report.finish(self.config.get("report_dir"))

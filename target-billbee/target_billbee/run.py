@@ -1,0 +1,148 @@
+"""What one target-billbee run shares between its sinks, built once by the target (sinks: `run_of`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cached_property
+from typing import Any
+
+from typing_extensions import override
+
+from billbee_wemalo.billbee import BillbeeClient, ConnectorTags
+from billbee_wemalo.sdk.run import TargetRun
+from billbee_wemalo.sdk.settings import billbee_client
+from billbee_wemalo.state import hold_back_bookmark
+from target_billbee.carriers import CarrierMatcher
+from target_billbee.stock import BreakerLimits, held_quantities
+
+STOCK_KEY = "written"  # bookmarks.stock_levels.written: SKU -> the quantity last written to Billbee
+STOCK_LOCATION_KEY = "written_stock_id"  # ... into this Billbee stock id
+
+
+class BillbeeRun(TargetRun):
+    """The Billbee client and what it reads once per run (carriers, the standard stock), the worker threads of
+    the two streams, and the stock values this run carries from the last one and writes for the next."""
+
+    def __init__(self, plugin: str, config: Mapping[str, Any], logger: logging.Logger) -> None:
+        super().__init__(plugin, config, logger)
+        self.tags = ConnectorTags((config.get("orders_tag") or "wemalo").strip())
+        self.storage_location_id = int(config.get("storage_location_id") or 0)
+        self._unmatched_profiles: set[str] = set()
+        # Stock values Billbee has from earlier runs (carried in the state), and those written in this run.
+        self.stock_known: dict[str, int] | None = None
+        self.stock_written: dict[str, int] = {}
+        self.stock_bookmark_before: str | None = None  # stock_levels' bookmark as this run started
+        self.stock_refused = ""  # why the circuit breaker kept this run's stock write back
+        self.stock_pending = 0  # stock records collected and not yet written (they are written at the end)
+        self._workers: dict[str, ThreadPoolExecutor] = {}
+        self._pending: list[Future[None]] = []
+
+    @cached_property
+    def client(self) -> BillbeeClient:
+        return billbee_client(self.config, self.logger, self.planned)
+
+    # -- the streams' worker threads -------------------------------------------------------------------
+    def submit(self, stream: str, work: Callable[[list[dict[str, Any]]], None], records: list[dict[str, Any]]) -> None:
+        """Write a batch in the stream's own worker thread. Shipments (order reads, shipment POSTs, state PUTs)
+        and stock levels use different Billbee endpoints, each limited on its own (2/s; the client also keeps
+        the user's 10/s), so neither waits for the other. One thread per stream keeps its batches in order.
+        Every STATE message waits for all batches (`wait_for_writes`), so a bookmark never passes a write."""
+        worker = self._workers.get(stream)
+        if worker is None:
+            _ = self.client  # one client (one set of limiters) for all threads, made here and not in a race
+            worker = self._workers[stream] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=stream)
+        self._pending.append(worker.submit(work, records))
+
+    def wait_for_writes(self) -> None:
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()  # re-raises what the batch raised (e.g. AuthError), like the sequential code did
+
+    def shutdown(self) -> None:
+        self.wait_for_writes()
+        for worker in self._workers.values():
+            worker.shutdown()
+
+    # -- read once per run -----------------------------------------------------------------------------
+    @cached_property
+    def carriers(self) -> CarrierMatcher:
+        """Billbee's shipping providers, read once per run (only when parcels come)."""
+        return CarrierMatcher(self.client.shipping_providers(), self.config.get("shipping_provider_map"))
+
+    @cached_property
+    def standard_stock_id(self) -> int | None:
+        """The id of Billbee's standard storage (`IsDefault` in `GET /products/stocks`), where a write without
+        StockId goes; read once per run, when needed."""
+        default = next((s for s in self.client.stocks() if s.get("IsDefault")), None)
+        return None if default is None else default.get("Id")
+
+    def note_unmatched_profile(self, profile: str | None) -> None:
+        name = profile or "(no profile)"
+        if name not in self._unmatched_profiles:
+            self._unmatched_profiles.add(name)
+            self.logger.warning("wemalo profile %r matches no Billbee shipping provider product: tracking numbers "
+                                "are written without provider (name one alike, or set shipping_provider_map)",
+                                name)
+            self.report.counters[f"unmatched_profile:{name}"] += 1
+
+    # -- stock -----------------------------------------------------------------------------------------
+    @property
+    def breaker_limits(self) -> BreakerLimits:
+        return BreakerLimits(zero_share=int(self.config.get("stock_breaker_zero_percent", 20)) / 100,
+                             drop_share=int(self.config.get("stock_breaker_drop_percent", 50)) / 100,
+                             min_skus=int(self.config.get("stock_breaker_min_skus", 5)))
+
+    def held_in_warehouse(self) -> dict[str, int]:
+        """SKU (casefolded) -> quantity of the orders wemalo holds and has not shipped (one orders query)."""
+        orders = self.client.iter_orders(state_ids=list(self.config.get("held_order_state_ids") or [3]),
+                                         tags=[self.tags.received])
+        held, bundles = held_quantities(orders)
+        if bundles:
+            self.report.counters["held_bundle_lines_not_counted"] += bundles
+        return dict(held)
+
+    def refuse_stock_write(self, reason: str, records: list[dict[str, Any]]) -> None:
+        """The circuit breaker tripped: nothing written, the bookmark held back, the run ends non-zero."""
+        self.stock_refused = reason
+        self.logger.error("Stock NOT written to Billbee: %s. If this is right, confirm once with "
+                          "TARGET_BILLBEE_STOCK_BREAKER_CONFIRM=true; otherwise check wemalo's stock.", reason)
+        self.report.add("stock_levels", "(whole run)", "rejected", f"circuit breaker: {reason}")
+        self.report.counters["stock_values_held_back"] += len(records)
+        if self.stock_bookmark_before:
+            self.held.hold("stock_levels", "observed_at", self.stock_bookmark_before)
+        else:  # first run: the next one reads every article again
+            self.held.hold("stock_levels", "observed_at", "2000-01-01T00:00:00+00:00")
+
+    # -- state -----------------------------------------------------------------------------------------
+    def read_state(self, state: Mapping[str, Any]) -> None:
+        """The tap's first STATE message carries the stock values the last run wrote."""
+        if self.stock_known is None:
+            stock = state.get("bookmarks", {}).get("stock_levels", {})
+            self.stock_bookmark_before = stock.get("replication_key_value")
+            same_location = stock.get(STOCK_LOCATION_KEY) == self.storage_location_id
+            self.stock_known = dict(stock.get(STOCK_KEY) or {}) if same_location else {}
+
+    def add_to_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The tap's state with the bookmarks of failed records held back and the stock values written. Waits
+        for every batch so far first. A dry run adds no stock values: it wrote none."""
+        self.wait_for_writes()  # the held bookmarks and stock values of every batch so far
+        state = self.held.apply(state)
+        if self.stock_pending and self.stock_bookmark_before:
+            # A STATE before the run's stock write must not move the stock bookmark past values not written yet
+            # (Meltano stores such intermediate states): a crash would lose them.
+            hold_back_bookmark(state, "stock_levels", "observed_at", self.stock_bookmark_before)
+        if self.stock_written and not self.dry_run:
+            stock = state.setdefault("bookmarks", {}).setdefault("stock_levels", {})
+            stock[STOCK_KEY] = {**(self.stock_known or {}), **self.stock_written}
+            stock[STOCK_LOCATION_KEY] = self.storage_location_id
+        return state
+
+    @override
+    def finish(self) -> None:
+        """After the last record: every write done, the report, and a non-zero end when the breaker tripped."""
+        self.shutdown()
+        super().finish()
+        if self.stock_refused:
+            raise SystemExit(f"target-billbee: stock write refused by the circuit breaker: {self.stock_refused}")

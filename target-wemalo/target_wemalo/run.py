@@ -1,0 +1,101 @@
+"""What one target-wemalo run shares between its sinks, built once by the target (sinks: `run_of`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from functools import cached_property
+from typing import Any
+
+from billbee_wemalo.billbee import ConnectorTags, has_tag
+from billbee_wemalo.protocol import ACK_OUTCOMES, PENDING_ACKS_KEY
+from billbee_wemalo.sdk.run import TargetRun
+from billbee_wemalo.sdk.settings import wemalo_client
+from billbee_wemalo.wemalo import WemaloClient
+from target_wemalo.products import ProductPlanner, pack
+
+# bookmarks.orders.sent_positions: Billbee order id -> [fingerprint of the positions sent to wemalo, date sent].
+# wemalo has no call that reads an order's positions, so a re-send compares against what this target sent.
+POSITIONS_KEY = "sent_positions"
+POSITIONS_KEPT_DAYS = 120
+
+
+class WemaloRun(TargetRun):
+    """The wemalo client, wemalo's catalogue and profiles (read once, when first needed), and the state this
+    run adds for the next: acknowledgements for tap-billbee, the positions sent."""
+
+    def __init__(self, plugin: str, config: Mapping[str, Any], logger: logging.Logger,
+                 flush_products: Callable[[], None]) -> None:
+        super().__init__(plugin, config, logger)
+        self.flush_products = flush_products  # send the products collected so far, before an order needs them
+        self.tags = ConnectorTags((config.get("orders_tag") or "wemalo").strip())
+        self.acks: dict[str, dict[str, Any]] = {}
+        self.positions_known: dict[str, list[str]] | None = None  # from the incoming state (first STATE message)
+        self.positions_sent: dict[str, list[str]] = {}  # written in this run
+
+    @cached_property
+    def client(self) -> WemaloClient:
+        return wemalo_client(self.config, self.logger, self.planned)
+
+    @cached_property
+    def catalogue(self) -> ProductPlanner:
+        """wemalo's products, read once per run; the products sink plans against it, orders check SKUs in it."""
+        return ProductPlanner(
+            self.client.list_products(compact=pack),  # each product shrunk while the answer is parsed
+            default_group=self.config.get("product_group") or "default",
+            update_dimensions=bool(self.config.get("update_dimensions")),
+        )
+
+    @cached_property
+    def profile_match_ids(self) -> dict[str, str]:
+        """wemalo dispatcher profiles by lower-case name -> matchId (read once per run, only if orders come)."""
+        out: dict[str, str] = {}
+        for dispatcher in self.client.profiles():
+            for profile in dispatcher.get("profiles") or []:
+                match_id = profile.get("matchId")
+                if not match_id:
+                    continue  # profiles without matchId cannot be selected (docs/api-contract.md, "wemalo: profiles")
+                for name in (profile.get("name"), profile.get("product"), profile.get("matchId")):
+                    if name:
+                        out.setdefault(str(name).casefold(), match_id)
+        return out
+
+    def has_error_tag(self, order: Mapping[str, Any]) -> bool:
+        return has_tag([str(t) for t in order.get("Tags") or []], self.tags.error)
+
+    def acknowledge(self, order_id: str, outcome: str, reason: str, *, had_error_tag: bool) -> None:
+        if outcome in ACK_OUTCOMES:
+            self.acks[order_id] = {"outcome": str(outcome), "reason": reason, "had_error_tag": had_error_tag}
+
+    def record_sent(self, order_id: str, fingerprint: str) -> None:
+        self.positions_sent[order_id] = [fingerprint, date.today().isoformat()]
+
+    def sent_positions(self, order_id: str) -> str | None:
+        """The fingerprint of the positions this target sent to wemalo for the order (None: not known)."""
+        entry = self.positions_sent.get(order_id) or (self.positions_known or {}).get(order_id)
+        return entry[0] if entry else None
+
+    def read_state(self, state: Mapping[str, Any]) -> None:
+        """The tap's state: the positions earlier runs sent (its first STATE message carries them)."""
+        if self.positions_known is None:
+            orders = state.get("bookmarks", {}).get("orders", {})
+            self.positions_known = dict(orders.get(POSITIONS_KEY) or {})
+
+    def add_to_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The tap's state plus this run's acknowledgements under bookmarks.orders.pending_acks and the positions
+        sent, with the bookmarks of failed records held back. A dry run adds nothing: it wrote nothing.
+
+        Meltano stores this state only after the target finished, and tap-billbee writes the tags from it
+        next run: a tag never precedes wemalo's acceptance. The tap drops entries once written, so whatever
+        is in the incoming state is still pending and is kept.
+        """
+        if not self.dry_run and self.acks:
+            orders = state.setdefault("bookmarks", {}).setdefault("orders", {})
+            orders[PENDING_ACKS_KEY] = {**(orders.get(PENDING_ACKS_KEY) or {}), **self.acks}
+        if not self.dry_run and self.positions_sent:
+            orders = state.setdefault("bookmarks", {}).setdefault("orders", {})
+            oldest = (date.today() - timedelta(days=POSITIONS_KEPT_DAYS)).isoformat()
+            merged = {**(orders.get(POSITIONS_KEY) or {}), **self.positions_sent}
+            orders[POSITIONS_KEY] = {k: v for k, v in merged.items() if v[1] >= oldest}
+        return self.held.apply(state)
