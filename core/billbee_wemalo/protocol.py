@@ -3,7 +3,9 @@
 billbee -> wemalo: target-wemalo (writes) and tap-billbee (reads) through Meltano's state.
 
 target-wemalo puts one entry per order it handled into the Singer state it emits, under
-``bookmarks.orders.<PENDING_ACKS_KEY>``: ``{order id: {"outcome", "reason", "had_error_tag"}}``. Meltano stores
+``bookmarks.orders.<PENDING_ACKS_KEY>``: ``{order id: {"outcome", "reason", "had_error_tag", "modified_at"}}``
+(``modified_at``: the LastModifiedAt of the order version the target handled; tap-billbee tries a refused order
+once more when it changed after that version, e.g. fixed before the refusal was written). Meltano stores
 that state only after the target finished; the next run hands it to tap-billbee, which writes the tags and
 messages in Billbee and drops the entries it wrote (README, "Acknowledgement after commit").
 tests/e2e/test_ack_protocol.py pins the round trip through Meltano.

@@ -125,9 +125,16 @@ class AckWriter:
         The order is read first: if it carries the error tag although it had none when extracted, this
         acknowledgement was applied before a crash and its message is not written twice; its reason is
         remembered as written, so that the same reason after the merchant's next change is not written again.
+
+        If the order changed since the version wemalo refused (the entry's `modified_at`, protocol.py), the
+        change may be the merchant's fix, made before this acknowledgement was written (a run that wrote it was
+        not committed, or the merchant did not wait for the tag): the refused version's LastModifiedAt is
+        remembered instead, so the order is tried once more rather than waiting for a second change. When the
+        change was only this acknowledgement's own earlier writes, that is one more refusal, no second message.
         """
         current = self.client.get_order(order_id)
         applied_before = has_tag(current.get("Tags"), self.tags.error) and not ack.get("had_error_tag")
+        changed_since = self._changed_since_refused_version(current, ack)
         text = text or f"wemalo hat den Auftrag nicht angenommen: {ack.get('reason') or ''}"
         if applied_before:
             reasons[str(order_id)] = reason_hash(text)
@@ -138,7 +145,19 @@ class AckWriter:
                 self.tagged.add(order_id)
                 self.counts["tagged_error"] += 1
             current = self.client.get_order(order_id)
-        self.error_seen[str(order_id)] = to_aware(current.get("LastModifiedAt"), self.zone)
+        if changed_since:
+            self.counts["retried_after_change"] += 1
+            self.error_seen[str(order_id)] = to_aware(ack["modified_at"], self.zone)
+        else:
+            self.error_seen[str(order_id)] = to_aware(current.get("LastModifiedAt"), self.zone)
+
+    def _changed_since_refused_version(self, current: dict[str, Any], ack: dict[str, Any]) -> bool:
+        """Is the order, before this acknowledgement's writes, newer than the version wemalo refused?"""
+        refused = to_aware(ack.get("modified_at"), self.zone)
+        now = to_aware(current.get("LastModifiedAt"), self.zone)
+        if not refused or not now:  # an entry of a target before modified_at, or no timestamp: as before
+            return False
+        return datetime.fromisoformat(now) > datetime.fromisoformat(refused)
 
     def _change_refused_message(self, order_id: int, order: dict[str, Any], reason: str,
                                 reasons: dict[str, str]) -> None:

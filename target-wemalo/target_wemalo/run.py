@@ -64,9 +64,14 @@ class WemaloRun(TargetRun):
     def has_error_tag(self, order: Mapping[str, Any]) -> bool:
         return has_tag([str(t) for t in order.get("Tags") or []], self.tags.error)
 
-    def acknowledge(self, order_id: str, outcome: str, reason: str, *, had_error_tag: bool) -> None:
+    def acknowledge(self, order_id: str, outcome: str, reason: str, *, had_error_tag: bool,
+                    modified_at: str | None = None) -> None:
+        """One entry of the protocol (protocol.py); `modified_at` is the LastModifiedAt of the version handled."""
         if outcome in ACK_OUTCOMES:
-            self.acks[order_id] = {"outcome": str(outcome), "reason": reason, "had_error_tag": had_error_tag}
+            entry: dict[str, Any] = {"outcome": str(outcome), "reason": reason, "had_error_tag": had_error_tag}
+            if modified_at:
+                entry["modified_at"] = modified_at
+            self.acks[order_id] = entry
 
     def record_sent(self, order_id: str, fingerprint: str) -> None:
         self.positions_sent[order_id] = [fingerprint, date.today().isoformat()]

@@ -131,7 +131,8 @@ class OrdersSink(RuleCheckedSink, RecordSink):
             raise CouldNotAskWemalo(f"target-wemalo: could not ask wemalo about Billbee order {order_id}: {exc}. "
                                     "Nothing was tagged; the run can be repeated.") from exc
         self.run.report.add("orders", order_id, _REPORTED.get(outcome, outcome), reason)
-        self.run.acknowledge(order_id, outcome, reason, had_error_tag=had_error_tag)
+        self.run.acknowledge(order_id, outcome, reason, had_error_tag=had_error_tag,
+                             modified_at=record.get("LastModifiedAt"))
 
     def _handle(self, order_id: str, record: dict[str, Any]) -> tuple[str, str]:
         client = self.run.client

@@ -157,7 +157,7 @@ def test_unknown_sku_rejects_the_order_without_calling_wemalo(sandbox: Sandbox) 
     _target, writes, state = replay(sandbox, "unknown_sku")
     assert writes == []
     assert acks(state)["1009"] == {"outcome": "rejected", "reason": "article NOPE-404 is not in wemalo",
-                                   "had_error_tag": False}
+                                   "had_error_tag": False, "modified_at": "2026-11-26T09:00:00+00:00"}
 
 
 def test_products_without_ean_or_sku_are_reported_and_not_sent(sandbox: Sandbox) -> None:

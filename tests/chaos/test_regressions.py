@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,6 +13,7 @@ from billbee_wemalo.billbee import BillbeeClient, ConnectorTags
 from sandbox.billbee.store import ARTICLE_ID_BASE, ORDER_ID_BASE
 from sandbox.demo_data import DEFAULT_STOCK_ID
 from tap_billbee.acks import AckWriter
+from tap_billbee.timefmt import to_aware
 from tests.chaos.cycle import KillPlan, RequestLog, run_sync
 from tests.chaos.world import ERROR, RECEIVED, TAG, has_tag
 from tests.conftest import MeltanoProject
@@ -171,3 +174,45 @@ def test_a_rejection_replayed_after_a_killed_run_counts_its_message_as_written(p
     texts = [m["Text"] for m in control.billbee_state()["messages"].get(key, [])]
     assert texts == ["wemalo hat den Auftrag nicht angenommen: article KH-1007 is not in wemalo"]
     assert has_tag(control.billbee_state()["orders"][0]["Tags"], ERROR)
+
+
+def test_a_refused_order_fixed_before_its_refusal_was_committed_is_tried_again(project: MeltanoProject) -> None:
+    """tap-billbee (acks.py): a run applied a `rejected` acknowledgement (message, error tag) and was not
+    committed; the merchant saw the tag and entered the missing ZIP code; the next run applied the entry again,
+    took the order's LastModifiedAt (now the merchant's fix) as "seen right after the refusal" and never tried
+    the fixed order again. Found by the chaos suite (seed 5, 8 cycles: a refused order fixed in the last
+    cycles was not in wemalo after the clean cycles). The entry carries the refused version's LastModifiedAt
+    (`modified_at`); an order changed since then is tried once more. Runs AckWriter against the sandbox."""
+    control = project.sandbox.control
+    control.load({"billbee": {"orders": [{"BillBeeOrderId": ORDER_ID_BASE, "State": 3, "Tags": [TAG],
+                                          "ShippingAddress": {**ADDRESS, "Zip": ""}}]}})
+    env = project.env
+    client = BillbeeClient(api_url=env["TAP_BILLBEE_API_URL"], username=env["TAP_BILLBEE_USERNAME"],
+                           password=env["TAP_BILLBEE_PASSWORD"], api_key=env["TAP_BILLBEE_API_KEY"])
+    key = str(ORDER_ID_BASE)
+    try:
+        refused_version = client.get_order(ORDER_ID_BASE)["LastModifiedAt"]
+        ack = {"outcome": "rejected", "reason": "receiver: zip missing", "had_error_tag": False,
+               "modified_at": refused_version}
+        committed = {"pending_acks": {key: ack}}
+        AckWriter(client, ConnectorTags(TAG), logging.getLogger("test")).apply_all(copy.deepcopy(committed))
+        after_refusal = client.get_order(ORDER_ID_BASE)["LastModifiedAt"]
+        # ... that run is killed; the merchant fixes the address; the next run applies the same entry again
+        control.billbee("PATCH", f"/orders/{ORDER_ID_BASE}", {"ShippingAddress": {"Zip": "04109"}})
+        fixed = client.get_order(ORDER_ID_BASE)["LastModifiedAt"]
+        assert _when(fixed) > _when(after_refusal), (fixed, after_refusal)  # the fix moves LastModifiedAt
+        replayed = copy.deepcopy(committed)
+        writer = AckWriter(client, ConnectorTags(TAG), logging.getLogger("test"))
+        writer.apply_all(replayed)
+    finally:
+        client.close()
+    seen = replayed["rejected_modified_at"][key]
+    # the order is eligible again: its LastModifiedAt (the fix) is past what the tap remembers
+    assert _when(seen) < _when(fixed), (seen, fixed)
+    assert writer.counts["retried_after_change"] == 1
+    texts = [m["Text"] for m in control.billbee_state()["messages"].get(key, [])]
+    assert texts == ["wemalo hat den Auftrag nicht angenommen: receiver: zip missing"]  # still one message
+
+
+def _when(value: str) -> datetime:
+    return datetime.fromisoformat(to_aware(value, ZoneInfo("UTC")) or "")
