@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -65,12 +65,12 @@ class WemaloRun(TargetRun):
         return has_tag([str(t) for t in order.get("Tags") or []], self.tags.error)
 
     def acknowledge(self, order_id: str, outcome: str, reason: str, *, had_error_tag: bool,
-                    modified_at: str | None = None) -> None:
+                    modified_at: str | datetime | None = None) -> None:
         """One entry of the protocol (protocol.py); `modified_at` is the LastModifiedAt of the version handled."""
         if outcome in ACK_OUTCOMES:
             entry: dict[str, Any] = {"outcome": str(outcome), "reason": reason, "had_error_tag": had_error_tag}
-            if modified_at:
-                entry["modified_at"] = modified_at
+            if modified_at:  # the SDK hands date-time fields over parsed
+                entry["modified_at"] = modified_at.isoformat() if isinstance(modified_at, datetime) else modified_at
             self.acks[order_id] = entry
 
     def record_sent(self, order_id: str, fingerprint: str) -> None:
