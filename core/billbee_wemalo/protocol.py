@@ -50,6 +50,10 @@ RECEIVED_OUTCOMES = frozenset({AckOutcome.ACCEPTED, AckOutcome.UPDATED, AckOutco
 # Internetmarke) the tracking number UNTRACKED_PREFIX + order id, so the parcel still has a primary key;
 # target-billbee never writes such a number to Billbee (it notes the parcel on the order instead).
 UNTRACKED_PREFIX = "untracked:"
+# Returns: target-billbee lists the wemalo return bookings Billbee has stored (message, tag written) in the state
+# it emits, under ``bookmarks.returns.<PENDING_RETURN_ACKS_KEY>`` (``{booking id: Billbee order id}``); the next
+# run of tap-wemalo-shipments marks each synchronised in wemalo (PUT returns/booked/:id) and drops it.
+PENDING_RETURN_ACKS_KEY = "pending_return_acks"
 
-__all__ = ["ACK_OUTCOMES", "BUNDLE_TYPE", "CANCELLED_STATES", "PENDING_ACKS_KEY", "RECEIVED_OUTCOMES",
-           "UNTRACKED_PREFIX", "AckOutcome", "ConnectorTags"]
+__all__ = ["ACK_OUTCOMES", "BUNDLE_TYPE", "CANCELLED_STATES", "PENDING_ACKS_KEY", "PENDING_RETURN_ACKS_KEY",
+           "RECEIVED_OUTCOMES", "UNTRACKED_PREFIX", "AckOutcome", "ConnectorTags"]

@@ -10,11 +10,12 @@ from typing_extensions import override
 
 from billbee_wemalo.sdk.settings import http_settings, wemalo_account
 from tap_wemalo_shipments import streams
+from tap_wemalo_shipments.returns import ReturnsStream
 from tap_wemalo_shipments.run import ShipmentsRun
 
 
 class TapWemaloShipments(Tap):
-    """Read-only: the tap never writes to wemalo (see the README for why the time window was chosen)."""
+    """Reads wemalo; its one write marks the return bookings Billbee has as synchronised (returns.py)."""
 
     name = "tap-wemalo-shipments"
     package_name = "tap-wemalo-shipments"
@@ -46,7 +47,8 @@ class TapWemaloShipments(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        return [streams.ShipmentsStream(self, self.run), streams.StockLevelsStream(self, self.run)]
+        return [streams.ShipmentsStream(self, self.run), streams.StockLevelsStream(self, self.run),
+                ReturnsStream(self, self.run)]
 
 
 if __name__ == "__main__":

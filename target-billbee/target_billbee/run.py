@@ -11,6 +11,7 @@ from typing import Any
 from typing_extensions import override
 
 from billbee_wemalo.billbee import BillbeeClient, ConnectorTags
+from billbee_wemalo.protocol import PENDING_RETURN_ACKS_KEY
 from billbee_wemalo.sdk.run import TargetRun
 from billbee_wemalo.sdk.settings import billbee_client
 from billbee_wemalo.state import hold_back_bookmark
@@ -29,6 +30,10 @@ class BillbeeRun(TargetRun):
         super().__init__(plugin, config, logger)
         self.tags = ConnectorTags((config.get("orders_tag") or "wemalo").strip())
         self.storage_location_id = int(config.get("storage_location_id") or 0)
+        self.returns_tag = (config.get("returns_tag") or "").strip() or self.tags.returned
+        state = config.get("returns_state_id")
+        self.returns_state_id = None if state is None else int(state)
+        self.returns_written: dict[str, str] = {}  # wemalo return booking id -> Billbee order id, for marking
         self._unmatched_profiles: set[str] = set()
         # Stock values Billbee has from earlier runs (carried in the state), and those written in this run.
         self.stock_known: dict[str, int] | None = None
@@ -115,6 +120,11 @@ class BillbeeRun(TargetRun):
         else:  # first run: the next one reads every article again
             self.held.hold("stock_levels", "observed_at", "2000-01-01T00:00:00+00:00")
 
+    def acknowledge_returns(self, booking_ids: list[str], order_id: str) -> None:
+        """Billbee has these return bookings: tap-wemalo-shipments marks them synchronised next run."""
+        for booking in booking_ids:
+            self.returns_written[str(booking)] = order_id
+
     # -- state -----------------------------------------------------------------------------------------
     def read_state(self, state: Mapping[str, Any]) -> None:
         """The tap's first STATE message carries the stock values the last run wrote."""
@@ -137,6 +147,9 @@ class BillbeeRun(TargetRun):
             stock = state.setdefault("bookmarks", {}).setdefault("stock_levels", {})
             stock[STOCK_KEY] = {**(self.stock_known or {}), **self.stock_written}
             stock[STOCK_LOCATION_KEY] = self.storage_location_id
+        if self.returns_written and not self.dry_run:
+            returns = state.setdefault("bookmarks", {}).setdefault("returns", {})
+            returns[PENDING_RETURN_ACKS_KEY] = {**(returns.get(PENDING_RETURN_ACKS_KEY) or {}), **self.returns_written}
         return state
 
     @override

@@ -12,10 +12,11 @@ from typing_extensions import override
 from billbee_wemalo.sdk.hooks import StateHookedTarget
 from billbee_wemalo.sdk.settings import billbee_account, dry_run_setting, http_settings, report_setting
 from billbee_wemalo.sdk.sinks import IgnoredStreamSink
+from target_billbee.returns import ReturnsSink
 from target_billbee.run import BillbeeRun
 from target_billbee.sinks import ShipmentsSink, StockLevelsSink
 
-SINKS: dict[str, type[Sink]] = {"shipments": ShipmentsSink, "stock_levels": StockLevelsSink}
+SINKS: dict[str, type[Sink]] = {"shipments": ShipmentsSink, "stock_levels": StockLevelsSink, "returns": ReturnsSink}
 
 
 class TargetBillbee(StateHookedTarget):
@@ -50,6 +51,12 @@ class TargetBillbee(StateHookedTarget):
         th.Property("stock_breaker_confirm", th.BooleanType, default=False, title="Confirm a tripped breaker",
                     description="Write the stock although the breaker tripped (for one run: "
                                 "TARGET_BILLBEE_STOCK_BREAKER_CONFIRM=true meltano run ...)."),
+        th.Property("returns_tag", th.StringType, default="", title="Returns tag",
+                    description="Tag set on an order when wemalo booked a return of it; empty = "
+                                "`<orders_tag>_returned` (wemalo_returned)."),
+        th.Property("returns_state_id", th.IntegerType, title="State after a return",
+                    description="Billbee order state set when wemalo booked a return (e.g. 17 if your Billbee "
+                                "has \"Retoure\"); unset = the state is left alone (the default)."),
         dry_run_setting("Billbee"),
         report_setting(),
         *http_settings(),

@@ -22,6 +22,11 @@ class ConnectorTags:
         return f"{self.orders_tag}_error"
 
     @property
+    def returned(self) -> str:
+        """Set when wemalo booked a return of the order (target-billbee's default `returns_tag`)."""
+        return f"{self.orders_tag}_returned"
+
+    @property
     def cancelled(self) -> str:
         """Set after a cancellation reached wemalo."""
         return f"order_cancelled_received_by_{self.orders_tag}"

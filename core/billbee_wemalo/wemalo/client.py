@@ -249,6 +249,15 @@ class WemaloClient:
         params = {"dateFrom": wemalo_datetime(date_from), "dateTo": wemalo_datetime(date_to)}
         yield from self.iter_pages("GET", "/goodsOrder/sentPackages/", params, "bookings", key="historyId")
 
+    def iter_booked_returns(self) -> Iterator[dict[str, Any]]:
+        """Return bookings wemalo has not marked as synchronised (`returns/booked`; docs/api-contract.md,
+        "wemalo: returns"): one row per booked item, each until `mark_return_synchronised`."""
+        yield from self.iter_pages("GET", "/returns/booked", {}, "bookings", key="id")
+
+    def mark_return_synchronised(self, booking_id: int | str) -> None:
+        """`PUT returns/booked/:bookingId`: the booking leaves returns/booked (it stays in getBookings)."""
+        self._call("PUT", "/returns/booked/:bookingId", f"/returns/booked/{booking_id}")
+
     def iter_pages(self, method: str, endpoint: str, params: dict[str, Any], rows: str, *,
                    key: str) -> Iterator[dict[str, Any]]:
         """The rows of a paged wemalo feed (`page`, `additionalPage`, a list under `rows`), each once.

@@ -52,6 +52,10 @@ class DryRunWemaloClient(WemaloClient):
         return self._plan("PUT /goodsOrder/cancel/:id", external_id)
 
     @override
+    def mark_return_synchronised(self, booking_id: int | str) -> None:
+        self._plan("PUT /returns/booked/:bookingId", booking_id)
+
+    @override
     def order_status(self, external_id: str) -> dict[str, Any] | None:
         if external_id in self._cancelled:
             return {"externalId": external_id, "statusName": "CANCELLED"}
