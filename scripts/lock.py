@@ -20,6 +20,9 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements-dev.lock"
 PROJECTS = ("core", "tap-billbee", "target-wemalo", "tap-wemalo-shipments", "target-billbee", "reconcile")
@@ -32,7 +35,7 @@ def declared(folder: str) -> list[str]:
     project = config["project"]
     extras = [req for reqs in project.get("optional-dependencies", {}).values() for req in reqs]
     found = [*project.get("dependencies", []), *hook.get("dependencies", []), *extras]
-    return [req for req in found if req.split("[")[0].split("=")[0].split(">")[0].strip() not in LOCAL]
+    return [req for req in found if canonicalize_name(Requirement(req).name) not in LOCAL]
 
 
 def inputs() -> str:

@@ -44,6 +44,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # An order moving to 6/8 gives its stock back: not documented. The documents name one stock effect, the import's;
     # a cancellation as a document of its own is an order (IsCancelationFor) whose negative lines add stock. | True
     "restock_on_cancel": False,
+    # POST /orders/{id}/message "Adds a message to the order"; Order.Comments is "All messages / comments of the
+    # order" (CommentApiModel {Id, FromCustomer, Text, Name, Created}). Read literally, a message added through the
+    # API is listed there: Name = its SenderName, FromCustomer false, Created when it was written (the order's
+    # timestamp format), a new Id; internal ones too ("All"). | False: API messages are not listed in Comments
+    "messages_in_comments": True,
 }
 
 # Named groups of readings (`POST /_admin/profile`): "literal" is DEFAULT_SETTINGS, the vendor document read
@@ -55,7 +60,8 @@ PROFILES: dict[str, dict[str, Any]] = {
                 "bom_stock_write": "ignore", "error_description": "name", "extref_matches": "number_or_id",
                 "total_cost_includes_shipping": True, "order_web_url": False,
                 "unfulfilled_states": [1, 2, 3, 13, 16], "dont_adjust_stock_reserves": False,
-                "autosubtract_below_zero": False, "restock_on_cancel": True},
+                "autosubtract_below_zero": False, "restock_on_cancel": True,
+                "messages_in_comments": False},
 }
 # Not in "lenient": the throttle settings (the project keeps throttling as it is); `timezone` (a property of the
 # account the connector is configured with, not a reading); `deduct_stock_on_import` and `unfulfilled_from_orders`

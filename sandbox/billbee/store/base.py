@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sandbox.billbee.store.model import (
     ADDRESS_ID_BASE,
     ARTICLE_ID_BASE,
+    COMMENT_ID_BASE,
     CUSTOMER_ID_BASE,
     ORDER_ID_BASE,
     ORDER_ITEM_ID_BASE,
@@ -40,6 +41,8 @@ class AccountBase:
             self.stocks: list[dict[str, Any]] = []
             self.providers: list[dict[str, Any]] = []
             self.messages: dict[int, list[dict[str, Any]]] = {}
+            # order id -> the CommentApiModel of each API message, shown in Comments (setting messages_in_comments)
+            self.message_comments: dict[int, list[dict[str, Any]]] = {}
             self.stock_writes: list[dict[str, Any]] = []
             self.shipment_requests: list[dict[str, Any]] = []
             self.throttled = 0  # number of 429s answered, for the "alternate" Retry-After setting
@@ -48,7 +51,8 @@ class AccountBase:
             self._reserved: dict[int, Decimal] | None = None  # article id -> unfulfilled amount; None: rebuild
             self._reserved_key: tuple[Any, ...] = ()  # the settings `_reserved` was computed with
             self._next = {"order": ORDER_ID_BASE, "item": ORDER_ITEM_ID_BASE, "address": ADDRESS_ID_BASE,
-                          "shipment": SHIPMENT_ID_BASE, "article": ARTICLE_ID_BASE, "customer": CUSTOMER_ID_BASE}
+                          "shipment": SHIPMENT_ID_BASE, "article": ARTICLE_ID_BASE, "customer": CUSTOMER_ID_BASE,
+                          "comment": COMMENT_ID_BASE}
 
     @property
     def zone(self) -> ZoneInfo:

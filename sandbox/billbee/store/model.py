@@ -10,6 +10,7 @@ ORDER_ITEM_ID_BASE = 300000305566341
 ADDRESS_ID_BASE = 300000171849497
 SHIPMENT_ID_BASE = 300000002945813
 CUSTOMER_ID_BASE = 300000147804918
+COMMENT_ID_BASE = 300000064127731  # CommentApiModel.Id (int64): no real value seen; the range is a guess
 ARTICLE_ID_BASE = 100000317105650
 DEFAULT_SHOP_ID = 100000000004711
 
@@ -75,6 +76,8 @@ SOLD_PRODUCT_FIELDS = ("OldId", "Id", "Title", "Weight", "SKU", "SkuOrId", "IsDi
                        "PlatformData", "TARICCode", "CountryOfOrigin", "BillbeeId", "Type")
 SHIPMENT_FIELDS = ("BillbeeId", "ShippingId", "Shipper", "Created", "TrackingUrl", "ShippingProviderId",
                    "ShippingProviderProductId", "ShippingCarrier", "ShipmentType")
+# CommentApiModel, the items of Order.Comments ("All messages / comments of the order")
+COMMENT_FIELDS = ("Id", "FromCustomer", "Text", "Name", "Created")
 SELLER_FIELDS = ("Platform", "BillbeeShopName", "BillbeeShopId", "Id", "Nick", "FirstName", "LastName", "FullName",
                  "Email")
 

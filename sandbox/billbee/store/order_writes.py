@@ -1,6 +1,7 @@
 """The API's writes to an existing order: tags (add, replace), the state (which may move stock), shipments
 and messages. Every write moves ``LastModifiedAt`` on (tag writes only with setting
-``writes_bump_modified``)."""
+``writes_bump_modified``). A message is kept twice: as the request gave it (``messages``, the admin state) and as
+the CommentApiModel that ``Order.Comments`` lists (``message_comments``; setting ``messages_in_comments``)."""
 
 from __future__ import annotations
 
@@ -75,8 +76,15 @@ class OrderWritesMixin(AccountBase):
             order = self._order(order_id)
             if order is None:
                 return False
+            created = self.now()
             self.messages.setdefault(order["BillBeeOrderId"], []).append(
-                {"Created": self.now(), "IsInternal": body.get("IsInternal"), "SenderName": body.get("SenderName"),
+                {"Created": created, "IsInternal": body.get("IsInternal"), "SenderName": body.get("SenderName"),
                  "Text": body.get("Text")})
+            # The message as a CommentApiModel of Order.Comments, listed there or not by `messages_in_comments`
+            # at read time. Name: the SenderName ("The name of the entity ... creating this message"); FromCustomer
+            # false: the API partner wrote it. IsInternal has no field in CommentApiModel and leaves no trace here.
+            self.message_comments.setdefault(order["BillBeeOrderId"], []).append(
+                {"Id": self._new_id("comment"), "FromCustomer": False, "Text": body.get("Text"),
+                 "Name": body.get("SenderName"), "Created": created})
             self._bump(order)
             return True

@@ -148,6 +148,9 @@ class OrdersMixin(AccountBase):
         for entry in order["History"] + order["Comments"]:
             if isinstance(entry, dict) and "Created" in entry:
                 entry["Created"] = parse_time(entry["Created"], self.zone)
+        for entry in order["Comments"]:  # a scenario's comment ids are taken: an API message gets a new one
+            if isinstance(entry, dict) and isinstance(entry.get("Id"), int) and not isinstance(entry["Id"], bool):
+                self._see_id("comment", entry["Id"])
         if isinstance(order.get("Customer"), dict) and order["Customer"].get("Id") is None:
             order["Customer"]["Id"] = self._new_id("customer")
         order["_Taken"] = None  # the stock the order holds, set by `_sync_stock`
@@ -234,6 +237,8 @@ class OrdersMixin(AccountBase):
         out = public(order)
         if not self._setting("order_web_url", True):
             del out["WebUrl"]
+        if self._setting("messages_in_comments", True):
+            out["Comments"] = self._comments_with_messages(out.get("Comments"), order["BillBeeOrderId"])
         if title_source in (1, 2):
             for item in out["OrderItems"]:
                 article = self.products.get(item["Product"].get("BillbeeId") or -1)
@@ -242,6 +247,18 @@ class OrdersMixin(AccountBase):
                     if text:
                         item["Product"]["Title"] = text
         return out
+
+    def _comments_with_messages(self, comments: Any, order_id: int) -> Any:
+        """The order's Comments with the messages added through the API (CommentApiModel), in the order of their
+        `Created` (stable: a scenario's comments first at equal times); the spec does not say how Comments are
+        sorted. Comments without a timestamp leave the list as given, the messages appended."""
+        added = public(self.message_comments.get(order_id) or [])
+        if not added:
+            return comments
+        merged = [*(comments or []), *added]
+        if all(isinstance(c, dict) and isinstance(c.get("Created"), datetime) for c in merged):
+            merged.sort(key=lambda c: c["Created"])
+        return merged
 
     def get_order(self, order_id: int | str, title_source: int = 0) -> dict[str, Any] | None:
         with self.ctx.lock:
@@ -295,4 +312,5 @@ class OrdersMixin(AccountBase):
             self._reserve(order, -1)
             del self.orders[order["BillBeeOrderId"]]
             self.messages.pop(order["BillBeeOrderId"], None)
+            self.message_comments.pop(order["BillBeeOrderId"], None)
             return True
