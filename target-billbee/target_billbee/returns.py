@@ -116,6 +116,7 @@ class ReturnsSink(RuleCheckedSink, BatchSink):
             if items:
                 client.add_message(int(order_id), return_message(items, item_skus(order)))
                 report.counters["return_messages_written"] += 1
+                self._check_read_back(int(order_id), items)
             if not has_tag(order.get("Tags"), self.run.returns_tag):
                 client.add_tags(int(order_id), [self.run.returns_tag])
             self._return_shipment(int(order_id), order, record.get("tracking_number"))
@@ -128,6 +129,19 @@ class ReturnsSink(RuleCheckedSink, BatchSink):
                    if items else "already on the Billbee order")
         report.counters["returned_items"] += sum(int(i.get("quantity") or 1) for i in items)
         self.run.acknowledge_returns(record.get("booking_ids") or [], order_id)
+
+    def _check_read_back(self, order_id: int, items: list[dict[str, Any]]) -> None:
+        """Ask Billbee once per run whether the message just written is listed in the order's Comments: that
+        is what makes a replay write nothing twice; where it is not, say so instead of assuming."""
+        if self.run.comments_listed is not None:
+            return
+        listed = {str(i["booking_id"]) for i in items} <= bookings_named(self.run.client.get_order(order_id))
+        self.run.comments_listed = listed
+        if not listed:
+            self.run.report.counters["returns_message_not_read_back"] += 1
+            self.logger.warning("Billbee does not list the message just written in order %s's Comments: a run "
+                                "killed between writing a return and storing its state can write that return's "
+                                "message once more (docs/api-contract.md, \"Billbee: order messages\")", order_id)
 
     def _return_shipment(self, order_id: int, order: dict[str, Any], tracking: str | None) -> None:
         if not tracking or tracking in {str(s.get("ShippingId")) for s in order.get("ShippingIds") or []}:

@@ -34,6 +34,7 @@ class BillbeeRun(TargetRun):
         state = config.get("returns_state_id")
         self.returns_state_id = None if state is None else int(state)
         self.returns_written: dict[str, str] = {}  # wemalo return booking id -> Billbee order id, for marking
+        self.comments_listed: bool | None = None  # does Billbee list API messages in Comments (asked once)
         self._unmatched_profiles: set[str] = set()
         # Stock values Billbee has from earlier runs (carried in the state), and those written in this run.
         self.stock_known: dict[str, int] | None = None

@@ -89,7 +89,8 @@ def test_tracking_number_gives_a_return_shipment_and_a_state_only_when_configure
     shipments = [(s["ShippingId"], s["ShipmentType"]) for s in order["ShippingIds"]]
     assert shipments == [("RT-123", 1)]
     assert order["State"] == 17
-    assert "retour" in order["Tags"] and "wemalo_returned" not in order["Tags"]
+    assert "retour" in order["Tags"]
+    assert "wemalo_returned" not in order["Tags"]
 
 
 def test_a_return_without_a_known_order_is_reported_and_never_listed_for_marking(billbee: Sandbox) -> None:
@@ -115,10 +116,31 @@ def test_a_replay_after_a_kill_before_the_state_was_stored_writes_no_second_mess
     _, state = run(billbee, [a_return(str(ORDER), item("81"), item("82", "9002"))])
     texts = messages(billbee)
     assert len(texts) == 2, texts
-    assert "wemalo-Buchung 82" in texts[1] and "CAP" in texts[1] and "81" not in texts[1]
+    assert "wemalo-Buchung 82" in texts[1]
+    assert "CAP" in texts[1]
+    assert "81" not in texts[1]
     assert state["bookmarks"]["returns"][PENDING_RETURN_ACKS_KEY] == {"81": str(ORDER), "82": str(ORDER)}
-    _, again = run(billbee, [a_return(str(ORDER), item("81"), item("82", "9002"))])
+    run(billbee, [a_return(str(ORDER), item("81"), item("82", "9002"))])
     assert len(messages(billbee)) == 2
+
+
+def test_where_billbee_does_not_list_messages_the_run_says_so(billbee: Sandbox) -> None:
+    """The other reading of "Billbee: order messages": the target asks once, warns, and still writes."""
+    billbee.control.billbee("POST", "/settings", {"messages_in_comments": False})
+    try:
+        target, state = run(billbee, [a_return(str(ORDER), item("81"))])
+    finally:
+        billbee.control.billbee("POST", "/settings", {"messages_in_comments": True})
+    assert len(messages(billbee)) == 1
+    assert target.run.comments_listed is False
+    assert target.run.report.counters["returns_message_not_read_back"] == 1
+    assert state["bookmarks"]["returns"][PENDING_RETURN_ACKS_KEY] == {"81": str(ORDER)}
+
+
+def test_where_billbee_lists_messages_the_check_passes(billbee: Sandbox) -> None:
+    target, _ = run(billbee, [a_return(str(ORDER), item("81"))])
+    assert target.run.comments_listed is True
+    assert target.run.report.counters["returns_message_not_read_back"] == 0
 
 
 def test_the_marker_names_every_booking_and_is_read_back() -> None:
