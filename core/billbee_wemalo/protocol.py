@@ -13,7 +13,10 @@ tests/e2e/test_ack_protocol.py pins the round trip through Meltano.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from typing import Any
 
 from billbee_wemalo.billbee.enums import BUNDLE_TYPE, CANCELLED_STATES
 from billbee_wemalo.billbee.tags import ConnectorTags
@@ -54,6 +57,24 @@ UNTRACKED_PREFIX = "untracked:"
 # it emits, under ``bookmarks.returns.<PENDING_RETURN_ACKS_KEY>`` (``{booking id: Billbee order id}``); the next
 # run of tap-wemalo-shipments marks each synchronised in wemalo (PUT returns/booked/:id) and drops it.
 PENDING_RETURN_ACKS_KEY = "pending_return_acks"
+# ... and its message on the Billbee order names the booking ids (`wemalo-Buchungen 1, 2`): target-billbee reads
+# them back from the order's Comments before writing (a replay writes nothing twice), reconcile to tell a
+# return written but not yet marked from one never written.
+_RETURN_MARKER = re.compile(r"wemalo-Buchung(?:en)? ([0-9A-Za-z_-]+(?:, [0-9A-Za-z_-]+)*)")
+
+
+def return_marker(booking_ids: Sequence[object]) -> str:
+    return f"wemalo-Buchung{'en' if len(booking_ids) > 1 else ''} {', '.join(str(b) for b in booking_ids)}"
+
+
+def bookings_named(order: Mapping[str, Any]) -> set[str]:
+    """The wemalo return booking ids the order's messages (`Comments`) name."""
+    named: set[str] = set()
+    for comment in order.get("Comments") or []:
+        text = str((comment or {}).get("Text") or "") if isinstance(comment, dict) else ""
+        for match in _RETURN_MARKER.finditer(text):
+            named.update(match.group(1).split(", "))
+    return named
 
 __all__ = ["ACK_OUTCOMES", "BUNDLE_TYPE", "CANCELLED_STATES", "PENDING_ACKS_KEY", "PENDING_RETURN_ACKS_KEY",
-           "RECEIVED_OUTCOMES", "UNTRACKED_PREFIX", "AckOutcome", "ConnectorTags"]
+           "RECEIVED_OUTCOMES", "UNTRACKED_PREFIX", "AckOutcome", "ConnectorTags", "bookings_named", "return_marker"]

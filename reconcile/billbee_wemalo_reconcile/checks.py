@@ -15,6 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from billbee_wemalo.billbee import BUNDLE_TYPE, ConnectorTags, has_tag
+from billbee_wemalo.protocol import bookings_named
+from billbee_wemalo.wemalo import parse_wemalo_datetime
 
 EAN_FIELDS = ("ean", "ean2", "ean3", "ean4")
 
@@ -35,7 +37,7 @@ def parse_billbee_time(value: str | None, zone: ZoneInfo) -> datetime | None:
 class Finding:
     """One thing that did not move. `attention` False: listed for information only (bundles)."""
 
-    check: str  # "order" | "parcel" | "article"
+    check: str  # "order" | "parcel" | "article" | "return"
     kind: str
     reason: str
     key: dict[str, Any]
@@ -52,11 +54,12 @@ class Result:
     orders: list[Finding] = field(default_factory=list)
     parcels: list[Finding] = field(default_factory=list)
     articles: list[Finding] = field(default_factory=list)
+    returns: list[Finding] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def attention(self) -> int:
-        return sum(f.attention for f in (*self.orders, *self.parcels, *self.articles))
+        return sum(f.attention for f in (*self.orders, *self.parcels, *self.articles, *self.returns))
 
     @property
     def ok(self) -> bool:
@@ -71,6 +74,7 @@ class Result:
             "orders_missing_in_wemalo": [f.as_dict() for f in self.orders],
             "parcels_missing_in_billbee": [f.as_dict() for f in self.parcels],
             "articles_not_in_wemalo": [f.as_dict() for f in self.articles],
+            "returns_not_in_billbee": [f.as_dict() for f in self.returns],
             "checked": dict(self.counts),
         }
 
@@ -272,3 +276,40 @@ def parcel_findings(parcels: list[Parcel], billbee_orders: dict[str, dict[str, A
             out.append(Finding("parcel", "tracking_missing", "handed to the carrier, but the tracking number is "
                                "not on the Billbee order", key))
     return out
+
+
+# -- returns -------------------------------------------------------------------------------------------------
+
+def return_findings(bookings: list[dict[str, Any]], billbee_orders: dict[str, dict[str, Any] | None], *,
+                    now: datetime, older_than: timedelta, zone: ZoneInfo, counts: dict[str, int]) -> list[Finding]:
+    """Return bookings wemalo still lists as not synchronised (`returns/booked`) although booked long enough
+    ago: per order, whether the message is on the Billbee order (then only wemalo's mark is missing)."""
+    by_order: dict[str, list[dict[str, Any]]] = {}
+    for booking in bookings:
+        counts["returns_booked"] += 1
+        booked = parse_wemalo_time(booking.get("bookingDate"), zone)
+        if booked is not None and now - booked < older_than:
+            counts["returns_too_recent"] += 1
+            continue
+        by_order.setdefault(clean(booking.get("goodsOrderExternalId")), []).append(booking)
+    out = []
+    for order_id, rows in sorted(by_order.items()):
+        ids = sorted(clean(r.get("id")) for r in rows)
+        order = billbee_orders.get(order_id) if order_id else None
+        key = {"order_id": order_id or None, "order_number": (order or {}).get("OrderNumber"), "booking_ids": ids}
+        if order is None:
+            out.append(Finding("return", "order_unknown", "wemalo booked a return for an order Billbee does not "
+                               "have (or for none); it stays in wemalo's list", key))
+        elif set(ids) <= bookings_named(order):
+            out.append(Finding("return", "not_marked", "on the Billbee order, but not yet marked synchronised in "
+                               "wemalo (the next wemalo-to-billbee run does)", key))
+        else:
+            out.append(Finding("return", "not_written", "booked in wemalo, not on the Billbee order", key))
+    return out
+
+
+def parse_wemalo_time(value: Any, zone: ZoneInfo) -> datetime | None:
+    try:
+        return parse_wemalo_datetime(str(value)).replace(tzinfo=zone) if value else None
+    except ValueError:
+        return None

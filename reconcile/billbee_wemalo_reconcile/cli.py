@@ -123,13 +123,17 @@ def render(result: Result, options: Options) -> str:
     out.append(f"Parcels handed over in wemalo but missing on the Billbee order: {len(result.parcels)}")
     out += _lines(result.parcels, lambda k: f"{k['tracking_number']} of order {k.get('order_number') or '?'} "
                                             f"(Billbee id {k['order_id']})")
+    out.append(f"Returns booked in wemalo but not synchronised with Billbee: {len(result.returns)}")
+    out += _lines(result.returns, lambda k: f"bookings {', '.join(k['booking_ids'])} of order "
+                                            f"{k.get('order_number') or k.get('order_id') or '(none)'}")
     info = sum(not f.attention for f in result.articles)
     out.append(f"Billbee articles not in wemalo: {len(result.articles) - info}"
                + (f" (and {info} bundles, as designed)" if info else ""))
     out += _lines(result.articles, lambda k: f"{k.get('sku') or '(no SKU)'} (Billbee id {k['article_id']})")
     out += ["", f"Checked {c.get('orders', 0)} orders ({c.get('orders_too_recent', 0)} missing but younger than "
                 f"{age}), {c.get('parcels', 0)} parcels ({c.get('parcels_too_recent', 0)} missing but younger "
-                f"than {age}), {c.get('articles', 0)} articles."]
+                f"than {age}), {c.get('articles', 0)} articles, {c.get('returns_booked', 0)} unsynchronised return "
+                f"bookings ({c.get('returns_too_recent', 0)} younger than {age})."]
     out.append("Nothing needs attention." if result.ok else f"{result.attention} item(s) need attention.")
     return "\n".join(out)
 

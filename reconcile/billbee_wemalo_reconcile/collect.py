@@ -2,7 +2,9 @@
 
 Cost per run: Billbee `/products` and `/orders` pages, plus one `GET /orders/{id}` per order with a parcel in
 the window that neither order list held; wemalo one `product/getAll`, one `getStatus` per paid, tagged
-order and the `sentPackages` pages of the parcel window. The shared clients keep to both APIs' limits.
+order, the `sentPackages` pages of the parcel window and the `returns/booked` pages (plus one Billbee
+`GET /orders/{id}` per order with an unsynchronised return that no list held). The shared clients keep to
+both APIs' limits.
 """
 
 from __future__ import annotations
@@ -62,6 +64,12 @@ def reconcile(billbee: BillbeeClient, wemalo: WemaloClient, options: Options,
         billbee_orders[order_id] = _get_order(billbee, order_id)
     result.parcels = checks.parcel_findings(parcels, billbee_orders, now=now, older_than=options.older_than,
                                             counts=counts)
+
+    returns = list(wemalo.iter_booked_returns())
+    for order_id in sorted({checks.clean(r.get("goodsOrderExternalId")) for r in returns} - set(billbee_orders)):
+        billbee_orders[order_id] = _get_order(billbee, order_id) if order_id else None
+    result.returns = checks.return_findings(returns, billbee_orders, now=now, older_than=options.older_than,
+                                            zone=options.wemalo_zone, counts=counts)
     return result
 
 

@@ -16,7 +16,6 @@ A booking without a known Billbee order is reported every run and never marked, 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,20 +25,10 @@ from typing_extensions import override
 
 from billbee_wemalo.billbee import has_tag
 from billbee_wemalo.http import AmbiguousWriteError, ClientError, NotFoundError, TransientError
+from billbee_wemalo.protocol import bookings_named, return_marker
 from billbee_wemalo.sdk.run import run_of
 from billbee_wemalo.sdk.sinks import RuleCheckedSink
 from target_billbee.run import BillbeeRun
-
-MARKER = re.compile(r"wemalo-Buchung(?:en)? ([0-9A-Za-z_-]+(?:, [0-9A-Za-z_-]+)*)")
-
-
-def bookings_named(order: dict[str, Any]) -> set[str]:
-    """The wemalo booking ids the order's messages already name (this sink's earlier writes)."""
-    named: set[str] = set()
-    for comment in order.get("Comments") or []:
-        for match in MARKER.finditer(str((comment or {}).get("Text") or "")):
-            named.update(match.group(1).split(", "))
-    return named
 
 
 def item_skus(order: dict[str, Any]) -> dict[str, str]:
@@ -54,8 +43,7 @@ def item_skus(order: dict[str, Any]) -> dict[str, str]:
 
 def return_message(items: list[dict[str, Any]], skus: dict[str, str]) -> str:
     """The merchant's text: one line per returned item; the booking ids make it recognisable on a replay."""
-    ids = ", ".join(str(i["booking_id"]) for i in items)
-    lines = [f"Retoure bei wemalo eingebucht (wemalo-Buchung{'en' if len(items) > 1 else ''} {ids}):"]
+    lines = [f"Retoure bei wemalo eingebucht ({return_marker([i['booking_id'] for i in items])}):"]
     for item in items:
         sku = (item.get("sku") or skus.get(str(item.get("external_product_id")))
                or item.get("product_name") or f"wemalo-Artikel {item.get('product_id') or '?'}")
