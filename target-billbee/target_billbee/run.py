@@ -127,6 +127,7 @@ class BillbeeRun(TargetRun):
             self.returns_written[str(booking)] = order_id
 
     # -- state -----------------------------------------------------------------------------------------
+    @override
     def read_state(self, state: Mapping[str, Any]) -> None:
         """The tap's first STATE message carries the stock values the last run wrote."""
         if self.stock_known is None:
@@ -135,6 +136,7 @@ class BillbeeRun(TargetRun):
             same_location = stock.get(STOCK_LOCATION_KEY) == self.storage_location_id
             self.stock_known = dict(stock.get(STOCK_KEY) or {}) if same_location else {}
 
+    @override
     def add_to_state(self, state: dict[str, Any]) -> dict[str, Any]:
         """The tap's state with the bookmarks of failed records held back and the stock values written. Waits
         for every batch so far first. A dry run adds no stock values: it wrote none."""

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
 
 from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 from typing_extensions import override
 
-from billbee_wemalo.sdk.hooks import StateHookedTarget
+from billbee_wemalo.sdk.run import RunTarget
 from billbee_wemalo.sdk.settings import billbee_account, dry_run_setting, http_settings, report_setting
 from billbee_wemalo.sdk.sinks import IgnoredStreamSink
 from target_billbee.returns import ReturnsSink
@@ -19,7 +18,7 @@ from target_billbee.sinks import ShipmentsSink, StockLevelsSink
 SINKS: dict[str, type[Sink]] = {"shipments": ShipmentsSink, "stock_levels": StockLevelsSink, "returns": ReturnsSink}
 
 
-class TargetBillbee(StateHookedTarget):
+class TargetBillbee(RunTarget):
     name = "target-billbee"
     package_name = "target-billbee"
 
@@ -62,6 +61,7 @@ class TargetBillbee(StateHookedTarget):
         *http_settings(),
     ).to_dict()
 
+    @override
     @cached_property
     def run(self) -> BillbeeRun:
         """This run's context, handed to the sinks (target_billbee.run)."""
@@ -70,19 +70,6 @@ class TargetBillbee(StateHookedTarget):
     @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         return SINKS.get(stream_name, IgnoredStreamSink)
-
-    @override
-    def incoming_state(self, state: dict[str, Any]) -> None:
-        self.run.read_state(state)
-
-    @override
-    def outgoing_state(self, state: dict[str, Any]) -> dict[str, Any]:
-        return self.run.add_to_state(state)
-
-    @override
-    def process_endofpipe(self) -> None:
-        super().process_endofpipe()
-        self.run.finish()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+from typing_extensions import override
+
 from billbee_wemalo.billbee import ConnectorTags, has_tag
 from billbee_wemalo.protocol import ACK_OUTCOMES, PENDING_ACKS_KEY
 from billbee_wemalo.sdk.run import TargetRun
@@ -81,12 +83,14 @@ class WemaloRun(TargetRun):
         entry = self.positions_sent.get(order_id) or (self.positions_known or {}).get(order_id)
         return entry[0] if entry else None
 
+    @override
     def read_state(self, state: Mapping[str, Any]) -> None:
         """The tap's state: the positions earlier runs sent (its first STATE message carries them)."""
         if self.positions_known is None:
             orders = state.get("bookmarks", {}).get("orders", {})
             self.positions_known = dict(orders.get(POSITIONS_KEY) or {})
 
+    @override
     def add_to_state(self, state: dict[str, Any]) -> dict[str, Any]:
         """The tap's state plus this run's acknowledgements under bookmarks.orders.pending_acks and the positions
         sent, with the bookmarks of failed records held back. A dry run adds nothing: it wrote nothing.

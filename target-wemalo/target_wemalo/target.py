@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
 
 from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 from typing_extensions import override
 
-from billbee_wemalo.sdk.hooks import StateHookedTarget
+from billbee_wemalo.sdk.run import RunTarget
 from billbee_wemalo.sdk.settings import dry_run_setting, http_settings, report_setting, wemalo_account
 from billbee_wemalo.sdk.sinks import IgnoredStreamSink
 from target_wemalo.address import MAX_LINE
@@ -19,7 +18,7 @@ from target_wemalo.sinks import OrdersSink, ProductsSink
 SINKS: dict[str, type[Sink]] = {"products": ProductsSink, "orders": OrdersSink}
 
 
-class TargetWemalo(StateHookedTarget):
+class TargetWemalo(RunTarget):
     name = "target-wemalo"
     package_name = "target-wemalo"
 
@@ -45,6 +44,7 @@ class TargetWemalo(StateHookedTarget):
         *http_settings(),
     ).to_dict()
 
+    @override
     @cached_property
     def run(self) -> WemaloRun:
         """This run's context, handed to the sinks (target_wemalo.run)."""
@@ -58,19 +58,6 @@ class TargetWemalo(StateHookedTarget):
         sink = self.active_sink("products")
         if sink is not None and sink.current_size:
             self.drain_one(sink)
-
-    @override
-    def incoming_state(self, state: dict[str, Any]) -> None:
-        self.run.read_state(state)
-
-    @override
-    def outgoing_state(self, state: dict[str, Any]) -> dict[str, Any]:
-        return self.run.add_to_state(state)
-
-    @override
-    def process_endofpipe(self) -> None:
-        super().process_endofpipe()
-        self.run.finish()
 
 
 if __name__ == "__main__":

@@ -10,8 +10,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from typing_extensions import override
+
 from billbee_wemalo.dry_run import PlannedWrites
 from billbee_wemalo.report import RunReport
+from billbee_wemalo.sdk.hooks import StateHookedTarget
 from billbee_wemalo.state import HeldBookmarks
 
 
@@ -30,9 +33,38 @@ class TargetRun:
     def dry_run(self) -> bool:
         return self.planned is not None
 
+    def read_state(self, state: Mapping[str, Any]) -> None:
+        """Called with the value of every STATE message from the tap."""
+
+    def add_to_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The state the target emits, made from the tap's latest (a copy: change it freely)."""
+        return state
+
     def finish(self) -> None:
         """Log the summary and write the report file (setting `report_dir`)."""
         self.report.finish(self.config.get("report_dir"))
+
+
+class RunTarget(StateHookedTarget):
+    """A target whose run context (`run`, a TargetRun) reads the tap's state, adds to the state the target
+    emits, and finishes the run after the last message."""
+
+    @property
+    def run(self) -> TargetRun:
+        raise NotImplementedError
+
+    @override
+    def incoming_state(self, state: dict[str, Any]) -> None:
+        self.run.read_state(state)
+
+    @override
+    def outgoing_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        return self.run.add_to_state(state)
+
+    @override
+    def process_endofpipe(self) -> None:
+        super().process_endofpipe()
+        self.run.finish()
 
 
 R = TypeVar("R", bound=TargetRun)
