@@ -56,6 +56,10 @@ def parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--parcel-days", type=float, default=7.0,
                    help="how far back to look for parcels wemalo handed over (default 7)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--returns", action="store_true",
+                   default=_env(env, "TAP_WEMALO_SHIPMENTS_SYNC_RETURNS").lower() in ("1", "true", "yes"),
+                   help="also list returns booked in wemalo and not synchronised with Billbee (default: the "
+                        "tap's sync_returns setting, TAP_WEMALO_SHIPMENTS_SYNC_RETURNS)")
     g = p.add_argument_group("Billbee (default: the TAP_BILLBEE_* environment variables)")
     g.add_argument("--billbee-api-url", default=_env(env, "TAP_BILLBEE_API_URL", default=BILLBEE_API_URL))
     g.add_argument("--billbee-username", default=_env(env, "TAP_BILLBEE_USERNAME", "TARGET_BILLBEE_USERNAME"))
@@ -86,6 +90,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         options = Options(orders_tag=args.orders_tag.strip(),
                           order_state_ids=tuple(_state_ids(args.order_state_ids)),
                           older_than=timedelta(hours=args.older_than_hours), parcel_days=args.parcel_days,
+                          returns=args.returns,
                           billbee_zone=ZoneInfo(args.billbee_timezone), wemalo_zone=ZoneInfo(args.wemalo_timezone))
         retry = RetryPolicy(max_attempts=4)
         billbee = BillbeeClient(api_url=args.billbee_api_url, username=args.billbee_username,
@@ -123,9 +128,10 @@ def render(result: Result, options: Options) -> str:
     out.append(f"Parcels handed over in wemalo but missing on the Billbee order: {len(result.parcels)}")
     out += _lines(result.parcels, lambda k: f"{k['tracking_number']} of order {k.get('order_number') or '?'} "
                                             f"(Billbee id {k['order_id']})")
-    out.append(f"Returns booked in wemalo but not synchronised with Billbee: {len(result.returns)}")
-    out += _lines(result.returns, lambda k: f"bookings {', '.join(k['booking_ids'])} of order "
-                                            f"{k.get('order_number') or k.get('order_id') or '(none)'}")
+    if options.returns:
+        out.append(f"Returns booked in wemalo but not synchronised with Billbee: {len(result.returns)}")
+        out += _lines(result.returns, lambda k: f"bookings {', '.join(k['booking_ids'])} of order "
+                                                f"{k.get('order_number') or k.get('order_id') or '(none)'}")
     info = sum(not f.attention for f in result.articles)
     out.append(f"Billbee articles not in wemalo: {len(result.articles) - info}"
                + (f" (and {info} bundles, as designed)" if info else ""))

@@ -27,6 +27,7 @@ class Options:
     order_state_ids: tuple[int, ...] = (int(OrderState.PAID),)
     older_than: timedelta = timedelta(hours=2)
     parcel_days: float = 7.0
+    returns: bool = False  # also the returns booked in wemalo (the tap's sync_returns)
     billbee_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     wemalo_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
 
@@ -65,6 +66,8 @@ def reconcile(billbee: BillbeeClient, wemalo: WemaloClient, options: Options,
     result.parcels = checks.parcel_findings(parcels, billbee_orders, now=now, older_than=options.older_than,
                                             counts=counts)
 
+    if not options.returns:
+        return result
     returns = list(wemalo.iter_booked_returns())
     for order_id in sorted({checks.clean(r.get("goodsOrderExternalId")) for r in returns} - set(billbee_orders)):
         billbee_orders[order_id] = _get_order(billbee, order_id) if order_id else None

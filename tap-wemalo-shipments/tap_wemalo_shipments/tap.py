@@ -15,7 +15,7 @@ from tap_wemalo_shipments.run import ShipmentsRun
 
 
 class TapWemaloShipments(Tap):
-    """Reads wemalo; its one write marks the return bookings Billbee has as synchronised (returns.py)."""
+    """Reads wemalo; its one write (with `sync_returns`) marks the return bookings Billbee has as synchronised."""
 
     name = "tap-wemalo-shipments"
     package_name = "tap-wemalo-shipments"
@@ -37,6 +37,9 @@ class TapWemaloShipments(Tap):
         th.Property("sellable_attributes", th.ArrayType(th.StringType), default=[], title="Sellable attributes",
                     description="wemalo stock attributes (external code or id) whose quantities count as sellable, "
                                 "e.g. [\"1\"]. Empty: the default attribute (1. Wahl) only, so B-stock is not sold."),
+        th.Property("sync_returns", th.BooleanType, default=False, title="Returns",
+                    description="Stream the returns booked in wemalo (`returns`) and mark those Billbee has as "
+                                "synchronised. Off until the sandbox simulates wemalo's returns routes (issue 18)."),
         *http_settings(),
     ).to_dict()
 
@@ -47,8 +50,10 @@ class TapWemaloShipments(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        return [streams.ShipmentsStream(self, self.run), streams.StockLevelsStream(self, self.run),
-                ReturnsStream(self, self.run)]
+        found: list[Stream] = [streams.ShipmentsStream(self, self.run), streams.StockLevelsStream(self, self.run)]
+        if self.config.get("sync_returns"):
+            found.append(ReturnsStream(self, self.run))
+        return found
 
 
 if __name__ == "__main__":

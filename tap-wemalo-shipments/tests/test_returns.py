@@ -13,7 +13,7 @@ from billbee_wemalo.protocol import PENDING_RETURN_ACKS_KEY
 from tap_wemalo_shipments.returns import ReturnsStream
 from tap_wemalo_shipments.tap import TapWemaloShipments
 
-CONFIG = {"api_url": "http://127.0.0.1:1/v1", "token": "t"}
+CONFIG = {"api_url": "http://127.0.0.1:1/v1", "token": "t", "sync_returns": True}
 
 
 class RecordedWemalo:
@@ -92,3 +92,8 @@ def test_acknowledged_bookings_are_marked_first_and_not_read_again() -> None:
     assert stream.stream_state[PENDING_RETURN_ACKS_KEY] == {"2": "300001"}
     # 3 was unknown to wemalo: dropped from the state; the recording still lists it, but it was handled
     assert records == []
+
+
+def test_the_stream_exists_only_when_switched_on() -> None:
+    tap = TapWemaloShipments(config={**CONFIG, "sync_returns": False}, validate_config=False)
+    assert "returns" not in tap.streams
