@@ -16,19 +16,14 @@ A booking without a known Billbee order is reported every run and never marked, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from singer_sdk import Target
-from singer_sdk.sinks import BatchSink
 from typing_extensions import override
 
 from billbee_wemalo.billbee import has_tag
 from billbee_wemalo.http import AmbiguousWriteError, ClientError, NotFoundError, TransientError
 from billbee_wemalo.protocol import bookings_named, return_marker
-from billbee_wemalo.sdk.run import run_of
-from billbee_wemalo.sdk.sinks import RuleCheckedSink
-from target_billbee.run import BillbeeRun
+from target_billbee.worker_sink import WorkerSink
 
 
 def item_skus(order: dict[str, Any]) -> dict[str, str]:
@@ -60,20 +55,13 @@ def return_message(items: list[dict[str, Any]], skus: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-class ReturnsSink(RuleCheckedSink, BatchSink):
+class ReturnsSink(WorkerSink):
     """Returns, written in the shipments' worker thread (the same order endpoints, one after the other)."""
 
     max_size = 200
-
-    def __init__(self, target: Target, stream_name: str, schema: dict[str, Any],
-                 key_properties: Sequence[str] | None) -> None:
-        super().__init__(target, stream_name, schema, key_properties)
-        self.run = run_of(target, BillbeeRun)
+    worker = "shipments"
 
     @override
-    def process_batch(self, context: dict[str, Any]) -> None:
-        self.run.submit("shipments", self._process, list(context.get("records", [])))
-
     def _process(self, records: list[dict[str, Any]]) -> None:
         for record in records:
             try:

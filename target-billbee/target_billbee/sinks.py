@@ -17,6 +17,7 @@ from billbee_wemalo.sdk.run import run_of
 from billbee_wemalo.sdk.sinks import RuleCheckedSink
 from target_billbee.run import BillbeeRun
 from target_billbee.stock import billbee_has, breaker_verdict, new_quantity, stock_entry
+from target_billbee.worker_sink import WorkerSink
 
 STOCK_CHUNK = 100
 NOT_SHIPPABLE_STATES = {OrderState.DELETED, OrderState.CANCELED}
@@ -25,7 +26,7 @@ NOT_SHIPPABLE_STATES = {OrderState.DELETED, OrderState.CANCELED}
 
 
 
-class ShipmentsSink(RuleCheckedSink, BatchSink):
+class ShipmentsSink(WorkerSink):
     """Parcels grouped per order: every tracking number once, then state 4 when wemalo shipped the order fully.
 
     Tracking first, then the state: Billbee uploads tracking data to the shop on the change to "Versendet".
@@ -35,15 +36,7 @@ class ShipmentsSink(RuleCheckedSink, BatchSink):
 
     max_size = 500
 
-    def __init__(self, target: Target, stream_name: str, schema: dict[str, Any],
-                 key_properties: Sequence[str] | None) -> None:
-        super().__init__(target, stream_name, schema, key_properties)
-        self.run = run_of(target, BillbeeRun)
-
     @override
-    def process_batch(self, context: dict[str, Any]) -> None:
-        self.run.submit(self.stream_name, self._process, list(context.get("records", [])))
-
     def _process(self, records: list[dict[str, Any]]) -> None:
         by_order: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
         for parcel in records:
