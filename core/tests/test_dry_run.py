@@ -26,10 +26,11 @@ BILLBEE_WRITES: dict[str, tuple[Any, ...]] = {
 WEMALO_WRITES: dict[str, tuple[Any, ...]] = {
     "add_products": ([{"externalId": "A"}],), "add_product": ({"externalId": "A"},),
     "update_product": ("A", {}), "add_order": ({"externalId": "1"},), "update_order_meta": ("1", {}),
-    "cancel_order": ("1",),
+    "cancel_order": ("1",), "mark_return_synchronised": (7,),
 }
 READS = {"get_order", "stocks", "shipping_providers", "iter_products", "iter_orders", "iter_pages", "get_product",
          "list_products", "available_stock", "order_status", "profiles", "order_packages", "iter_sent_bookings",
+         "iter_booked_returns",
          "tracking_number", "stats", "waited_seconds", "close", "effective_status", "shape"}
 
 
