@@ -42,6 +42,14 @@ ACK_OUTCOMES = frozenset(AckOutcome)
 RECEIVED_OUTCOMES = frozenset({AckOutcome.ACCEPTED, AckOutcome.UPDATED, AckOutcome.UNCHANGED,
                                AckOutcome.CHANGE_REFUSED})
 
+# Written by target-wemalo beside the acknowledgements, read, applied and dropped by tap-billbee: what the
+# warehouse says of orders it holds (``{order id: {"stuck": bool, "reason": str, "resend_on_change": bool}}``).
+# stuck: wemalo holds the order (PARTIAL for its address, BLOCKEDPACKED, PARTIAL for another reason past a
+# time): the stuck tag and one message with the reason. Not stuck: the order moved on, the tag goes.
+# resend_on_change: the merchant's next change of the order sends it to wemalo again (an address to correct),
+# without a manual re-tag, while wemalo still allows changes.
+WAREHOUSE_FLAGS_KEY = "warehouse_flags"
+
 # The Billbee facts both sides use, defined with the Billbee client and listed here as part of the contract:
 # - ConnectorTags: the tags of one orders tag (`wemalo` -> `order_received_by_wemalo`, `wemalo_error`, ...);
 #   tap-billbee filters by and writes them, target-wemalo reads the error tag to report retries.
@@ -77,4 +85,5 @@ def bookings_named(order: Mapping[str, Any]) -> set[str]:
     return named
 
 __all__ = ["ACK_OUTCOMES", "BUNDLE_TYPE", "CANCELLED_STATES", "PENDING_ACKS_KEY", "PENDING_RETURN_ACKS_KEY",
-           "RECEIVED_OUTCOMES", "UNTRACKED_PREFIX", "AckOutcome", "ConnectorTags", "bookings_named", "return_marker"]
+           "RECEIVED_OUTCOMES", "UNTRACKED_PREFIX", "WAREHOUSE_FLAGS_KEY", "AckOutcome", "ConnectorTags",
+           "bookings_named", "return_marker"]

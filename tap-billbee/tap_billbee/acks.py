@@ -21,13 +21,20 @@ from zoneinfo import ZoneInfo
 
 from billbee_wemalo.billbee import BillbeeClient, ConnectorTags, has_tag, without_tag
 from billbee_wemalo.http import ClientError, NotFoundError, TransientError
-from billbee_wemalo.protocol import PENDING_ACKS_KEY, RECEIVED_OUTCOMES, AckOutcome
+from billbee_wemalo.protocol import PENDING_ACKS_KEY, RECEIVED_OUTCOMES, WAREHOUSE_FLAGS_KEY, AckOutcome
 from tap_billbee.timefmt import to_aware
 
 REASONS_KEY = "rejection_reasons"  # order id -> hash of the last reason written as a message
 ERROR_SEEN_KEY = "rejected_modified_at"  # order id -> LastModifiedAt right after the error tag was written
 
-ACK_STATE_KEYS = (PENDING_ACKS_KEY, REASONS_KEY, ERROR_SEEN_KEY)  # the part of the orders state AckWriter changes
+STUCK_REASONS_KEY = "stuck_reasons"  # order id -> hash of the last warehouse reason written as a message
+# order id -> LastModifiedAt right after the stuck flag was written, for flags whose fix is the merchant's change
+# (an address): a later change sends the order to wemalo again (OrdersStream._eligible).
+STUCK_SEEN_KEY = "stuck_modified_at"
+
+# the part of the orders state AckWriter changes
+ACK_STATE_KEYS = (PENDING_ACKS_KEY, REASONS_KEY, ERROR_SEEN_KEY, WAREHOUSE_FLAGS_KEY, STUCK_REASONS_KEY,
+                  STUCK_SEEN_KEY)
 
 
 def reason_hash(reason: str) -> str:
@@ -36,9 +43,10 @@ def reason_hash(reason: str) -> str:
 
 class AckWriter:
     def __init__(self, client: BillbeeClient, tags: ConnectorTags, logger: logging.Logger,
-                 zone: ZoneInfo | None = None) -> None:
+                 zone: ZoneInfo | None = None, stuck_tag: str = "") -> None:
         self.client = client
         self.tags = tags
+        self.stuck_tag = stuck_tag or tags.stuck
         self.log = logger
         self.zone = zone or ZoneInfo("UTC")
         self.counts: Counter[str] = Counter()
@@ -76,7 +84,63 @@ class AckWriter:
             del pending[order_id]
         if not pending:
             stream_state.pop(PENDING_ACKS_KEY, None)
+        self._apply_flags(stream_state)
         return self.counts
+
+    def _apply_flags(self, stream_state: dict[str, Any]) -> None:
+        """The warehouse's verdicts (protocol.WAREHOUSE_FLAGS_KEY), after the acknowledgements: an order flagged
+        in the run that sent it has its received tag first."""
+        flags: dict[str, dict[str, Any]] = stream_state.get(WAREHOUSE_FLAGS_KEY) or {}
+        reasons: dict[str, str] = stream_state.setdefault(STUCK_REASONS_KEY, {})
+        seen: dict[str, str | None] = stream_state.setdefault(STUCK_SEEN_KEY, {})
+        for order_id in list(flags):
+            flag = flags[order_id]
+            try:
+                self._flag(int(order_id), flag, reasons, seen)
+            except TransientError as exc:
+                self.counts["kept_for_next_run"] += 1
+                self.log.warning("Billbee order %s: warehouse flag kept for the next run: %s", order_id, exc)
+                continue
+            except NotFoundError:
+                self.counts["order_gone"] += 1
+                self.log.warning("Billbee order %s: no longer exists in Billbee; warehouse flag dropped", order_id)
+            except ClientError as exc:
+                self.counts["refused"] += 1
+                self.log.error("Billbee order %s: warehouse flag refused by Billbee: %s", order_id, exc)
+            del flags[order_id]
+        if not flags:
+            stream_state.pop(WAREHOUSE_FLAGS_KEY, None)
+
+    def _flag(self, order_id: int, flag: dict[str, Any], reasons: dict[str, str],
+              seen: dict[str, str | None]) -> None:
+        """Stuck: one message per distinct reason, then the stuck tag. Moved on: the stuck tag goes (Billbee has
+        no DELETE for one tag: the order's tags are written back without it)."""
+        key = str(order_id)
+        self.other_writes.add(order_id)  # not evidence of how tag writes move LastModifiedAt
+        current = self.client.get_order(order_id)
+        if flag.get("stuck"):
+            text = f"Lager: {flag.get('reason') or 'wemalo hält den Auftrag zurück'}"
+            digest = reason_hash(text)
+            # A replay of a flag whose run was not committed finds its message among the order's Comments (where
+            # Billbee lists API messages; docs/api-contract.md, "Billbee: order messages") and writes none.
+            if reasons.get(key) != digest and not _has_message(current, text):
+                self.client.add_message(order_id, text)
+                reasons[key] = digest
+                self.counts["messages"] += 1
+            if not has_tag(current.get("Tags"), self.stuck_tag):
+                self.client.add_tags(order_id, [self.stuck_tag])
+                current = self.client.get_order(order_id)
+            self.counts["flagged_stuck"] += 1
+            if flag.get("resend_on_change"):
+                seen[key] = to_aware(current.get("LastModifiedAt"), self.zone)
+            else:
+                seen.pop(key, None)
+            return
+        if has_tag(current.get("Tags"), self.stuck_tag):
+            self.client.replace_tags(order_id, without_tag(current.get("Tags"), self.stuck_tag))
+            self.counts["flag_cleared"] += 1
+        reasons.pop(key, None)
+        seen.pop(key, None)
 
     def _apply(self, order_id: int, ack: dict[str, Any], reasons: dict[str, str]) -> None:
         outcome = ack.get("outcome")
@@ -221,6 +285,11 @@ class AckPhase:
             else:
                 stream_state.pop(key, None)
         return self.writer.counts
+
+
+def _has_message(order: dict[str, Any], text: str) -> bool:
+    return any(isinstance(c, dict) and str(c.get("Text") or "").strip() == text.strip()
+               for c in order.get("Comments") or [])
 
 
 def _fields(order_id: str, ack: dict[str, Any], result: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from billbee_wemalo.billbee import CANCELLED_STATES, BillbeeClient, ConnectorTag
 from billbee_wemalo.http import ProgressLog
 from billbee_wemalo.sdk.hooks import advance_bookmark
 from tap_billbee import schemas
-from tap_billbee.acks import ERROR_SEEN_KEY, AckPhase, AckWriter
+from tap_billbee.acks import ERROR_SEEN_KEY, STUCK_SEEN_KEY, AckPhase, AckWriter
 from tap_billbee.run import TapRun
 from tap_billbee.timefmt import normalise_order_times, to_billbee_query
 
@@ -142,7 +142,8 @@ class OrdersStream(BillbeeStream):
         """Start writing the last run's acknowledgements in a thread (no-op without `orders_tag`, or if started)."""
         tags = self.run.tags
         if tags is not None and self._acks is None:
-            writer = AckWriter(self.client, tags, self.logger, self.run.zone)
+            writer = AckWriter(self.client, tags, self.logger, self.run.zone,
+                               stuck_tag=(self.config.get("stuck_tag") or "").strip())
             self._acks = AckPhase(writer, self.stream_state).start()
 
     def _observe_tag_bump(self, order: dict[str, Any], context: Context | None) -> None:
@@ -265,7 +266,7 @@ class OrdersStream(BillbeeStream):
                 return False
             return not has_tag(order_tags, tags.error) or self._changed_since_rejection(order)
         if has_tag(order_tags, tags.received):
-            return False
+            return self._changed_since_stuck(order)
         if has_tag(order_tags, tags.error):
             return self._changed_since_rejection(order)
         return True
@@ -280,6 +281,17 @@ class OrdersStream(BillbeeStream):
             seen[key] = modified  # rejected before this mechanism knew it: wait for the next change
             return False
         return datetime.fromisoformat(modified) > datetime.fromisoformat(seen[key])
+
+    def _changed_since_stuck(self, order: dict[str, Any]) -> bool:
+        """An order wemalo holds for its address is sent again (its address, as a re-send) once the merchant
+        changed it after the stuck flag was written: no manual re-tag. Once per change."""
+        seen = self.stream_state.get(STUCK_SEEN_KEY) or {}
+        key = str(order["BillBeeOrderId"])
+        modified, flagged = order.get("LastModifiedAt"), seen.get(key)
+        if not modified or not flagged or datetime.fromisoformat(modified) <= datetime.fromisoformat(flagged):
+            return False
+        seen[key] = modified
+        return True
 
     def _advance_bookmark(self, order: dict[str, Any], context: Context | None) -> None:
         """Skipped orders still move the bookmark, or a quiet week would be re-read every hour."""

@@ -37,6 +37,10 @@ class TapBillbee(OrderedTap):
                                 "order_received_by_<tag> / <tag>_error tags back from the target's "
                                 "acknowledgements. Empty (default): plain ELT of every order since start_date, "
                                 "nothing written to Billbee. This project's meltano.yml sets wemalo."),
+        th.Property("stuck_tag", th.StringType, default="", title="Stuck tag",
+                    description="The tag of an order wemalo holds (its address, blocked after packing, partly "
+                                "reserved for long; target-wemalo's stuck_check), with the reason as a message; "
+                                "removed when the order moves on. Empty (default): <orders_tag>_stuck."),
         th.Property("cancel_check_days", th.IntegerType, default=30, title="Cancellation check window (days)",
                     description="Each run also reads the cancelled/deleted orders created in this many days that "
                                 "wemalo received, so a cancellation reaches wemalo even if Billbee did not move "

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
 from typing_extensions import override
 
 from billbee_wemalo.billbee import ConnectorTags, has_tag
-from billbee_wemalo.protocol import ACK_OUTCOMES, PENDING_ACKS_KEY
+from billbee_wemalo.protocol import ACK_OUTCOMES, PENDING_ACKS_KEY, WAREHOUSE_FLAGS_KEY
 from billbee_wemalo.sdk.run import TargetRun
 from billbee_wemalo.sdk.settings import wemalo_client
 from billbee_wemalo.wemalo import WemaloClient
 from target_wemalo.products import ProductPlanner, pack
+from target_wemalo.warehouse import WATCH_KEY, CheckResult, WarehouseWatch, watch_list
 
 # bookmarks.orders.sent_positions: Billbee order id -> [fingerprint of the positions sent to wemalo, date sent].
 # wemalo has no call that reads an order's positions, so a re-send compares against what this target sent.
@@ -35,6 +36,9 @@ class WemaloRun(TargetRun):
         self.acks: dict[str, dict[str, Any]] = {}
         self.positions_known: dict[str, list[str]] | None = None  # from the incoming state (first STATE message)
         self.positions_sent: dict[str, list[str]] = {}  # written in this run
+        self.watched_known: dict[str, Any] | None = None  # the watch list of earlier runs (warehouse.py)
+        self.watch_new: set[str] = set()  # orders wemalo took in this run
+        self.warehouse: CheckResult | None = None  # the end-of-run check (setting stuck_check)
 
     @cached_property
     def client(self) -> WemaloClient:
@@ -75,6 +79,30 @@ class WemaloRun(TargetRun):
                 entry["modified_at"] = modified_at.isoformat() if isinstance(modified_at, datetime) else modified_at
             self.acks[order_id] = entry
 
+    def watch(self, order_id: str) -> None:
+        """Watch an order wemalo has until it ships: stuck orders are flagged (warehouse.py)."""
+        self.watch_new.add(order_id)
+
+    @override
+    def before_last_state(self) -> None:
+        """Ask wemalo about every watched order (setting `stuck_check`); the verdicts that changed go to
+        tap-billbee in the state."""
+        if not self.config.get("stuck_check", True):
+            return
+        watched = watch_list(self.watched_known, self.positions_known or {}, date.today())
+        for order_id in self.watch_new:
+            watched.setdefault(order_id, {"partial_since": None, "flag": None})
+        if not watched:
+            return
+        checker = WarehouseWatch(self.client, self.logger,
+                                 partial_hours=float(self.config.get("stuck_partial_hours", 24)))
+        self.warehouse = checker.check(watched, datetime.now(UTC))
+        for order_id, flag in self.warehouse.flags.items():
+            self.report.add("warehouse", order_id, "flagged" if flag["stuck"] else "cleared", flag["reason"])
+        self.logger.info("wemalo asked about %d held orders (%d not answered): %d stuck, %d flags changed",
+                         self.warehouse.asked, self.warehouse.failed,
+                         sum(1 for w in self.warehouse.watched.values() if w.get("flag")), len(self.warehouse.flags))
+
     def record_sent(self, order_id: str, fingerprint: str) -> None:
         self.positions_sent[order_id] = [fingerprint, date.today().isoformat()]
 
@@ -89,6 +117,8 @@ class WemaloRun(TargetRun):
         if self.positions_known is None:
             orders = state.get("bookmarks", {}).get("orders", {})
             self.positions_known = dict(orders.get(POSITIONS_KEY) or {})
+            known = orders.get(WATCH_KEY)
+            self.watched_known = dict(known) if isinstance(known, dict) else None
 
     @override
     def add_to_state(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -107,4 +137,9 @@ class WemaloRun(TargetRun):
             oldest = (date.today() - timedelta(days=POSITIONS_KEPT_DAYS)).isoformat()
             merged = {**(orders.get(POSITIONS_KEY) or {}), **self.positions_sent}
             orders[POSITIONS_KEY] = {k: v for k, v in merged.items() if v[1] >= oldest}
+        if not self.dry_run and self.warehouse is not None:
+            orders = state.setdefault("bookmarks", {}).setdefault("orders", {})
+            orders[WATCH_KEY] = self.warehouse.watched
+            if self.warehouse.flags:
+                orders[WAREHOUSE_FLAGS_KEY] = {**(orders.get(WAREHOUSE_FLAGS_KEY) or {}), **self.warehouse.flags}
         return self.held.apply(state)

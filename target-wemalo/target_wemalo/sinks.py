@@ -12,7 +12,7 @@ from typing_extensions import override
 
 from billbee_wemalo.billbee import CANCELLED_STATES
 from billbee_wemalo.http import AmbiguousWriteError, ApiError, ClientError, TransientError
-from billbee_wemalo.protocol import AckOutcome
+from billbee_wemalo.protocol import RECEIVED_OUTCOMES, AckOutcome
 from billbee_wemalo.sdk.run import run_of
 from billbee_wemalo.sdk.sinks import RuleCheckedSink
 from billbee_wemalo.wemalo import CANCELLABLE_STATUSES, CHANGEABLE_STATUSES
@@ -131,6 +131,8 @@ class OrdersSink(RuleCheckedSink, RecordSink):
             raise CouldNotAskWemalo(f"target-wemalo: could not ask wemalo about Billbee order {order_id}: {exc}. "
                                     "Nothing was tagged; the run can be repeated.") from exc
         self.run.report.add("orders", order_id, _REPORTED.get(outcome, outcome), reason)
+        if outcome in RECEIVED_OUTCOMES:
+            self.run.watch(order_id)
         self.run.acknowledge(order_id, outcome, reason, had_error_tag=had_error_tag,
                              modified_at=record.get("LastModifiedAt"))
 

@@ -39,6 +39,14 @@ class TargetWemalo(RunTarget):
                     description=f"Characters per address line (name, street, addition, ZIP, city): carriers print "
                                 f"{MAX_LINE} (DHL, DPD); wemalo states no limit. Longer names continue in "
                                 "name2/name3, other fields are refused with the reason. 0 = no limit."),
+        th.Property("stuck_check", th.BooleanType, default=True, title="Flag stuck orders",
+                    description="At the end of each run ask wemalo about every order it holds until it ships; "
+                                "orders held for their address or blocked after packing at once, and PARTIAL for "
+                                "another reason after stuck_partial_hours, get the stuck tag and one message "
+                                "(tap-billbee writes them); both go when the order moves on."),
+        th.Property("stuck_partial_hours", th.NumberType, default=24, title="Hours until a partial order is stuck",
+                    description="How long an order may stay PARTIAL (not fully reserved) for a reason other "
+                                "than its address before it is flagged."),
         dry_run_setting("wemalo"),
         report_setting(),
         *http_settings(),

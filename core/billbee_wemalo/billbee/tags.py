@@ -27,6 +27,12 @@ class ConnectorTags:
         return f"{self.orders_tag}_returned"
 
     @property
+    def stuck(self) -> str:
+        """Set while wemalo holds the order (address, blocked packing, missing stock for long); the reason is in
+        an order message. tap-billbee's default `stuck_tag`."""
+        return f"{self.orders_tag}_stuck"
+
+    @property
     def cancelled(self) -> str:
         """Set after a cancellation reached wemalo."""
         return f"order_cancelled_received_by_{self.orders_tag}"

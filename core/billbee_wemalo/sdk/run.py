@@ -40,6 +40,10 @@ class TargetRun:
         """The state the target emits, made from the tap's latest (a copy: change it freely)."""
         return state
 
+    def before_last_state(self) -> None:
+        """Called once after the tap's last message, before the sinks are drained and the last state emitted:
+        work the run does at its end whose result belongs in that state."""
+
     def finish(self) -> None:
         """Log the summary and write the report file (setting `report_dir`)."""
         self.report.finish(self.config.get("report_dir"))
@@ -47,7 +51,7 @@ class TargetRun:
 
 class RunTarget(StateHookedTarget):
     """A target whose run context (`run`, a TargetRun) reads the tap's state, adds to the state the target
-    emits, and finishes the run after the last message."""
+    emits, does its end-of-run work before the last state, and finishes the run after the last message."""
 
     @property
     def run(self) -> TargetRun:
@@ -63,6 +67,7 @@ class RunTarget(StateHookedTarget):
 
     @override
     def process_endofpipe(self) -> None:
+        self.run.before_last_state()
         super().process_endofpipe()
         self.run.finish()
 

@@ -1,0 +1,85 @@
+"""Stuck and blocked orders end to end through Meltano (issue 18): target-wemalo asks wemalo about the orders it
+holds at the end of each run, and the next run's tap-billbee writes the stuck tag and one message with the reason,
+then removes the tag once the order moved on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from billbee_wemalo.protocol import WAREHOUSE_FLAGS_KEY, ConnectorTags
+from tests.conftest import MeltanoProject
+
+pytestmark = [pytest.mark.e2e]
+
+STATE_ID = "dev:tap-billbee-to-target-wemalo"
+TAGS = ConnectorTags("wemalo")
+
+
+def billbee_order(project: MeltanoProject, order_id: str) -> dict[str, Any]:
+    return next(o for o in project.sandbox.control.billbee_state()["orders"] if str(o["BillBeeOrderId"]) == order_id)
+
+
+def warehouse_texts(project: MeltanoProject, order_id: str) -> list[str]:
+    messages = project.sandbox.control.billbee_state()["messages"].get(order_id, [])
+    return [m["Text"] for m in messages if (m.get("Text") or "").startswith("Lager:")]
+
+
+def orders_state(project: MeltanoProject) -> dict[str, Any]:
+    state = json.loads(project.run("state", "get", STATE_ID).stdout)["singer_state"]
+    return state["bookmarks"]["orders"]  # type: ignore[no-any-return]
+
+
+def in_the_warehouse(project: MeltanoProject) -> list[str]:
+    """The demo synced, every order in wemalo reserved (stock for all products)."""
+    control = project.sandbox.control
+    control.load_demo()
+    project.run("run", "billbee-to-wemalo")
+    control.wemalo("POST", "/stock", {p["sku"]: 500 for p in control.wemalo_state()["products"]})
+    return [o["externalId"] for o in control.wemalo_state()["orders"]]
+
+
+@pytest.mark.parametrize("status_fields", ["example", "field_list"])
+def test_a_blocked_packed_order_is_flagged_once_and_cleared_when_it_ships(project: MeltanoProject,
+                                                                          status_fields: str) -> None:
+    """getStatus's example has no blockReason (literal): the message says wemalo gave none; with the field
+    list's reading it names wemalo's reason."""
+    control = project.sandbox.control
+    order_id, other = in_the_warehouse(project)[:2]
+    control.wemalo_settings(status_fields=status_fields)  # after the demo's load, which resets the settings
+    control.advance("BLOCKEDPACKED", [order_id], blockReason="LABEL_ERROR")
+
+    project.run("run", "billbee-to-wemalo")  # the check finds it; the flag waits in the state for the tap
+    assert orders_state(project)[WAREHOUSE_FLAGS_KEY][order_id]["stuck"] is True
+    assert TAGS.stuck not in billbee_order(project, order_id)["Tags"]
+    project.run("run", "billbee-to-wemalo")
+    project.run("run", "billbee-to-wemalo")  # nothing changed: no second message
+    texts = warehouse_texts(project, order_id)
+    assert len(texts) == 1, texts
+    assert "BLOCKEDPACKED" in texts[0]
+    assert ("LABEL_ERROR" if status_fields == "field_list" else "keinen Grund") in texts[0]
+    assert TAGS.stuck in billbee_order(project, order_id)["Tags"]
+    assert TAGS.stuck not in billbee_order(project, other)["Tags"]
+    assert WAREHOUSE_FLAGS_KEY not in orders_state(project)
+
+    control.advance("SHIPPED", [order_id])
+    project.run("run", "billbee-to-wemalo")
+    project.run("run", "billbee-to-wemalo")
+    tags = billbee_order(project, order_id)["Tags"]
+    assert TAGS.stuck not in tags
+    assert TAGS.received in tags
+    assert order_id not in orders_state(project)["watched_orders"]  # shipped: no longer asked about
+    assert len(warehouse_texts(project, order_id)) == 1
+
+
+def test_with_the_check_off_nothing_is_asked_or_flagged(project: MeltanoProject) -> None:
+    control = project.sandbox.control
+    order_id = in_the_warehouse(project)[0]
+    control.advance("BLOCKEDPACKED", [order_id])
+    off = {"TARGET_WEMALO_STUCK_CHECK": "false"}
+    project.run("run", "billbee-to-wemalo", env=off)
+    project.run("run", "billbee-to-wemalo", env=off)
+    assert TAGS.stuck not in billbee_order(project, order_id)["Tags"]
+    assert warehouse_texts(project, order_id) == []
