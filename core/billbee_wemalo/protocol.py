@@ -42,12 +42,14 @@ ACK_OUTCOMES = frozenset(AckOutcome)
 RECEIVED_OUTCOMES = frozenset({AckOutcome.ACCEPTED, AckOutcome.UPDATED, AckOutcome.UNCHANGED,
                                AckOutcome.CHANGE_REFUSED})
 
-# Written by target-wemalo beside the acknowledgements, read, applied and dropped by tap-billbee: what the
-# warehouse says of orders it holds (``{order id: {"stuck": bool, "reason": str, "resend_on_change": bool}}``).
-# stuck: wemalo holds the order (PARTIAL for its address, BLOCKEDPACKED, PARTIAL for another reason past a
-# time): the stuck tag and one message with the reason. Not stuck: the order moved on, the tag goes.
-# resend_on_change: the merchant's next change of the order sends it to wemalo again (an address to correct),
-# without a manual re-tag, while wemalo still allows changes.
+# Written by target-wemalo beside the acknowledgements, read, applied and dropped by tap-billbee: what changed
+# in the warehouse for orders it holds, ``{order id: {...}}`` with either or both parts:
+# - ``"stuck": bool, "reason": str, "resend_on_change": bool``: stuck = wemalo holds the order (PARTIAL for its
+#   address, BLOCKEDPACKED, PARTIAL for another reason past a time): the stuck tag and one message with the
+#   reason; not stuck: the order moved on, the tag goes. resend_on_change: the merchant's next change of the
+#   order sends it to wemalo again (an address to correct), without a manual re-tag, while wemalo allows it.
+# - ``"stage": "accepted" | "packed"``: the order's new stage of fulfilment; tap-billbee's status mirror
+#   (settings accepted_state_id, packed_state_id) moves the Billbee state forward, or ignores it when off.
 WAREHOUSE_FLAGS_KEY = "warehouse_flags"
 
 # The Billbee facts both sides use, defined with the Billbee client and listed here as part of the contract:

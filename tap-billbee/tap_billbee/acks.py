@@ -15,6 +15,7 @@ import hashlib
 import logging
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,10 +44,11 @@ def reason_hash(reason: str) -> str:
 
 class AckWriter:
     def __init__(self, client: BillbeeClient, tags: ConnectorTags, logger: logging.Logger,
-                 zone: ZoneInfo | None = None, stuck_tag: str = "") -> None:
+                 zone: ZoneInfo | None = None, stuck_tag: str = "", mirror: StatusMirror | None = None) -> None:
         self.client = client
         self.tags = tags
         self.stuck_tag = stuck_tag or tags.stuck
+        self.mirror = mirror or StatusMirror()
         self.log = logger
         self.zone = zone or ZoneInfo("UTC")
         self.counts: Counter[str] = Counter()
@@ -96,7 +98,12 @@ class AckWriter:
         for order_id in list(flags):
             flag = flags[order_id]
             try:
-                self._flag(int(order_id), flag, reasons, seen)
+                if "stuck" in flag:
+                    self._flag(int(order_id), flag, reasons, seen)
+                    flag = {k: v for k, v in flag.items() if k == "stage"}
+                    flags[order_id] = flag  # written: a transient failure below keeps only the stage
+                if "stage" in flag:
+                    self._mirror(int(order_id), str(flag["stage"]))
             except TransientError as exc:
                 self.counts["kept_for_next_run"] += 1
                 self.log.warning("Billbee order %s: warehouse flag kept for the next run: %s", order_id, exc)
@@ -110,6 +117,20 @@ class AckWriter:
             del flags[order_id]
         if not flags:
             stream_state.pop(WAREHOUSE_FLAGS_KEY, None)
+
+    def _mirror(self, order_id: int, stage: str) -> None:
+        """The status mirror: the Billbee state of the stage, only forward and only from a state the connector
+        set or reads orders in (never over one the merchant chose by hand, never back from packed)."""
+        wanted = self.mirror.state_for(stage)
+        if wanted is None:
+            return  # the mirror is off for this stage: nothing asked, nothing written
+        current = self.client.get_order(order_id).get("State")
+        if current == wanted or current not in self.mirror.moves_from(stage):
+            self.counts["state_left_alone"] += 1
+            return
+        self.other_writes.add(order_id)
+        self.client.set_order_state(order_id, wanted)
+        self.counts[f"state_set_{stage}"] += 1
 
     def _flag(self, order_id: int, flag: dict[str, Any], reasons: dict[str, str],
               seen: dict[str, str | None]) -> None:
@@ -248,6 +269,29 @@ class AckWriter:
         self.client.add_message(order_id, text)
         reasons[str(order_id)] = digest
         self.counts["messages"] += 1
+
+
+@dataclass(frozen=True)
+class StatusMirror:
+    """Billbee states for wemalo's stages of fulfilment (settings accepted_state_id, packed_state_id; None =
+    off), and the states the connector reads orders in (order_state_ids), from which it may move them."""
+
+    accepted: int | None = None
+    packed: int | None = None
+    order_states: frozenset[int] = frozenset()
+
+    def state_for(self, stage: str) -> int | None:
+        return self.packed if stage == "packed" else self.accepted
+
+    def moves_from(self, stage: str) -> frozenset[int]:
+        if stage == "packed" and self.accepted is not None:
+            return self.order_states | {self.accepted}
+        return self.order_states
+
+    @property
+    def states(self) -> frozenset[int]:
+        """The states the mirror puts orders in: the tap must go on reading orders in them."""
+        return frozenset(s for s in (self.accepted, self.packed) if s is not None)
 
 
 class AckPhase:

@@ -9,9 +9,10 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from billbee_wemalo.billbee import BillbeeClient, ConnectorTags
+from billbee_wemalo.billbee import BillbeeClient, ConnectorTags, OrderState
 from billbee_wemalo.report import RunReport
 from billbee_wemalo.sdk.settings import billbee_client
+from tap_billbee.acks import StatusMirror
 from tap_billbee.bundles import BundleIndex
 
 
@@ -29,6 +30,22 @@ class TapRun:
         self.bundles = BundleIndex()
         self.ack_counts: Counter[str] = Counter()  # what AckWriter wrote to Billbee in this run
         self.records_emitted: Counter[str] = Counter()
+
+    @cached_property
+    def mirror(self) -> StatusMirror:
+        """The status mirror (settings accepted_state_id, packed_state_id), moving orders on from the states the
+        tap reads (order_state_ids; paid where that is every state)."""
+        def state(name: str) -> int | None:
+            value = self.config.get(name)
+            return None if value is None or value == "" else int(value)
+        read = frozenset(int(s) for s in self.config.get("order_state_ids") or [OrderState.PAID])
+        return StatusMirror(accepted=state("accepted_state_id"), packed=state("packed_state_id"), order_states=read)
+
+    def order_states(self) -> list[int]:
+        """The states the orders queries ask for: order_state_ids and those the status mirror moves orders to,
+        so that a moved order is still seen (re-send, address fix); empty = every state."""
+        states = {int(s) for s in self.config.get("order_state_ids") or []}
+        return sorted(states | self.mirror.states) if states else []
 
     @cached_property
     def client(self) -> BillbeeClient:

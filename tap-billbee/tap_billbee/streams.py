@@ -143,7 +143,7 @@ class OrdersStream(BillbeeStream):
         tags = self.run.tags
         if tags is not None and self._acks is None:
             writer = AckWriter(self.client, tags, self.logger, self.run.zone,
-                               stuck_tag=(self.config.get("stuck_tag") or "").strip())
+                               stuck_tag=(self.config.get("stuck_tag") or "").strip(), mirror=self.run.mirror)
             self._acks = AckPhase(writer, self.stream_state).start()
 
     def _observe_tag_bump(self, order: dict[str, Any], context: Context | None) -> None:
@@ -181,7 +181,7 @@ class OrdersStream(BillbeeStream):
 
     def _candidates(self, context: Context | None) -> Iterator[dict[str, Any]]:
         tags = self.run.tags
-        states = list(self.config.get("order_state_ids") or [])
+        states = self.run.order_states()
         if tags is None:  # plain ELT: everything modified since the bookmark
             yield from self.client.iter_orders(state_ids=states or None, on_page=self._progress.page,
                                                modified_after=self._modified_after(context))

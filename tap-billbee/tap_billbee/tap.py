@@ -41,6 +41,13 @@ class TapBillbee(OrderedTap):
                     description="The tag of an order wemalo holds (its address, blocked after packing, partly "
                                 "reserved for long; target-wemalo's stuck_check), with the reason as a message; "
                                 "removed when the order moves on. Empty (default): <orders_tag>_stuck."),
+        th.Property("accepted_state_id", th.IntegerType, title="State once wemalo has the order",
+                    description="Status mirror (off when empty): the Billbee state an order gets once wemalo has "
+                                "it, e.g. 16 (Im Fulfillment). Only from a state in order_state_ids, never over a "
+                                "state set by hand; the tap goes on reading orders in it."),
+        th.Property("packed_state_id", th.IntegerType, title="State once wemalo packed the order",
+                    description="Status mirror (off when empty): the Billbee state once wemalo packed the order, "
+                                "e.g. 13 (Gepackt). Only forward, from order_state_ids or accepted_state_id."),
         th.Property("cancel_check_days", th.IntegerType, default=30, title="Cancellation check window (days)",
                     description="Each run also reads the cancelled/deleted orders created in this many days that "
                                 "wemalo received, so a cancellation reaches wemalo even if Billbee did not move "

@@ -7,10 +7,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import pytest
+
 from billbee_wemalo.billbee import ConnectorTags
 from billbee_wemalo.http import TransientError
 from billbee_wemalo.protocol import WAREHOUSE_FLAGS_KEY
-from tap_billbee.acks import STUCK_SEEN_KEY, AckWriter
+from tap_billbee.acks import STUCK_SEEN_KEY, AckWriter, StatusMirror
+from tap_billbee.run import TapRun
 
 TAGS = ConnectorTags("wemalo")
 LOG = logging.getLogger("test")
@@ -27,14 +30,19 @@ class Billbee:
         self.modified = 0
 
     def add(self, order_id: int, tags: list[str]) -> None:
-        self.orders[order_id] = {"BillBeeOrderId": order_id, "Tags": list(tags), "Comments": [],
+        self.orders[order_id] = {"BillBeeOrderId": order_id, "Tags": list(tags), "Comments": [], "State": 3,
                                  "LastModifiedAt": self._stamp()}
+        self.reads = 0
 
     def _stamp(self) -> str:
         self.modified += 1
         return f"2026-12-06T10:00:{self.modified:02d}"
 
+    def set_order_state(self, order_id: int, state: int) -> None:
+        self.orders[order_id]["State"] = state
+
     def get_order(self, order_id: int) -> dict[str, Any]:
+        self.reads += 1
         return {**self.orders[order_id], "Tags": list(self.orders[order_id]["Tags"])}
 
     def add_message(self, order_id: int, text: str) -> None:
@@ -132,3 +140,53 @@ def test_a_configured_stuck_tag_is_used_and_a_transient_failure_keeps_the_flag()
     apply(billbee, state, stuck_tag="lager_problem")
     assert "lager_problem" in billbee.orders[1]["Tags"]
     assert "wemalo_stuck" not in billbee.orders[1]["Tags"]
+
+
+MIRROR = StatusMirror(accepted=16, packed=13, order_states=frozenset({3}))
+
+
+@pytest.mark.parametrize(("start", "stage", "end"), [
+    (3, "accepted", 16), (3, "packed", 13), (16, "packed", 13),
+    (13, "accepted", 13),  # never backwards
+    (1, "accepted", 1), (5, "packed", 5),  # never over a state the merchant set by hand
+    (4, "packed", 4),  # shipped meanwhile
+])
+def test_the_status_mirror_moves_only_forward_and_only_from_its_own_states(start: int, stage: str, end: int) -> None:
+    billbee = Billbee()
+    billbee.add(1, ["wemalo"])
+    billbee.orders[1]["State"] = start
+    state: dict[str, Any] = {WAREHOUSE_FLAGS_KEY: {"1": {"stage": stage}}}
+    apply(billbee, state, mirror=MIRROR)
+    assert billbee.orders[1]["State"] == end
+    assert WAREHOUSE_FLAGS_KEY not in state
+
+
+def test_without_the_mirror_a_stage_costs_no_call() -> None:
+    billbee = Billbee()
+    billbee.add(1, ["wemalo"])
+    reads = billbee.reads
+    apply(billbee, {WAREHOUSE_FLAGS_KEY: {"1": {"stage": "packed"}}})
+    assert billbee.orders[1]["State"] == 3
+    assert billbee.reads == reads
+
+
+def test_a_flag_and_a_stage_together_and_a_failed_stage_keeps_only_the_stage() -> None:
+    billbee = Billbee()
+    billbee.add(1, ["wemalo"])
+
+    def down(order_id: int, state: int) -> None:
+        raise TransientError("Billbee down", system="Billbee")
+
+    billbee.set_order_state = down  # type: ignore[method-assign]
+    state: dict[str, Any] = {WAREHOUSE_FLAGS_KEY: {"1": {**stuck(), "stage": "packed"}}}
+    apply(billbee, state, mirror=MIRROR)
+    assert "wemalo_stuck" in billbee.orders[1]["Tags"]
+    assert state[WAREHOUSE_FLAGS_KEY] == {"1": {"stage": "packed"}}  # the flag is written, the stage waits
+
+
+def test_the_tap_reads_orders_in_the_states_the_mirror_moves_them_to() -> None:
+    log = logging.getLogger("t")
+    assert TapRun("tap-billbee", {"order_state_ids": [3], "accepted_state_id": 16, "packed_state_id": 13},
+                  log).order_states() == [3, 13, 16]
+    assert TapRun("tap-billbee", {"order_state_ids": [3]}, log).order_states() == [3]
+    assert TapRun("tap-billbee", {"accepted_state_id": 16}, log).order_states() == []  # every state anyway

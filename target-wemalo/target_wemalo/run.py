@@ -98,8 +98,11 @@ class WemaloRun(TargetRun):
                                  partial_hours=float(self.config.get("stuck_partial_hours", 24)))
         self.warehouse = checker.check(watched, datetime.now(UTC))
         for order_id, flag in self.warehouse.flags.items():
-            self.report.add("warehouse", order_id, "flagged" if flag["stuck"] else "cleared", flag["reason"])
-        self.logger.info("wemalo asked about %d held orders (%d not answered): %d stuck, %d flags changed",
+            if "stuck" in flag:
+                self.report.add("warehouse", order_id, "flagged" if flag["stuck"] else "cleared", flag["reason"])
+            if "stage" in flag:
+                self.report.counters[f"warehouse_stage_{flag['stage']}"] += 1
+        self.logger.info("wemalo asked about %d held orders (%d not answered): %d stuck, %d changed",
                          self.warehouse.asked, self.warehouse.failed,
                          sum(1 for w in self.warehouse.watched.values() if w.get("flag")), len(self.warehouse.flags))
 

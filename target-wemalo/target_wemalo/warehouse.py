@@ -23,8 +23,16 @@ from typing import Any
 from billbee_wemalo.http import ApiError
 from billbee_wemalo.wemalo import WemaloClient
 
-WATCH_KEY = "watched_orders"  # order id -> {"partial_since": ISO time or None, "flag": reason text or None}
+# order id -> {"partial_since": ISO time or None, "flag": reason text or None, "stage": the stage last reported}
+WATCH_KEY = "watched_orders"
 FINISHED = frozenset({"SHIPPED", "CANCELLED"})
+# The stage of fulfilment an order is in, for tap-billbee's status mirror (settings accepted_state_id,
+# packed_state_id): every status before packing is "accepted", packed (also blocked after packing) is "packed".
+PACKED_STATUSES = frozenset({"BLOCKEDPACKED", "PACKED"})
+
+
+def stage_of(status_name: str) -> str:
+    return "packed" if status_name in PACKED_STATUSES else "accepted"
 
 # wemalo's reason codes in plain words (the merchant reads them in Billbee); an unknown code is shown as it is.
 PARTIAL_REASONS = {
@@ -101,13 +109,18 @@ class WarehouseWatch:
                 continue  # shipped, cancelled or unknown to wemalo: no longer watched
             since = _parse(entry.get("partial_since"))
             verdict, since = judge(status, since, now, self.partial_hours)
+            change: dict[str, Any] = {}
             if verdict.stuck and verdict.reason != flagged:
-                result.flags[order_id] = {"stuck": True, "reason": verdict.reason,
-                                          "resend_on_change": verdict.resend_on_change}
+                change = {"stuck": True, "reason": verdict.reason, "resend_on_change": verdict.resend_on_change}
             elif not verdict.stuck and flagged:
-                result.flags[order_id] = {"stuck": False, "reason": "", "resend_on_change": False}
+                change = {"stuck": False, "reason": "", "resend_on_change": False}
+            stage = stage_of(str(status.get("statusName") or ""))
+            if stage != entry.get("stage"):
+                change["stage"] = stage
+            if change:
+                result.flags[order_id] = change
             result.watched[order_id] = {"partial_since": since.isoformat() if since else None,
-                                        "flag": verdict.reason if verdict.stuck else None}
+                                        "flag": verdict.reason if verdict.stuck else None, "stage": stage}
         return result
 
 

@@ -84,14 +84,18 @@ def check(answers: dict[str, Any], watched: dict[str, dict[str, Any]], now: date
     return WarehouseWatch(Statuses(answers), LOG, partial_hours=24).check(watched, now)  # type: ignore[arg-type]
 
 
-def unflagged() -> dict[str, Any]:
-    return {"partial_since": None, "flag": None}
+def unflagged(stage: str | None = None) -> dict[str, Any]:
+    return {"partial_since": None, "flag": None, **({"stage": stage} if stage else {})}
+
+
+def stuck_flags(result: Any) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in result.flags.items() if "stuck" in v}
 
 
 def test_a_flag_is_written_when_the_verdict_changes_and_not_again() -> None:
     answers = {"1": status("BLOCKEDPACKED", blockReason="X"), "2": status("OPEN")}
     first = check(answers, {"1": unflagged(), "2": unflagged()})
-    assert set(first.flags) == {"1"}
+    assert set(stuck_flags(first)) == {"1"}
     assert first.flags["1"]["stuck"] is True
     assert first.watched["1"]["flag"] == first.flags["1"]["reason"]
     second = check(answers, first.watched)
@@ -103,10 +107,10 @@ def test_a_flag_is_written_when_the_verdict_changes_and_not_again() -> None:
 def test_a_flag_is_cleared_when_the_order_moves_on_ships_or_is_unknown() -> None:
     flagged = {"partial_since": None, "flag": "reason"}
     result = check({"1": status("PACKED"), "2": status("SHIPPED"), "3": None, "4": status("SHIPPED")},
-                   {"1": flagged, "2": flagged, "3": flagged, "4": unflagged()})
+                   {"1": {**flagged, "stage": "packed"}, "2": flagged, "3": flagged, "4": unflagged()})
     assert {k: v["stuck"] for k, v in result.flags.items()} == {"1": False, "2": False, "3": False}
     assert set(result.watched) == {"1"}  # shipped and unknown orders are no longer watched
-    assert result.watched["1"] == unflagged()
+    assert result.watched["1"] == unflagged("packed")
 
 
 def test_a_status_wemalo_did_not_answer_keeps_the_order_as_it_was() -> None:
@@ -120,9 +124,22 @@ def test_a_status_wemalo_did_not_answer_keeps_the_order_as_it_was() -> None:
 def test_partial_time_is_carried_from_run_to_run() -> None:
     answers = {"1": status("PARTIAL", reasonPartiallyReserved="STOCK")}
     first = check(answers, {"1": unflagged()})
-    assert first.flags == {}
+    assert first.flags == {"1": {"stage": "accepted"}}
     later = check(answers, first.watched, NOW + timedelta(hours=25))
     assert later.flags["1"]["stuck"] is True
+
+
+def test_the_stage_is_reported_when_it_changes_for_the_status_mirror() -> None:
+    answers = {"1": status("OPEN")}
+    first = check(answers, {"1": unflagged()})
+    assert first.flags == {"1": {"stage": "accepted"}}
+    assert check(answers, first.watched).flags == {}  # the same stage: nothing
+    answers["1"] = status("BLOCKEDPACKED")
+    packed = check(answers, first.watched)
+    assert packed.flags["1"]["stage"] == "packed"
+    assert packed.flags["1"]["stuck"] is True
+    answers["1"] = status("PACKED")
+    assert check(answers, packed.watched).flags == {"1": {"stuck": False, "reason": "", "resend_on_change": False}}
 
 
 def test_the_first_watch_list_is_seeded_with_the_orders_sent_lately() -> None:
@@ -147,7 +164,8 @@ def test_the_run_checks_at_its_end_and_puts_the_flags_and_the_watch_list_into_th
     state = run.add_to_state({"bookmarks": {"orders": {WAREHOUSE_FLAGS_KEY: {"9": {"stuck": False}}}}})
     orders = state["bookmarks"]["orders"]
     assert set(orders[WATCH_KEY]) == {"10", "11"}
-    assert set(orders[WAREHOUSE_FLAGS_KEY]) == {"9", "10"}  # the tap's unwritten entry kept, the new one added
+    assert set(orders[WAREHOUSE_FLAGS_KEY]) == {"9", "10", "11"}  # the tap's unwritten entry kept, new ones added
+    assert orders[WAREHOUSE_FLAGS_KEY]["11"] == {"stage": "accepted"}
     assert [o.outcome for o in run.report.outcomes] == ["flagged"]
 
 
