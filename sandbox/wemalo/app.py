@@ -9,11 +9,22 @@ success example keep both. Settings and their defaults: `store.settings.DEFAULT_
 
 Admin routes besides core's (reset, scenario, state, faults, settings, requests, violations):
 
-* `POST /_admin/advance` `{"externalIds": [...] | null, "to": "INPROCESS"|...|"SHIPPED"|"CANCELLED", "parcels": 1,
-  "partial": false, "profile": null, "at": null, "blockReason": null}` -> `{"ok", "changed": [...], "skipped"}`
+* `POST /_admin/advance` `{"externalIds": [...] | null, "to": "PARTIAL"|"OPEN"|"INPROCESS"|...|"SHIPPED"|"CANCELLED",
+  "parcels": 1, "partial": false, "profile": null, "at": null, "blockReason": null, "reasonPartiallyReserved": null}`
+  -> `{"ok", "changed": [...], "skipped"}`. "PARTIAL" holds an OPEN (or PARTIAL) order back with
+  `reasonPartiallyReserved` (default "STOCK"; any text, e.g. "ADDRESS", "UNKNOWN"); "OPEN" releases a PARTIAL order
+  held for another reason than STOCK (reserved if stock covers it, else PARTIAL/STOCK); "BLOCKEDPACKED" packs it
+  with `blockReason` (default "LABEL_ERROR")
 * `POST /_admin/stock` `{"<sku>": qty | {"default": qty, "b_stock": qty}, ...}` -> `{"ok", "stock", "unknown",
   "promoted"}`: a plain number is the default attribute's physical stock; `b_stock` gives the product a B-stock
   attribute (listed by availableStock from then on, 0 included)
+* `POST /_admin/return` `{"externalId": "<goods order externalId>" | null, "items": [{"sku", "quantity": 1,
+  "reasonCode", "attributeCode", "attributeDefault", "attributePackagingCode", "serialNumber", "readyForShipment"},
+  ...], "trackingNumber": null, "announcementId": null, "at": null}` -> `{"ok", "bookingIds": [...], "returnsId",
+  "promoted"}`: a returned parcel booked in, one booking per returned unit (null: a parcel wemalo cannot link
+  to an order); stock as the setting returns_stock says
+* `GET /_admin/returns` -> `{"bookings": [{"id", "synchronised", "synchronisedAt", every listed field, "returnsId",
+  "sku", "trackingNumber", "stock"}], "announcements": [...], "receipts": [...]}`
 """
 
 from __future__ import annotations
@@ -224,6 +235,32 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
     def profiles() -> Response:
         return answer(store.get_profiles(), shown=SUCCESS_ONLY)
 
+    # -- returns -----------------------------------------------------------------------------------------------
+    @api.post("/returns/announce")
+    def announce_return() -> Response:
+        return answer(store.announce_return(body()), shown=SUCCESS_ONLY)  # the example: {"id": 4711, "Success"}
+
+    def returns_feed(unsynchronised: bool) -> Response:
+        date_from, date_to = request.args.get("dateFrom"), request.args.get("dateTo")
+        return answer(store.returns_feed(
+            unsynchronised=unsynchronised,
+            filters={k: request.args.get(k) for k in ("externalGoodsOrderId", "externalReturnsId", "returnsId")},
+            date_from=parse_local(date_from, DATETIME_FORMAT, "dateFrom") if date_from else None,
+            date_to=parse_local(date_to, DATETIME_FORMAT, "dateTo") if date_to else None,
+            page=page()), shown=SUCCESS_ONLY)
+
+    @api.get("/returns/booked")
+    def booked_returns() -> Response:
+        return returns_feed(unsynchronised=True)
+
+    @api.get("/returns/getBookings")
+    def return_bookings() -> Response:
+        return returns_feed(unsynchronised=False)
+
+    @api.put("/returns/booked/<path:booking_id>")
+    def sync_return(booking_id: str) -> Response:
+        return answer(store.sync_return(booking_id))
+
     @api.route("/<path:rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     def not_served(rest: str) -> Response:
         if spec.is_unsimulated(request.method, "/" + rest):
@@ -255,6 +292,18 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
             return jsonify({"ok": False, "error": "body must be {sku: quantity | {default, b_stock}}"}), 400
         result = store.set_stock(levels)
         return jsonify(result), 200 if result.get("ok") else 400
+
+    @extra.post("/return")
+    def book_return() -> tuple[Response, int]:
+        spec_ = request.get_json(force=True) or {}
+        if not isinstance(spec_, dict):
+            return jsonify({"ok": False, "error": "body must be {externalId, items, trackingNumber}"}), 400
+        result = store.book_return(spec_)
+        return jsonify(result), 200 if result.get("ok") else 400
+
+    @extra.get("/returns")
+    def returns_state() -> Response:
+        return jsonify(store.returns_state())
 
     app.register_blueprint(extra)
     return app

@@ -129,6 +129,40 @@ GOODS_ORDER_SCHEMA = {
     "additionalProperties": False,
 }
 
+# returns/announce. `sender` is typed Object[] in the field list and written as one object in the parameter example:
+# both are taken. The example also writes three sender keys its field list names differently (below); they are
+# accepted without a violation, and `country` may be given as the example's `countryCode2Letter`. The example
+# lacks the required `deliveryNumber`: sending the example as it is, is a violation.
+SENDER_EXAMPLE_KEYS = ("streetNumber", "countryCode2Letter", "email")  # for house_no, country, mail
+ANNOUNCE_SENDER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {k: STRING for k in ("name1", "name2", "name3", "street", "house_no", "zip", "city", "country",
+                                       "addressAddition", "state", "mail", "phone", *SENDER_EXAMPLE_KEYS)},
+    "required": ["name1", "street", "zip", "city"],
+    "anyOf": [{"required": ["country"]}, {"required": ["countryCode2Letter"]}],
+    "additionalProperties": False,
+}
+ANNOUNCE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        **{k: STRING for k in ("deliveryNumber", "trackingNumber", "orderNumberCustomer", "externalId",
+                               "goodsOrderExternalId", "picking_notice")},
+        "skipSerialNumberCheck": BOOLEAN,
+        "sender": {"anyOf": [ANNOUNCE_SENDER_SCHEMA, {"type": "array", "items": ANNOUNCE_SENDER_SCHEMA,
+                                                      "minItems": 1, "maxItems": 1}]},
+        "items": {"type": "array", "minItems": 1, "items": {
+            "type": "object",
+            "properties": {"returnReason": NUMBER, "id": NUMBER, "externalId": STRING, "quantity": NUMBER},
+            "required": ["quantity"],
+            "anyOf": [{"required": ["id"]}, {"required": ["externalId"]}],  # "either this id or the external id"
+            "additionalProperties": False}},
+    },
+    "required": ["deliveryNumber", "sender", "items"],
+    "additionalProperties": False,
+}
+RETURNS_QUERY = {"dateFrom": Q_DATETIME, "dateTo": Q_DATETIME, "externalGoodsOrderId": Q_STRING,
+                 "externalReturnsId": Q_STRING, "returnsId": Q_STRING, "page": Q_NUMBER}
+
 
 @dataclass(frozen=True)
 class RouteSpec:
@@ -176,6 +210,10 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("PUT", "/goodsOrder/packages/sent/:bookingId", "putSentPackagesFlag"),
     RouteSpec("GET", "/goodsOrder/package/:parcelId/trackingNumber", "getTrackingNumber"),
     RouteSpec("GET", "/goodsOrder/profiles", "getProfiles"),
+    RouteSpec("POST", "/returns/announce", "announceReturn", body=ANNOUNCE_SCHEMA),
+    RouteSpec("GET", "/returns/booked", "getBookedReturns", query=RETURNS_QUERY),
+    RouteSpec("GET", "/returns/getBookings", "getReturnBookings", query=RETURNS_QUERY),
+    RouteSpec("PUT", "/returns/booked/:bookingId", "putSynchedReturnsFlag"),
 )
 
 # Routes the apidoc documents that the simulator does not serve: answered 501, no violation.
@@ -191,8 +229,7 @@ UNSIMULATED: tuple[tuple[str, str], ...] = (
     ("PUT", "/product/changeActiveFlag/:externalId"), ("GET", "/product/bookings/flag"),
     ("GET", "/product/stock/:externalId"), ("GET", "/product/stock/reduced/:externalId"),
     ("GET", "/product/unit/:externalId"), ("PUT", "/product/bookings/flag"), ("GET", "/refurbishment/get"),
-    ("POST", "/returns/document/:externalId"), ("POST", "/returns/announce"), ("GET", "/returns/booked"),
-    ("GET", "/returns/getBookings"), ("PUT", "/returns/booked/:bookingId"), ("GET", "/user/genericInterfaces"),
+    ("POST", "/returns/document/:externalId"), ("GET", "/user/genericInterfaces"),
     ("DELETE", "/webhook/:event"), ("GET", "/webhook"), ("POST", "/webhook/:event"),
 )
 

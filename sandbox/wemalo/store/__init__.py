@@ -1,6 +1,7 @@
 """In-memory wemalo account, one module per resource: ``products`` (with its ``product_index``), ``stock``,
 ``orders`` (goods orders), ``warehouse`` (advancing orders, packing and shipping parcels, dispatcher profiles),
-``parcels`` and ``bookings`` (the sent feeds), on ``base`` (containers, counters, clock), with the ``model``
+``parcels`` and ``bookings`` (the sent feeds), ``returns`` (announcements, returned parcels booked in, the returns
+feeds), on ``base`` (containers, counters, clock), with the ``model``
 (statuses, fields, :class:`WemaloError`), the ``settings`` and ``carriers``; ``account`` combines them into
 :class:`WemaloStore`.
 
@@ -18,7 +19,8 @@ Modelling choices where wemalo's real behaviour is unknown (docs/api-contract.md
   pages describe); `stock_quantity: on_hand` gives the physical stock instead *(choice)*. B-stock is on-hand.
 * A new order is OPEN (reserved) when the unreserved stock covers all positions, else PARTIAL with
   reasonPartiallyReserved "STOCK" *(choice of string)*; PARTIAL orders are re-checked, oldest first, whenever
-  stock is set or reservations are released.
+  stock is set or reservations are released. Other reasons (ADDRESS, ... set through `/_admin/advance`) wait for
+  their own cause: a changed receiver (setting `address_recheck`) or the operator.
 * Product upserts (`addMultiple`) merge the sent fields into the stored product; `updatedAt` moves only
   when something changed *(choice)*. SKUs compare case-insensitively (setting `sku_case_insensitive`).
 """

@@ -11,11 +11,12 @@ from sandbox.wemalo.store.model import WemaloError
 from sandbox.wemalo.store.orders import OrdersMixin
 from sandbox.wemalo.store.parcels import ParcelsMixin
 from sandbox.wemalo.store.products import ProductsMixin
+from sandbox.wemalo.store.returns import ReturnsMixin
 from sandbox.wemalo.store.stock import StockMixin
 from sandbox.wemalo.store.warehouse import WarehouseMixin
 
 
-class WemaloStore(BookingsMixin, ParcelsMixin, WarehouseMixin, OrdersMixin, StockMixin, ProductsMixin):
+class WemaloStore(ReturnsMixin, BookingsMixin, ParcelsMixin, WarehouseMixin, OrdersMixin, StockMixin, ProductsMixin):
     """All data of one simulated wemalo account."""
 
     def load(self, scenario: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """What every part of the wemalo store builds on: the account's data containers, the id counters and the
-clock. The resource mixins (products, stock, orders, warehouse, parcels, bookings) derive from
+clock. The resource mixins (products, stock, orders, warehouse, parcels, bookings, returns) derive from
 :class:`AccountBase` and call each other through ``self``; :class:`WemaloStore`
 (sandbox.wemalo.store.account) combines them."""
 
@@ -31,11 +31,15 @@ class AccountBase:
             self.parcels: dict[int, dict[str, Any]] = {}
             self.bookings: list[dict[str, Any]] = []
             self.profiles: list[dict[str, Any]] = []
+            self.returns: list[dict[str, Any]] = []  # return bookings (one per returned unit), by id
+            self.announcements: list[dict[str, Any]] = []  # returns/announce
+            self.return_receipts: list[dict[str, Any]] = []  # returned parcels booked in (admin `return`)
             self.next_product_id = 45001
             self.next_order_id = 1001
             self.next_parcel_id = 7001
             self.next_history_id = 880001
             self.tracking_counter = 1
+            self.next_return_id = 4711  # announcements and returned parcels: wemalo's "returns id"
 
     def now(self) -> datetime:
         frozen = self.ctx.settings.get("now")

@@ -39,6 +39,19 @@ EXAMPLE_PRODUCT_FIELDS = ("productGroup", "depthShipping", "height", "originCoun
                           "purchasePrice")
 # getStatus: the example's fields (the field list adds reasonPartiallyReserved, blockReason, id, orderNumber).
 EXAMPLE_STATUS_FIELDS = ("statusId", "statusName", "deliveryDate")
+# Return bookings (returns/booked, getBookings): the field list's fields in its order, and the fields of the
+# example's row in the example's order. The example is not JSON (`id=8219212`, `"bookingDate"="..."`), spells
+# the first key `externaProductlId` (setting returns_external_product_key) and swaps productName's pair
+# (`"test product": "productName"`): read as the field productName holding the product's name.
+RETURN_FIELDS = ("externalProductId", "productId", "productName", "id", "bookingDate", "attributeCode",
+                 "attributeDefault", "attributePackagingCode", "reasonCode", "serialNumber", "goodsReceiptExternalId",
+                 "goodsReceiptDeliveryNumber", "goodsReceiptOrderNumber", "goodsOrderExternalId", "goodsOrderNumber",
+                 "readyForShipment")
+EXAMPLE_RETURN_FIELDS = ("externalProductId", "productId", "productName", "id", "bookingDate", "attributeCode",
+                         "attributeDefault", "reasonCode")
+# The attribute code of the default attribute ("e.g. 1. choice", the example's attributeCode with
+# attributeDefault true); any other code is booked as B-stock (the simulator's one other attribute).
+DEFAULT_ATTRIBUTE_CODE = "1. choice"
 # availableStock attributes: the default one as in the example; B-stock ("2. Wahl") is our choice of id/external.
 DEFAULT_ATTRIBUTE = {"id": 91, "isDefault": True, "external": "1"}
 B_STOCK_ATTRIBUTE = {"id": 92, "isDefault": False, "external": "2"}

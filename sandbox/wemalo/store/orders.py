@@ -165,7 +165,11 @@ class OrdersMixin(AccountBase):
             if str(meta["externalId"]) != external_id:
                 raise WemaloError(400, f"meta.externalId '{meta['externalId']}' differs from '{external_id}'",
                                   field="meta.externalId")
+            receiver_changed = meta.get("receiver") != order["meta"].get("receiver")
             order["meta"] = meta
+            if order["status"] == "PARTIAL" and order["reasonPartiallyReserved"] == "ADDRESS" and receiver_changed \
+                    and self.ctx.settings.get("address_recheck") == "on_update":
+                self._release_partial(order)  # the corrected address is re-checked (setting address_recheck)
             return {"Success": True, "status": 200, "id": order["id"]}
 
     def cancel(self, external_id: str, reason: str, *, admin: bool = False) -> dict[str, Any]:

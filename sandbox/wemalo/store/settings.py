@@ -26,6 +26,24 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "late_cancel": "refuse",  # a cancel after picking started: "refuse" (Success false) | "ignore" (Success, no effect)
     "missing_order": "400",  # getStatus of an unknown order: "400" (a message) | "404" | "empty" (200, Success false)
     "missing_product": "400",  # product/get and product/update of an unknown externalId: "400" | "404"
+    # Returns (docs/api-contract.md, "wemalo: returns"). The booking rows of returns/booked and getBookings:
+    "returns_fields": "example",  # the example's eight fields | "field_list": the sixteen fields the list names
+    # ... the example spells the external product id `externaProductlId` (the list `externalProductId`); only
+    # with returns_fields "example" (the field list has its own spelling)
+    "returns_external_product_key": "externaProductlId",
+    "returns_ids": "number",  # productId and id: numbers as the example (4711, 8219212) | "string" (the list)
+    "returns_page_size": 50,  # rows per page of returns/booked and getBookings (page base: page_base)
+    "returns_date_filter": "booking_date",  # dateFrom/dateTo filter by bookingDate | "ignored" (pathological)
+    "returns_unknown_booking": "400",  # PUT returns/booked/:id of an unknown id: "400" | "404" | "ok" (no effect)
+    "returns_repeat_sync": "ok",  # a second PUT on a synchronised booking: "ok" (first date kept) | "refuse" (400)
+    # a returned unit books into stock: "by_attribute" (ready for shipment: the default attribute's stock or, for
+    # another attribute, B-stock; not ready: nowhere) | "default_attribute" (every unit) | "none"
+    "returns_stock": "by_attribute",
+    "announce_required": "field_list",  # returns/announce: the list's required fields and spellings | "example"
+    "duplicate_announce": "create",  # returns/announce with a known externalId: "create" another | "reject" (409)
+    # a PARTIAL order with reasonPartiallyReserved ADDRESS whose receiver updateMeta changes: "on_update" (re-checked
+    # at once: OPEN when stock covers it, else PARTIAL/STOCK) | "operator" (stays until /_admin/advance)
+    "address_recheck": "on_update",
     "default_profile": "DHL Paket",  # profile name of parcels when neither advance nor the order names one
     "call_limit": None,  # int: calls per `call_limit_window` seconds, x-wemalo-limit-* headers, 419 when over
     "call_limit_window": 60.0,
@@ -36,12 +54,16 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 # literally; "lenient" takes the other plausible reading of each setting it names.
 # (stock_quantity is not in "lenient": its reading needs the matching connector setting, stock_semantics, and
 # is tested in pairs, tests/e2e/test_sync.py::test_stock_without_oversell_or_double_subtraction.)
-# (page_param_ignored stays False in both: it is a pathological reading, switched on by a test that wants it.)
+# (page_param_ignored stays False in both: it is a pathological reading, switched on by a test that wants it;
+# so does returns_date_filter "ignored". returns_stock changes stock figures and is switched on by a test, like
+# stock_quantity. returns_external_product_key matters only with returns_fields "example", so not in "lenient".)
 PROFILES: dict[str, dict[str, Any]] = {
     "literal": {},
     "lenient": {"success_envelope": "uniform", "products_include_external_id": True,
                 "product_rows_carry_status": False, "product_fields": "all", "page_base": 1,
                 "booking_product_id": "string", "parcel_quantity_field": "both", "status_fields": "field_list",
                 "late_cancel": "ignore", "missing_order": "404", "missing_product": "404",
-                "http_status": "always_200"},
+                "http_status": "always_200", "returns_fields": "field_list", "returns_ids": "string",
+                "returns_unknown_booking": "404", "returns_repeat_sync": "refuse", "announce_required": "example",
+                "duplicate_announce": "reject", "address_recheck": "operator"},
 }

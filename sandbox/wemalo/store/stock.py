@@ -90,13 +90,21 @@ class StockMixin(AccountBase):
             need[pos["productId"]] += pos["quantity"] - pos["shipped"]
         return all(self.stock[pid] - reserved[pid] >= qty for pid, qty in need.items())
 
-    def _recheck_partial(self) -> list[str]:
+    def _recheck_partial(self, skip: str | None = None) -> list[str]:
+        """PARTIAL orders waiting for stock (reason STOCK), oldest first, reserved and OPEN when stock covers them;
+        `skip`: an order left as it is. Other reasons (ADDRESS, ...) wait for their own cause."""
         promoted = []
         for order in self.orders.values():
             if order["status"] == "PARTIAL" and order["reasonPartiallyReserved"] == "STOCK" \
-                    and self._fits(order["positions"]):
+                    and order["externalId"] != skip and self._fits(order["positions"]):
                 order["reserved"] = True
                 order["reasonPartiallyReserved"] = ""
                 self._set_status(order, "OPEN")
                 promoted.append(order["externalId"])
         return promoted
+
+    def _release_partial(self, order: dict[str, Any]) -> None:
+        """A PARTIAL order whose own cause (ADDRESS, ...) is gone: from now on it waits only for stock, and is
+        re-checked with the others at once (OPEN when stock covers it, else PARTIAL with reason STOCK)."""
+        order["reasonPartiallyReserved"] = "STOCK"
+        self._recheck_partial()

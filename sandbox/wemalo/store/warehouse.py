@@ -11,7 +11,7 @@ from typing import Any
 
 from sandbox.wemalo.store.base import AccountBase
 from sandbox.wemalo.store.carriers import carrier_for, tracking_number
-from sandbox.wemalo.store.model import BERLIN, CLOSED, LIFECYCLE
+from sandbox.wemalo.store.model import BERLIN, CHANGEABLE, CLOSED, LIFECYCLE
 
 
 class WarehouseMixin(AccountBase):
@@ -88,8 +88,11 @@ class WarehouseMixin(AccountBase):
         """Admin: move orders forward through the lifecycle, packing and shipping parcels on the way."""
         with self.ctx.lock:
             target = str(spec.get("to") or "").upper()
-            if target not in LIFECYCLE[2:] and target != "CANCELLED":
-                return {"ok": False, "error": f"'to' must be one of {[*LIFECYCLE[2:], 'CANCELLED']}"}
+            if target not in LIFECYCLE and target != "CANCELLED":
+                return {"ok": False, "error": f"'to' must be one of {[*LIFECYCLE, 'CANCELLED']}"}
+            reason = spec.get("reasonPartiallyReserved") or "STOCK"
+            if not isinstance(reason, str):
+                return {"ok": False, "error": "'reasonPartiallyReserved' must be a string (e.g. STOCK, ADDRESS)"}
             at = self.now()
             try:
                 parcels = int(spec.get("parcels") or 1)
@@ -111,20 +114,37 @@ class WarehouseMixin(AccountBase):
                 try:
                     changed.append(self._advance_one(order, target, parcels,
                                                      bool(spec.get("partial")), spec.get("profile"), at,
-                                                     str(spec.get("blockReason") or "LABEL_ERROR")))
+                                                     str(spec.get("blockReason") or "LABEL_ERROR"), reason))
                 except ValueError as exc:
                     if wanted is not None:
                         skipped.append({"externalId": order["externalId"], "reason": str(exc)})
             return {"ok": True, "changed": changed, "skipped": skipped}
 
     def _advance_one(self, order: dict[str, Any], target: str, parcels: int, partial: bool, profile: str | None,
-                     at: datetime, block_reason: str) -> dict[str, Any]:
+                     at: datetime, block_reason: str, reason: str = "STOCK") -> dict[str, Any]:
         before = order["status"]
         result: dict[str, Any] = {"externalId": order["externalId"], "id": order["id"], "from": before,
                                   "parcelsCreated": [], "parcelsShipped": [], "bookings": []}
         if target == "CANCELLED":
             self.cancel(order["externalId"], "cancelled in the warehouse", admin=True)
             return {**result, "to": order["status"]}
+        if target == "PARTIAL":  # wemalo holds the order back (reserved nothing) for `reason`
+            if before not in CHANGEABLE:
+                raise ValueError(f"already {before}: only an OPEN or PARTIAL order can be set PARTIAL")
+            order["reserved"] = False
+            order["reasonPartiallyReserved"] = reason
+            if before != "PARTIAL":
+                self._set_status(order, "PARTIAL", at)
+            self._touch_stock({p["productId"] for p in order["positions"]})
+            self._recheck_partial(skip=order["externalId"])  # its reservation freed: others may fit now
+            return {**result, "to": "PARTIAL", "reasonPartiallyReserved": reason}
+        if target == "OPEN":  # the operator releases a held order: reserved when stock covers it
+            if before != "PARTIAL":
+                raise ValueError(f"already {before}")
+            if order["reasonPartiallyReserved"] == "STOCK":
+                raise ValueError("PARTIAL for STOCK: set stock first")
+            self._release_partial(order)
+            return {**result, "to": order["status"], "reasonPartiallyReserved": order["reasonPartiallyReserved"]}
         if before in CLOSED:
             raise ValueError(f"already {before}")
         if before == "PARTIAL":
