@@ -105,8 +105,9 @@ class DeliveryPolicy(Protocol):
     def retry_delay(self, delivery: Delivery) -> float | None:
         """Seconds until the next attempt after a failed one (`delivery.attempts` holds them all), None: give up."""
 
-    def attempt_done(self, delivery: Delivery, ok: bool) -> None:
-        """Called after each attempt, outside the deliverer's lock (wemalo counts failures here)."""
+    def attempt_done(self, delivery: Delivery, result: dict[str, Any]) -> None:
+        """Called after each attempt (`result`: its record, not yet in `delivery.attempts`), outside the
+        deliverer's lock (wemalo counts failures here)."""
 
 
 @dataclass
@@ -292,7 +293,7 @@ class Deliverer:
                 late = self._chance(self.faults.timeout)
             result = self._attempt(delivery, number, duplicate, late)
             with contextlib.suppress(Exception):
-                self.policy.attempt_done(delivery, result["ok"])
+                self.policy.attempt_done(delivery, result)
             with self.cond:
                 delivery.attempts.append(result)
                 if delivery.state == "sending":  # not cancelled meanwhile

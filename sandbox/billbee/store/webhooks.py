@@ -305,5 +305,5 @@ class _Policy:
         done = len(delivery.attempts)
         return float(delays[done - 1]) if done - 1 < len(delays) else None
 
-    def attempt_done(self, delivery: Delivery, ok: bool) -> None:
+    def attempt_done(self, delivery: Delivery, result: dict[str, Any]) -> None:
         return None

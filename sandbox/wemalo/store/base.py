@@ -37,6 +37,9 @@ class AccountBase:
             self.next_history_id = 880001
             self.tracking_counter = 1
 
+    def _webhook_event(self, event: str, data: dict[str, Any]) -> None:
+        """Something a webhook reports happened (sandbox.wemalo.store.webhooks sends it). Called under ctx.lock."""
+
     def now(self) -> datetime:
         frozen = self.ctx.settings.get("now")
         if frozen:
