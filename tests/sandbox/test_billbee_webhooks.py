@@ -72,9 +72,13 @@ def test_registration_echo_and_aspnet_delivery_with_signature(client: FlaskClien
     assert resp.status_code == 200
     hook = resp.get_json()
     assert list(hook) == ["Id", "WebHookUri", "Secret", "Description", "IsPaused", "Filters", "Headers", "Properties"]
-    assert len(hook["Id"]) == 32 and hook["Filters"] == ["order.created"] and hook["IsPaused"] is False
+    assert len(hook["Id"]) == 32
+    assert hook["Filters"] == ["order.created"]
+    assert hook["IsPaused"] is False
     echo = receiver.requests[0]
-    assert echo.method == "GET" and len(echo.query["echo"][0]) == 32 and echo.headers["x-extra"] == "1"
+    assert echo.method == "GET"
+    assert len(echo.query["echo"][0]) == 32
+    assert echo.headers["x-extra"] == "1"
     assert client.get(f"{API}/webhooks", headers=AUTH).get_json() == [hook]
     assert client.get(f"{API}/webhooks/{hook['Id']}", headers=AUTH).get_json() == hook
 
@@ -103,7 +107,8 @@ def test_filters_route_shapes(client: FlaskClient) -> None:
 def test_failed_echo_refuses_and_noecho_skips(client: FlaskClient, receiver: Receiver) -> None:
     receiver.echo = False
     resp = register(client, receiver.url)
-    assert resp.status_code == 400 and "echo" in resp.get_json()["Message"]
+    assert resp.status_code == 400
+    assert "echo" in resp.get_json()["Message"]
     receiver.status = 500
     assert register(client, receiver.url).status_code == 400
     assert client.get(f"{API}/webhooks", headers=AUTH).get_json() == []
@@ -143,7 +148,8 @@ def test_formats_and_actions(client: FlaskClient, receiver: Receiver, fmt: str, 
     assert [n["Action"] for n in notes] == ["order.statechanged", "order.tagschanged"]
     assert all(n["OrderId"] == order_id for n in notes)
     if payload == "merged":
-        assert notes[0]["State"] == 4 and notes[1]["Tags"] == ["x"]
+        assert notes[0]["State"] == 4
+        assert notes[1]["Tags"] == ["x"]
     elif payload == "nested":
         assert notes[0]["Order"]["State"] == 4
     else:
@@ -171,14 +177,16 @@ def test_retries_give_up_after_the_last_delay(client: FlaskClient, receiver: Rec
             break
         receiver.wait_posts(4, timeout=0.1)
     (delivery,) = state(client)["deliveries"]
-    assert delivery["state"] == "failed" and len(delivery["attempts"]) == 3
+    assert delivery["state"] == "failed"
+    assert len(delivery["attempts"]) == 3
     assert len(receiver.posts()) == 3
 
 
 def test_put_delete_pause_and_unknown_ids(client: FlaskClient, receiver: Receiver) -> None:
     hook = register(client, receiver.url + "?noecho").get_json()
     changed = client.put(f"{API}/webhooks/{hook['Id']}", json={**hook, "IsPaused": True}, headers=AUTH)
-    assert changed.status_code == 200 and changed.get_json()["IsPaused"] is True
+    assert changed.status_code == 200
+    assert changed.get_json()["IsPaused"] is True
     new_order(client)
     flush(client)
     assert receiver.posts() == []  # paused
@@ -195,16 +203,19 @@ def test_put_delete_pause_and_unknown_ids(client: FlaskClient, receiver: Receive
 
 def test_bad_registrations_are_refused_and_recorded(client: FlaskClient, receiver: Receiver) -> None:
     missing = client.post(f"{API}/webhooks", json={"WebHookUri": receiver.url + "?noecho"}, headers=AUTH)
-    assert missing.status_code == 400 and "Secret" in missing.get_json()["Message"]
+    assert missing.status_code == 400
+    assert "Secret" in missing.get_json()["Message"]
     short = client.post(f"{API}/webhooks", json={"WebHookUri": receiver.url + "?noecho", "Secret": "short"},
                         headers=AUTH)
     assert short.status_code == 400
     unknown = register(client, receiver.url + "?noecho", Filters=["order.exploded"])
-    assert unknown.status_code == 400 and "order.exploded" in unknown.get_json()["Message"]
+    assert unknown.status_code == 400
+    assert "order.exploded" in unknown.get_json()["Message"]
     extra = register(client, receiver.url + "?noecho", Colour="red")
     assert extra.status_code == 200  # ASP.NET ignores unknown members; the spec check records it
     found = [v for e in client.get("/_admin/violations").get_json() for v in e["violations"]]
-    assert any("Secret" in v for v in found) and any("Colour" in v for v in found)
+    assert any("Secret" in v for v in found)
+    assert any("Colour" in v for v in found)
     settings(client, webhook_secret_rule="required")
     assert client.post(f"{API}/webhooks", json={"WebHookUri": receiver.url + "?noecho", "Secret": "short"},
                        headers=AUTH).status_code == 200
@@ -214,7 +225,8 @@ def test_lenient_readings(client: FlaskClient, receiver: Receiver) -> None:
     settings(client, webhook_create_status=201, webhook_filters=["order.created"], webhook_empty_filters="none",
              webhook_signature_hex="upper")
     resp = register(client, receiver.url + "?noecho")
-    assert resp.status_code == 201 and resp.get_json()["Filters"] == []
+    assert resp.status_code == 201
+    assert resp.get_json()["Filters"] == []
     assert register(client, receiver.url + "?noecho", Filters=["order.statechanged"]).status_code == 400
     register(client, receiver.url + "?noecho", Filters=["ORDER.CREATED"])
     new_order(client)
@@ -229,7 +241,8 @@ def test_other_hosts_are_stored_but_never_called(client: FlaskClient) -> None:
     new_order(client)
     flush(client)
     (delivery,) = state(client)["deliveries"]
-    assert delivery["state"] == "refused" and delivery["attempts"] == []
+    assert delivery["state"] == "refused"
+    assert delivery["attempts"] == []
     assert state(client)["refused"][0]["id"] == delivery["id"]
 
 

@@ -52,7 +52,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(text)
 
-            do_GET = do_POST = _handle  # noqa: N815
+            do_GET = do_POST = _handle
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
