@@ -220,8 +220,8 @@ class Deliverer:
             return len(gone)
 
     def flush(self, wait: float = 30.0) -> dict[str, Any]:
-        """Make every unfinished delivery due now (held ones last, newest first) and wait until those have had
-        their attempt. Retries scheduled meanwhile stay scheduled."""
+        """Make every unfinished delivery due now (held ones last, newest first) and wait until those (and the
+        attempt in flight) have had their attempt. Retries scheduled meanwhile stay scheduled."""
         with self.cond:
             now = time.monotonic()
             plain = sorted((d for d in self.queue if d.state == "pending"), key=lambda d: d.seq)
@@ -229,7 +229,8 @@ class Deliverer:
             for i, d in enumerate([*plain, *held]):
                 d.state = "pending"
                 d.due = now + i * 1e-6
-            targets = {d.id: len(d.attempts) for d in [*plain, *held]}
+            sending = [d for d in self.queue if d.state == "sending"]  # in flight: wait for its answer too
+            targets = {d.id: len(d.attempts) for d in [*plain, *held, *sending]}
             if targets:
                 self._start()
             self.cond.notify_all()
