@@ -338,6 +338,7 @@ class ServerThread(threading.Thread):
     def __init__(self, app: Flask, host: str, port: int) -> None:
         super().__init__(daemon=True)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the request log is ours (GET /_admin/requests)
+        self.app = app
         self.server: BaseWSGIServer = make_server(host, port, app, threaded=True)
         self.port = self.server.server_port
 
@@ -346,3 +347,5 @@ class ServerThread(threading.Thread):
 
     def stop(self) -> None:
         self.server.shutdown()
+        for stop in self.app.extensions.get("sandbox_on_stop", []):  # e.g. the webhook deliverer
+            stop()

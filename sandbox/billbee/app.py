@@ -26,10 +26,11 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from sandbox import webhook_admin
 from sandbox.billbee import spec
 from sandbox.billbee.json_format import BillbeeJSONProvider
 from sandbox.billbee.responses import auth_failure, fault_response, raw_json
-from sandbox.billbee.routes import admin, orders, products, reference_data
+from sandbox.billbee.routes import admin, orders, products, reference_data, webhooks
 from sandbox.billbee.settings import DEFAULT_SETTINGS, PROFILES, setting
 from sandbox.billbee.store import BillbeeStore, ScenarioError
 from sandbox.core import SimContext, admin_blueprint, arrived, install_request_hooks
@@ -98,6 +99,7 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
     products.register(app, store)
     orders.register(app, store)
     reference_data.register(app, store)
+    webhooks.register(app, store)
 
     # -- errors -----------------------------------------------------------------------------------------
     @app.errorhandler(HTTPException)
@@ -116,9 +118,15 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
 
     # -- admin ------------------------------------------------------------------------------------------
     # Reset clears data, log, throttles and faults but keeps the settings (the runner sets them before loading).
-    bp = admin_blueprint(ctx, reset=store.clear, load=store.load, state=store.state, defaults=initial,
+    def reset() -> None:
+        store.clear()
+        store.reset_webhooks()
+
+    bp = admin_blueprint(ctx, reset=reset, load=store.load, state=store.state, defaults=initial,
                          profiles=PROFILES)
     admin.register(bp, store)
+    webhook_admin.register(bp, store.deliverer, store.webhooks_state)
+    app.extensions.setdefault("sandbox_on_stop", []).append(store.deliverer.stop)
     app.register_blueprint(bp)
     return app
 

@@ -49,6 +49,22 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # API is listed there: Name = its SenderName, FromCustomer false, Created when it was written (the order's
     # timestamp format), a new Id; internal ones too ("All"). | False: API messages are not listed in Comments
     "messages_in_comments": True,
+    # Webhooks (sandbox.billbee.store.webhooks; docs/api-contract.md "Billbee: webhooks"). Billbee documents the
+    # routes and the WebHookApiModel only; the defaults follow Microsoft ASP.NET WebHooks, the library whose model
+    # the spec named (Microsoft.AspNet.WebHooks.WebHook) and whose `?noecho` convention it quotes.
+    "webhook_filters": ["order.created", "order.updated", "order.statechanged", "order.tagschanged"],  # | only
+    # the documented ["order.created"]; `*` is always known
+    "webhook_filters_shape": "dict",  # GET /webhooks/filters ("type: object"): {name: {Name, Description}} | "list"
+    "webhook_secret_rule": "32_64",  # Secret length 32..64 (SDK and library) | "required": any non-empty
+    "webhook_create_status": 200,  # POST /webhooks: the spec's 200 | 201 (the library's CreatedAtRoute)
+    "webhook_echo": "get",  # echo test: "get" ?echo=<v>, body must be v | "post" {"Echo": v}, any 2xx | "none"
+    "webhook_noecho_in": "webhook_uri",  # where ?noecho is read: "webhook_uri" | "request" | "either"
+    "webhook_empty_filters": "wildcard",  # no Filters: every event (the library's "*") | "none": no event
+    "webhook_format": "aspnet",  # {"Id","Attempt","Properties","Notifications"} + ms-signature | "bare" | "unsigned"
+    "webhook_payload": "merged",  # notification: Action, OrderId + the order's fields | "nested" (Order) | "id_only"
+    "webhook_signature_hex": "lower",  # ms-signature hex digits: "lower" | "upper"
+    "webhook_retry_delays": [60.0, 240.0],  # seconds before the 2nd, 3rd attempt (the library's default sender)
+    "webhook_timeout_seconds": 100.0,  # wait for the receiver's answer (.NET HttpClient's default)
 }
 
 # Named groups of readings (`POST /_admin/profile`): "literal" is DEFAULT_SETTINGS, the vendor document read
@@ -61,11 +77,15 @@ PROFILES: dict[str, dict[str, Any]] = {
                 "total_cost_includes_shipping": True, "order_web_url": False,
                 "unfulfilled_states": [1, 2, 3, 13, 16], "dont_adjust_stock_reserves": False,
                 "autosubtract_below_zero": False, "restock_on_cancel": True,
-                "messages_in_comments": False},
+                "messages_in_comments": False, "webhook_filters": ["order.created"], "webhook_filters_shape": "list",
+                "webhook_secret_rule": "required", "webhook_create_status": 201, "webhook_echo": "post",
+                "webhook_noecho_in": "request", "webhook_empty_filters": "none", "webhook_format": "bare",
+                "webhook_payload": "id_only", "webhook_signature_hex": "upper"},
 }
 # Not in "lenient": the throttle settings (the project keeps throttling as it is); `timezone` (a property of the
 # account the connector is configured with, not a reading); `deduct_stock_on_import` and `unfulfilled_from_orders`
-# (switches back to the old simulator: that an import adjusts stock is documented, so "never" is no reading).
+# (switches back to the old simulator: that an import adjusts stock is documented, so "never" is no reading);
+# `webhook_retry_delays`, `webhook_timeout_seconds` (timings, set per test) and the "unsigned" format (set per test).
 
 
 def setting(name: str) -> Any:

@@ -185,6 +185,21 @@ UPDATE_STOCK_BODY: dict[str, Any] = {
     "additionalProperties": False,
 }
 UPDATE_STOCK_MULTIPLE_BODY: dict[str, Any] = {"type": "array", "items": UPDATE_STOCK_BODY}
+WEBHOOK_BODY: dict[str, Any] = {  # WebHookApiModel
+    "type": "object",
+    "properties": {
+        "Id": _nullable("string"),
+        "WebHookUri": {"type": "string"},
+        "Secret": {"type": "string"},
+        "Description": _nullable("string"),
+        "IsPaused": _nullable("boolean"),
+        "Filters": {"type": ["array", "null"], "items": {"type": "string"}, "uniqueItems": True},
+        "Headers": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+        "Properties": {"type": ["object", "null"]},  # values: .NET `object`, i.e. anything
+    },
+    "required": ["Secret", "WebHookUri"],
+    "additionalProperties": False,
+}
 
 # -- routes --------------------------------------------------------------------------------------------------
 
@@ -221,6 +236,15 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("GET", "/api/v1/shipment/shippingproviders"),
     RouteSpec("GET", "/api/v1/enums/orderstates"),
     RouteSpec("GET", "/api/v1/enums/shippingcarriers"),
+    # "Attach ?noecho to the uri to prevent echo test": read as the WebHookUri's query (setting webhook_noecho_in);
+    # on the call's own URL it is accepted too, without a violation.
+    RouteSpec("GET", "/api/v1/webhooks"),
+    RouteSpec("POST", "/api/v1/webhooks", query={"noecho": Param("string")}, body=WEBHOOK_BODY),
+    RouteSpec("DELETE", "/api/v1/webhooks"),
+    RouteSpec("GET", "/api/v1/webhooks/filters"),
+    RouteSpec("GET", "/api/v1/webhooks/<id>", path={"id": Param("string")}),
+    RouteSpec("PUT", "/api/v1/webhooks/<id>", path={"id": Param("string")}, body=WEBHOOK_BODY),
+    RouteSpec("DELETE", "/api/v1/webhooks/<id>", path={"id": Param("string")}),
 )
 ROUTE_INDEX: dict[tuple[str, str], RouteSpec] = {(r.method, r.rule): r for r in ROUTES}
 

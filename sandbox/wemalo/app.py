@@ -33,6 +33,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
+from sandbox import webhook_admin
 from sandbox.core import SimContext, admin_blueprint, arrived, install_request_hooks, profile_settings
 from sandbox.wemalo import spec
 from sandbox.wemalo.store import (
@@ -261,6 +262,20 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
     def sync_return(booking_id: str) -> Response:
         return answer(store.sync_return(booking_id))
 
+    # -- webhooks (sandbox.wemalo.store.webhooks) --------------------------------------------------------
+    @api.post("/webhook/<event>")
+    def register_webhook(event: str) -> Response:
+        shown = SUCCESS_ONLY if ctx.settings.get("webhook_register_answer") == "success" else ()
+        return answer(store.register_hook(event, body()), shown=shown)
+
+    @api.get("/webhook")
+    def get_webhooks() -> Response:
+        return answer(store.list_hooks(), shown=())
+
+    @api.delete("/webhook/<event>")
+    def delete_webhook(event: str) -> Response:
+        return answer(store.delete_hook(event), shown=SUCCESS_ONLY)
+
     @api.route("/<path:rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     def not_served(rest: str) -> Response:
         if spec.is_unsimulated(request.method, "/" + rest):
@@ -272,6 +287,7 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
     # -- admin ---------------------------------------------------------------------------------------
     def reset() -> None:  # data and settings: back to the profile in force
         store.reset()
+        store.reset_webhooks()
         with ctx.lock:
             ctx.settings.clear()
             ctx.settings.update(profile_settings(defaults, PROFILES, ctx.profile))
@@ -305,5 +321,15 @@ def create_app(ctx: SimContext | None = None, **settings: Any) -> Flask:
     def returns_state() -> Response:
         return jsonify(store.returns_state())
 
+    @extra.post("/webhooks/trigger")
+    def webhooks_trigger() -> tuple[Response, int]:
+        data = request.get_json(force=True) or {}
+        try:
+            return jsonify(store.trigger(str(data.get("event") or ""), dict(data.get("data") or {}))), 200
+        except WemaloError as exc:
+            return jsonify(exc.body()), 400
+
+    webhook_admin.register(extra, store.deliverer, store.webhooks_state)
+    app.extensions.setdefault("sandbox_on_stop", []).append(store.deliverer.stop)
     app.register_blueprint(extra)
     return app

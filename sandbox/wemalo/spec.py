@@ -164,6 +164,18 @@ RETURNS_QUERY = {"dateFrom": Q_DATETIME, "dateTo": Q_DATETIME, "externalGoodsOrd
                  "externalReturnsId": Q_STRING, "returnsId": Q_STRING, "page": Q_NUMBER}
 
 
+WEBHOOK_SCHEMA = {
+    "type": "object",
+    "properties": {"payload": {"type": "string", "minLength": 1}, "token": {"type": "string", "minLength": 1},
+                   "email": STRING, "mail": STRING},
+    "required": ["payload", "token"],
+    "anyOf": [{"required": ["email"]}, {"required": ["mail"]}],
+    "additionalProperties": False,
+}
+# Body fields only an apidoc example shows (not its field list); accepted without a violation.
+EXAMPLE_FIELDS = frozenset({"mail"})
+
+
 @dataclass(frozen=True)
 class RouteSpec:
     method: str
@@ -214,6 +226,10 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("GET", "/returns/booked", "getBookedReturns", query=RETURNS_QUERY),
     RouteSpec("GET", "/returns/getBookings", "getReturnBookings", query=RETURNS_QUERY),
     RouteSpec("PUT", "/returns/booked/:bookingId", "putSynchedReturnsFlag"),
+    # The apidoc lists `email` as required; its request example sends `mail` instead: either satisfies it.
+    RouteSpec("POST", "/webhook/:event", "registerWebHook", body=WEBHOOK_SCHEMA),
+    RouteSpec("GET", "/webhook", "getWebhooks"),
+    RouteSpec("DELETE", "/webhook/:event", "deleteWebHook"),
 )
 
 # Routes the apidoc documents that the simulator does not serve: answered 501, no violation.
@@ -230,7 +246,6 @@ UNSIMULATED: tuple[tuple[str, str], ...] = (
     ("GET", "/product/stock/:externalId"), ("GET", "/product/stock/reduced/:externalId"),
     ("GET", "/product/unit/:externalId"), ("PUT", "/product/bookings/flag"), ("GET", "/refurbishment/get"),
     ("POST", "/returns/document/:externalId"), ("GET", "/user/genericInterfaces"),
-    ("DELETE", "/webhook/:event"), ("GET", "/webhook"), ("POST", "/webhook/:event"),
 )
 
 

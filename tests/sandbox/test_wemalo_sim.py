@@ -513,7 +513,7 @@ def test_faults_reproducible_by_seed(client: FlaskClient) -> None:
 
 
 def test_unsimulated_documented_route_answers_501_without_violation(client: FlaskClient) -> None:
-    code, body = call(client, "GET", "/webhook")
+    code, body = call(client, "GET", "/refurbishment/get")
     assert (code, body["status"]) == (501, 501)
     assert violations(client) == []
 

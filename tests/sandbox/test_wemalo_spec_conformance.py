@@ -105,7 +105,7 @@ def test_body_fields_exist_in_the_apidoc_with_compatible_types(apidoc: dict) -> 
             where, name = _documented_at(route, dotted)
             field = apidoc[where].get(name)
             if field is None:
-                if name not in spec.WP_FIELDS:
+                if name not in spec.WP_FIELDS | spec.EXAMPLE_FIELDS:
                     problems.append(f"{route.method} {route.url}: {dotted} not documented and not a WP field")
                 continue
             allowed = APIDOC_TYPES.get(field.get("type") or "", set())

@@ -13,9 +13,11 @@ from sandbox.billbee.store.orders import OrdersMixin
 from sandbox.billbee.store.reservations import ReservationsMixin
 from sandbox.billbee.store.stock import StockMixin
 from sandbox.billbee.store.values import ScenarioError
+from sandbox.billbee.store.webhooks import WebhooksMixin
 
 
-class BillbeeStore(OrderWritesMixin, OrdersMixin, ReservationsMixin, StockMixin, ArticlesMixin, LocationsMixin):
+class BillbeeStore(WebhooksMixin, OrderWritesMixin, OrdersMixin, ReservationsMixin, StockMixin, ArticlesMixin,
+                   LocationsMixin):
     """All data of one simulated Billbee account. Ids sort ascending, which is the simulator's list order."""
 
     def load(self, scenario: dict[str, Any]) -> dict[str, Any]:

@@ -99,6 +99,10 @@ class AccountBase:
             now = sql_round(old + timedelta(microseconds=3334))
         order["LastModifiedAt"] = now
 
+    def _order_event(self, actions: list[str], order: dict[str, Any]) -> None:
+        """An order was written (`actions`: the webhook filter names of the change); the webhooks resource
+        (sandbox.billbee.store.webhooks) notifies its hooks. Called under ctx.lock."""
+
     def _setting(self, name: str, literal: Any) -> Any:
         """A setting of the app (DEFAULT_SETTINGS); `literal` is its default for a store used without the app."""
         return self.ctx.settings.get(name, literal)

@@ -18,9 +18,12 @@ class OrderWritesMixin(AccountBase):
             order = self._order(order_id)
             if order is None:
                 return False
+            before = list(order["Tags"])
             order["Tags"] = dedupe_tags([*order["Tags"], *tags])
             if bump:
                 self._bump(order)
+            if order["Tags"] != before:
+                self._order_event(["order.tagschanged"], order)
             return True
 
     def replace_tags(self, order_id: int | str, tags: list[str], bump: bool) -> bool:
@@ -28,9 +31,12 @@ class OrderWritesMixin(AccountBase):
             order = self._order(order_id)
             if order is None:
                 return False
+            before = list(order["Tags"])
             order["Tags"] = dedupe_tags(tags)
             if bump:
                 self._bump(order)
+            if order["Tags"] != before:
+                self._order_event(["order.tagschanged"], order)
             return True
 
     def set_state(self, order_id: int | str, state: int) -> bool:
@@ -39,10 +45,13 @@ class OrderWritesMixin(AccountBase):
             if order is None:
                 return False
             self._reserve(order, -1)
+            before = order["State"]
             order["State"] = state
             self._bump(order)
             self._sync_stock(order)
             self._reserve(order, 1)
+            if state != before:
+                self._order_event(["order.statechanged"], order)
             return True
 
     def add_shipment(self, order_id: int | str, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -69,6 +78,7 @@ class OrderWritesMixin(AccountBase):
             self.shipment_requests.append({"Time": shipment["Created"], "BillBeeOrderId": order["BillBeeOrderId"],
                                            "Body": copy.deepcopy(body)})
             self._bump(order)
+            self._order_event(["order.updated"], order)
             return copy.deepcopy(shipment)
 
     def add_message(self, order_id: int | str, body: dict[str, Any]) -> bool:
@@ -87,4 +97,5 @@ class OrderWritesMixin(AccountBase):
                 {"Id": self._new_id("comment"), "FromCustomer": False, "Text": body.get("Text"),
                  "Name": body.get("SenderName"), "Created": created})
             self._bump(order)
+            self._order_event(["order.updated"], order)
             return True

@@ -94,6 +94,8 @@ class OrdersMixin(AccountBase):
                 self.orders[order["BillBeeOrderId"]] = order
                 self._sync_stock(order, move=imported)
                 self._reserve(order, 1)
+                if imported:
+                    self._order_event(["order.created"], order)
                 out.append(order)
             return copy.deepcopy(out)
 
@@ -302,6 +304,9 @@ class OrdersMixin(AccountBase):
             self.orders[new["BillBeeOrderId"]] = new
             self._sync_stock(new)
             self._reserve(new, 1)
+            actions = [a for a, key in (("order.statechanged", "State"), ("order.tagschanged", "Tags"))
+                       if new.get(key) != order.get(key)]
+            self._order_event(actions or ["order.updated"], new)
             return copy.deepcopy(new)
 
     def delete_order(self, order_id: int | str) -> bool:

@@ -14,9 +14,11 @@ from sandbox.wemalo.store.products import ProductsMixin
 from sandbox.wemalo.store.returns import ReturnsMixin
 from sandbox.wemalo.store.stock import StockMixin
 from sandbox.wemalo.store.warehouse import WarehouseMixin
+from sandbox.wemalo.store.webhooks import WebhooksMixin
 
 
-class WemaloStore(ReturnsMixin, BookingsMixin, ParcelsMixin, WarehouseMixin, OrdersMixin, StockMixin, ProductsMixin):
+class WemaloStore(ReturnsMixin, WebhooksMixin, BookingsMixin, ParcelsMixin, WarehouseMixin, OrdersMixin, StockMixin,
+                  ProductsMixin):
     """All data of one simulated wemalo account."""
 
     def load(self, scenario: dict[str, Any]) -> dict[str, Any]:
@@ -24,7 +26,7 @@ class WemaloStore(ReturnsMixin, BookingsMixin, ParcelsMixin, WarehouseMixin, Ord
 
         An order may carry "status" (advance target, e.g. "SHIPPED") plus "parcels"/"profile" for it.
         """
-        with self.ctx.lock:
+        with self.ctx.lock, self.quiet_webhooks():  # a scenario's orders and stock fire no webhook
             self.reset()
             errors: list[str] = []
             self.profiles = copy.deepcopy(scenario.get("profiles") or [])

@@ -41,6 +41,9 @@ class AccountBase:
             self.tracking_counter = 1
             self.next_return_id = 4711  # announcements and returned parcels: wemalo's "returns id"
 
+    def _webhook_event(self, event: str, data: dict[str, Any]) -> None:
+        """Something a webhook reports happened (sandbox.wemalo.store.webhooks sends it). Called under ctx.lock."""
+
     def now(self) -> datetime:
         frozen = self.ctx.settings.get("now")
         if frozen:

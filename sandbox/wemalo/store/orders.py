@@ -25,9 +25,15 @@ from sandbox.wemalo.store.model import (
 class OrdersMixin(AccountBase):
     def _set_status(self, order: dict[str, Any], status: str, at: datetime | None = None) -> None:
         at = at or self.now()
+        before = order["status"]
         order["status"] = status
         order["statusChangedAt"] = at
         order["history"].append({"status": status, "at": fmt(at)})
+        if status != before and (before or self.ctx.settings.get("webhook_status_on_create", False)):
+            self._webhook_event("status_update", {
+                "orderId": order["id"], "externalId": order["externalId"],
+                "orderNumber": order["meta"].get("orderNumber") or order["externalId"], "statusName": status,
+                "blockReason": order["blockReason"], "reasonPartiallyReserved": order["reasonPartiallyReserved"]})
 
     def status_of(self, order: dict[str, Any]) -> dict[str, Any]:
         return {"statusId": STATUS_IDS[order["status"]], "statusName": order["status"],

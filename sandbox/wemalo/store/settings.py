@@ -48,6 +48,23 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "call_limit": None,  # int: calls per `call_limit_window` seconds, x-wemalo-limit-* headers, 419 when over
     "call_limit_window": 60.0,
     "now": None,  # ISO datetime (naive = Europe/Berlin) to freeze the clock; None = wall clock
+    # Webhooks (sandbox.wemalo.store.webhooks; docs/api-contract.md "wemalo: webhooks").
+    "webhook_register_answer": "example",  # POST webhook/:event: the example's echo {mode, event, payload, token,
+    # mail} | "success": {"Success": true} (the field list)
+    "webhook_replace": "replace",  # POST on a registered event: replaces it, answer mode "update" | "replace_create"
+    # (replaces, mode "create") | "refuse" (400)
+    "webhook_require_email": True,  # `email` (or the example's `mail`) required as the field list says | False
+    "webhook_body": "wp",  # {"token", "eventData": {...}} as wemalo's WP plugin reads it | "flat": fields at the top
+    "webhook_event_fields": "documented",  # the apidoc's field names only | "extended": + statusName, blockReason,
+    # reasonPartiallyReserved (status_update), goodsOrderExternalId (trackingnumber_added), products (stock_change)
+    "webhook_token_in": "body",  # the token "part of calls": body field `token` | "header" (`token`) | "query"
+    "webhook_encoding": "json",  # "json" | "form" (application/x-www-form-urlencoded, eventData[orderId]=...)
+    "webhook_success": "2xx",  # a "successful feedback": any 2xx | "200" only
+    "webhook_status_on_create": False,  # status_update "informs about updated" status: not for a new order | True
+    "webhook_failure_count": "per_delivery",  # "after 10 failed attempts": of one event's delivery | "consecutive"
+    "webhook_retry_seconds": 180.0,  # "retries ... few minutes later"
+    "webhook_timeout_seconds": 10.0,  # documented: "waits up to 10 seconds"
+    "webhook_max_failures": 10,  # documented: "After 10 failed attempts"
 }
 
 # Named groups of readings (`POST /_admin/profile`): "literal" is DEFAULT_SETTINGS, the vendor document read
@@ -57,6 +74,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 # (page_param_ignored stays False in both: it is a pathological reading, switched on by a test that wants it;
 # so does returns_date_filter "ignored". returns_stock changes stock figures and is switched on by a test, like
 # stock_quantity. returns_external_product_key matters only with returns_fields "example", so not in "lenient".)
+# (webhook_retry_seconds, webhook_timeout_seconds, webhook_max_failures: timings and documented figures, not readings;
+# webhook_replace "refuse" and webhook_token_in "query" are switched on by the tests that want them.)
 PROFILES: dict[str, dict[str, Any]] = {
     "literal": {},
     "lenient": {"success_envelope": "uniform", "products_include_external_id": True,
@@ -65,5 +84,9 @@ PROFILES: dict[str, dict[str, Any]] = {
                 "late_cancel": "ignore", "missing_order": "404", "missing_product": "404",
                 "http_status": "always_200", "returns_fields": "field_list", "returns_ids": "string",
                 "returns_unknown_booking": "404", "returns_repeat_sync": "refuse", "announce_required": "example",
-                "duplicate_announce": "reject", "address_recheck": "operator"},
+                "duplicate_announce": "reject", "address_recheck": "operator",
+                "webhook_register_answer": "success",
+                "webhook_replace": "replace_create", "webhook_require_email": False, "webhook_body": "flat",
+                "webhook_event_fields": "extended", "webhook_token_in": "header", "webhook_encoding": "form",
+                "webhook_success": "200", "webhook_status_on_create": True, "webhook_failure_count": "consecutive"},
 }

@@ -67,19 +67,24 @@ class StockMixin(AccountBase):
             if bad:
                 return {"ok": False, "error": "quantities must be whole numbers or {\"default\": n, \"b_stock\": m}: "
                                               f"{bad}", "stock": {}, "unknown": [], "promoted": []}
-            unknown, changed, ids = [], {}, set()
+            unknown, changed, ids, incoming = [], {}, set(), []
             for key, wanted in parsed.items():
                 rec = self._find_product(key, "sku") or self.products.get(key)
                 if rec is None:
                     unknown.append(key)
                     continue
                 if "default" in wanted:
+                    if wanted["default"] > self.stock[rec["id"]]:
+                        incoming.append(rec["data"].get("externalId"))
                     self.stock[rec["id"]] = wanted["default"]
                 if "b_stock" in wanted:
                     self.b_stock[rec["id"]] = wanted["b_stock"]
                 changed[rec["data"]["sku"]] = levels[key]
                 ids.add(rec["id"])
             self._touch_stock(ids)
+            if incoming:  # one stock booking; it belongs to no goods receipt (orderId/externalId null)
+                self._webhook_event("stock_change", {"type": "INCOMING_STOCK", "orderId": None, "externalId": None,
+                                                     "products": incoming})
             promoted = self._recheck_partial()
             return {"ok": not unknown, "stock": changed, "unknown": unknown, "promoted": promoted}
 

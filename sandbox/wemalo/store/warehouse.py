@@ -62,6 +62,8 @@ class WarehouseMixin(AccountBase):
                 "weightTotal": weight, "items": items, "isHandedOver": False, "handoverDate": None, "packedAt": at}
             self.tracking_counter += 1
             order["parcels"].append(parcel_id)
+            self._webhook_event("trackingnumber_added", {"goodsOrderId": order["id"], "goodsOrderParcelId": parcel_id,
+                                                         "goodsOrderExternalId": order["externalId"]})
             ids.append(parcel_id)
         return ids
 
