@@ -38,8 +38,9 @@ class TapWemaloShipments(Tap):
                     description="wemalo stock attributes (external code or id) whose quantities count as sellable, "
                                 "e.g. [\"1\"]. Empty: the default attribute (1. Wahl) only, so B-stock is not sold."),
         th.Property("sync_returns", th.BooleanType, default=False, title="Returns",
-                    description="Stream the returns booked in wemalo (`returns`) and mark those Billbee has as "
-                                "synchronised. Off until the sandbox simulates wemalo's returns routes (issue 18)."),
+                    description="Stream the returns booked in wemalo (`returns`) and mark those target-billbee "
+                                "wrote to Billbee as synchronised. Off by default: another target marks nothing, "
+                                "and the stream reads the whole queue every run."),
         *http_settings(),
     ).to_dict()
 

@@ -1,9 +1,7 @@
 """Returns end to end through Meltano (issue 18): a return booked in wemalo reaches the Billbee order exactly
-once and is marked synchronised in wemalo only after Meltano stored that Billbee has it.
-
-The wemalo simulator does not serve `returns/booked` yet (its readings are to be written from the apidoc by a
-reviewer who has not read the connector, as every sandbox behaviour is): until it does, each test skips with
-that reason. The admin route these tests use (`POST /_admin/return`) is the one that reviewer was asked for."""
+once and is marked synchronised in wemalo only after Meltano stored that Billbee has it. Returns are on in this
+project's meltano.yml (tap-wemalo-shipments `sync_returns`). The wemalo simulator's returns routes were written
+from the apidoc by a reviewer who had not read the connector (docs/api-contract.md, "wemalo: returns")."""
 
 from __future__ import annotations
 
@@ -11,7 +9,6 @@ import json
 from typing import Any
 
 import pytest
-import requests
 
 from billbee_wemalo.protocol import PENDING_RETURN_ACKS_KEY
 from tests.conftest import MeltanoProject
@@ -23,19 +20,13 @@ RETURNED = "wemalo_returned"
 LINKED = {"returns_fields": "field_list"}  # the apidoc's field list: bookings name their goods order
 
 
-@pytest.fixture(autouse=True)
-def returns_on(project: MeltanoProject) -> None:
-    answer = requests.get(f"{project.sandbox.wemalo_url}/v1/returns/booked", timeout=10,
-                          headers={"Authorization": f"JWT {project.env['TAP_WEMALO_SHIPMENTS_TOKEN']}"})
-    if answer.status_code == 501:
-        pytest.skip("the wemalo simulator does not serve returns/booked yet (issue 18)")
-    project.env["TAP_WEMALO_SHIPMENTS_SYNC_RETURNS"] = "true"
-
-
-def shipped_two_item_order(project: MeltanoProject) -> tuple[str, list[str]]:
-    """The demo synced, one order with two lines shipped and its tracking numbers in Billbee."""
+def shipped_two_item_order(project: MeltanoProject, **wemalo_settings: Any) -> tuple[str, list[str]]:
+    """The demo synced, one order with two lines shipped and its tracking numbers in Billbee; the wemalo
+    settings are set after the demo's load (which resets them)."""
     control = project.sandbox.control
     control.load_demo()
+    if wemalo_settings:
+        control.wemalo_settings(**wemalo_settings)
     project.run("run", "billbee-to-wemalo")
     orders = control.wemalo_state()["orders"]
     control.wemalo("POST", "/stock", {p["sku"]: 50 for p in control.wemalo_state()["products"]})
@@ -71,9 +62,7 @@ def pending(project: MeltanoProject) -> dict[str, str]:
 
 
 def test_a_return_of_one_item_reaches_billbee_once_and_is_marked_after(project: MeltanoProject) -> None:
-    control = project.sandbox.control
-    control.wemalo_settings(**LINKED)
-    order_id, skus = shipped_two_item_order(project)
+    order_id, skus = shipped_two_item_order(project, **LINKED)
     booked = book_return(project, order_id, skus[0], serialNumber="SN-42")
     stray = book_return(project, None, skus[1])  # a parcel wemalo cannot link to an order
 
@@ -97,9 +86,7 @@ def test_a_return_of_one_item_reaches_billbee_once_and_is_marked_after(project: 
 
 def test_a_replay_after_the_state_was_lost_writes_no_second_message(project: MeltanoProject) -> None:
     """Killed between the Billbee write and the state commit: the same bookings come again."""
-    control = project.sandbox.control
-    control.wemalo_settings(**LINKED)
-    order_id, skus = shipped_two_item_order(project)
+    order_id, skus = shipped_two_item_order(project, **LINKED)
     before = json.loads(project.run("state", "get", STATE_ID).stdout)
     book_return(project, order_id, skus[0])
     project.run("run", "wemalo-to-billbee")
