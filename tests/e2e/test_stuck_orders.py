@@ -83,3 +83,41 @@ def test_with_the_check_off_nothing_is_asked_or_flagged(project: MeltanoProject)
     project.run("run", "billbee-to-wemalo", env=off)
     assert TAGS.stuck not in billbee_order(project, order_id)["Tags"]
     assert warehouse_texts(project, order_id) == []
+
+
+def test_an_address_held_order_is_flagged_corrected_in_billbee_resent_shipped_and_cleared(
+        project: MeltanoProject) -> None:
+    """wemalo holds the order for its address (PARTIAL, ADDRESS; getStatus's field list names the reason): the
+    merchant corrects the address in Billbee, and the next run sends it to wemalo without a manual re-tag."""
+    control = project.sandbox.control
+    order_id = in_the_warehouse(project)[0]
+    control.wemalo_settings(status_fields="field_list")
+    control.advance("PARTIAL", [order_id], reasonPartiallyReserved="ADDRESS")
+    project.run("run", "billbee-to-wemalo")
+    project.run("run", "billbee-to-wemalo")
+    texts = warehouse_texts(project, order_id)
+    assert len(texts) == 1, texts
+    assert "Lieferadresse" in texts[0]
+    assert TAGS.stuck in billbee_order(project, order_id)["Tags"]
+
+    project.run("run", "billbee-to-wemalo")  # nothing changed in Billbee: no re-send
+    assert order_id not in updated_receivers(project)
+    control.billbee("PATCH", f"/orders/{order_id}", {"ShippingAddress": {"Street": "Hauptstraße", "HouseNumber": "5"}})
+    project.run("run", "billbee-to-wemalo")  # re-sent; wemalo re-checks the corrected address and releases it
+    assert order_id in updated_receivers(project)
+    wemalo_order = next(o for o in control.wemalo_state()["orders"] if o["externalId"] == order_id)
+    assert wemalo_order["status"] == "OPEN"
+    assert wemalo_order["meta"]["receiver"][0]["street"].startswith("Hauptstraße")
+
+    control.advance("SHIPPED", [order_id])
+    project.run("run", "billbee-to-wemalo")
+    project.run("run", "billbee-to-wemalo")
+    assert TAGS.stuck not in billbee_order(project, order_id)["Tags"]
+    assert TAGS.received in billbee_order(project, order_id)["Tags"]
+    assert len(warehouse_texts(project, order_id)) == 1
+
+
+def updated_receivers(project: MeltanoProject) -> set[str]:
+    """The goods orders whose meta (receiver) the connector updated, from the wemalo simulator's request log."""
+    return {str(r.get("path", "")).rsplit("/", 1)[-1] for r in project.sandbox.control.requests("wemalo")
+            if r.get("method") == "PUT" and "/goodsOrder/updateMeta/" in str(r.get("path", ""))}
