@@ -68,12 +68,13 @@ class ShipmentsSink(WorkerSink):
         for parcel in parcels:
             tracking = str(parcel["tracking_number"])
             record_id = f"{order_id}/{tracking}"
-            if parcel.get("untracked") or tracking.startswith(UNTRACKED_PREFIX):
+            if parcel.get("untracked") or tracking.startswith(UNTRACKED_PREFIX):  # serial numbers: _mark_shipped
                 report.add("shipments", record_id, "skipped", "handed over without a tracking number")
                 continue
             if tracking in on_order:
                 report.add("shipments", record_id, "unchanged")
                 continue
+            self._serial_numbers(int(order_id), order, parcel)  # before the shipment: a replay stops at the above
             route = self.run.carriers.route(parcel.get("profile_name"), parcel.get("carrier"))
             if not route.matched:
                 self.run.note_unmatched_profile(parcel.get("profile_name"))
@@ -97,6 +98,17 @@ class ShipmentsSink(WorkerSink):
             report.add("shipments", record_id, "written")
             report.counters["tracking_numbers_written"] += 1
         self._mark_shipped(order_id, order, parcels, on_order)
+
+    def _serial_numbers(self, order_id: int, order: dict[str, Any], parcel: dict[str, Any]) -> None:
+        """The serial numbers wemalo booked for the parcel, as one order message (Billbee's API has no documented
+        write for an order item's SerialNumber; docs/api-contract.md, "Billbee: order messages"). A message the
+        order's Comments already list is not written again (a run killed between it and the shipment)."""
+        text = serial_numbers_text(parcel)
+        if not text or any(isinstance(c, dict) and str(c.get("Text") or "").strip() == text
+                           for c in order.get("Comments") or []):
+            return
+        self.run.client.add_message(order_id, text)
+        self.run.report.counters["serial_number_messages_written"] += 1
 
     def _mark_shipped(self, order_id: str, order: dict[str, Any], parcels: list[dict[str, Any]],
                       on_order: set[str]) -> None:
@@ -122,11 +134,24 @@ class ShipmentsSink(WorkerSink):
         untracked = [p for p in parcels if p.get("untracked")]
         if untracked:  # before the state: a crash between the two repeats this note at most once
             profiles = sorted({str(p.get("profile_name") or p.get("carrier") or "?") for p in untracked})
+            serials = " ".join(filter(None, (serial_numbers_text(p) for p in untracked)))
             self.run.client.add_message(int(order_id), "wemalo: Paket ohne Sendungsnummer an den Versender "
-                                                       f"übergeben ({', '.join(profiles)})")
+                                                       f"übergeben ({', '.join(profiles)})"
+                                                       + (f". {serials}" if serials else ""))
         self.run.client.set_order_state(int(order_id), OrderState.SHIPPED)
         report.add("orders", order_id, "updated", "state set to 4 (Versendet)")
         report.counters["orders_marked_shipped"] += 1
+
+
+def serial_numbers_text(parcel: dict[str, Any]) -> str:
+    """`wemalo Paket 0034…: Seriennummern SKU-1: A1, A2; SKU-2: B7`, or "" when the parcel has none."""
+    parts = [f"{item.get('sku') or '?'}: {', '.join(str(n) for n in item['serial_numbers'])}"
+             for item in parcel.get("items") or [] if isinstance(item, dict) and item.get("serial_numbers")]
+    if not parts:
+        return ""
+    tracking = str(parcel.get("tracking_number") or "")
+    name = "ohne Sendungsnummer" if parcel.get("untracked") or tracking.startswith(UNTRACKED_PREFIX) else tracking
+    return f"wemalo Paket {name}: Seriennummern {'; '.join(parts)}"
 
 
 class StockLevelsSink(RuleCheckedSink, BatchSink):

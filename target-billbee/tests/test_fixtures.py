@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from billbee_wemalo.billbee import BillbeeClient
 from sandbox.runner import Sandbox
 from target_billbee.target import TargetBillbee
 
@@ -308,6 +309,24 @@ def test_a_parcel_without_tracking_number_ships_the_order_with_a_note(billbee: S
     assert order(billbee, ORDER)["ShippingIds"] == []
     _, again, _ = replay(billbee, "untracked", state=state)  # a replay: the order is shipped, nothing written
     assert again == []
+
+
+def test_serial_numbers_of_a_parcel_reach_the_order_once_as_a_message(billbee: Sandbox) -> None:
+    _, writes, state = replay(billbee, "serial_numbers")
+    assert [w["route"].rsplit("/", 1)[-1] for w in writes] == ["message", "shipment", "orderstate"]
+    assert writes[0]["body"]["Text"] == "wemalo Paket 00340434161094000001: Seriennummern STK-1: SN-A1, SN-A2"
+    _, again, _ = replay(billbee, "serial_numbers", state=state)
+    assert again == []
+
+
+def test_a_serial_number_message_is_not_written_twice_after_a_lost_shipment(billbee: Sandbox) -> None:
+    """A run killed between the message and the shipment: the replay finds the message in the order's Comments
+    (Billbee lists API messages there, the literal reading) and writes only the shipment."""
+    text = "wemalo Paket 00340434161094000001: Seriennummern STK-1: SN-A1, SN-A2"
+    client = BillbeeClient(api_url=f"{billbee.billbee_url}/api/v1", **CREDENTIALS)
+    client.add_message(ORDER + 2, text)  # the killed run's message
+    _, writes, _ = replay(billbee, "serial_numbers")
+    assert [w["route"].rsplit("/", 1)[-1] for w in writes] == ["shipment", "orderstate"]
 
 
 @pytest.mark.parametrize("later", [5, 7, 9])
