@@ -40,6 +40,11 @@ class TapWemaloShipments(Tap):
         th.Property("sync_returns", th.BooleanType, default=False, title="Returns",
                     description="Stream the returns booked in wemalo (`returns`) and mark those Billbee has as "
                                 "synchronised. Off until the sandbox simulates wemalo's returns routes (issue 18)."),
+        th.Property("order_ids", th.ArrayType(th.StringType), default=[], title="Only these orders",
+                    description="Read only these goods orders' parcels (wemalo externalId = Billbee order id; "
+                                "their handovers of the last 30 days), skip the stock, and leave every bookmark "
+                                "where it is: a run triggered by webhooks (billbee-wemalo-events). Empty "
+                                "(default): the normal run."),
         *http_settings(),
     ).to_dict()
 

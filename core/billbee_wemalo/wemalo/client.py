@@ -244,9 +244,13 @@ class WemaloClient:
                           params={"externalOrderId": external_id}).data
         return (data or {}).get("packages") or []
 
-    def iter_sent_bookings(self, date_from: datetime, date_to: datetime) -> Iterator[dict[str, Any]]:
-        """Rows of goodsOrder/sentPackages (one per product line per parcel) handed over in the window."""
+    def iter_sent_bookings(self, date_from: datetime, date_to: datetime,
+                           external_id: str | None = None) -> Iterator[dict[str, Any]]:
+        """Rows of goodsOrder/sentPackages (one per product line per parcel) handed over in the window; with
+        `external_id` only that goods order's (the route's `externalId` filter)."""
         params = {"dateFrom": wemalo_datetime(date_from), "dateTo": wemalo_datetime(date_to)}
+        if external_id is not None:
+            params["externalId"] = external_id
         yield from self.iter_pages("GET", "/goodsOrder/sentPackages/", params, "bookings", key="historyId")
 
     def iter_booked_returns(self) -> Iterator[dict[str, Any]]:
