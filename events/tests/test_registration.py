@@ -113,8 +113,10 @@ def test_register_creates_the_hooks_on_both_sides_and_status_shows_them(
     capsys.readouterr()
     assert cli.main(["status", "--merchant", "default"], env=account_env) == cli.OK
     out = capsys.readouterr().out
-    assert "missing" not in out and "events: received 0" in out
-    assert SECRET not in out and TOKEN not in out
+    assert "missing" not in out
+    assert "events: received 0" in out
+    assert SECRET not in out
+    assert TOKEN not in out
 
 
 def test_register_ensure_re_registers_only_what_was_dropped(apis: tuple[FakeApis, str],
