@@ -13,11 +13,11 @@ LOCKED := PIP_CONSTRAINT=$(CURDIR)/requirements-dev.lock UV_CONSTRAINT=$(CURDIR)
 
 .PHONY: setup demo test unit e2e chaos lint sandbox bench clean
 
-$(VENV)/.installed: requirements-dev.txt requirements-dev.lock $(foreach p,$(PLUGINS),$(p)/pyproject.toml) core/pyproject.toml reconcile/pyproject.toml
+$(VENV)/.installed: requirements-dev.txt requirements-dev.lock $(foreach p,$(PLUGINS),$(p)/pyproject.toml) core/pyproject.toml reconcile/pyproject.toml events/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(LOCKED) $(BIN)/python -m pip install -q -r requirements-dev.txt -e ./core $(foreach p,$(PLUGINS),-e ./$(p)) -e ./reconcile
+	$(LOCKED) $(BIN)/python -m pip install -q -r requirements-dev.txt -e ./core $(foreach p,$(PLUGINS),-e ./$(p)) -e ./reconcile -e ./events
 	touch $@
 
 .meltano/.installed: $(VENV)/.installed meltano.yml requirements-dev.lock

@@ -1,7 +1,7 @@
 """Write requirements-dev.lock: every package of the development and CI environment, pinned.
 
 Inputs: requirements-dev.txt (the tooling) and the dependencies the core, the plugins and the reconcile
-utility declare (the plugins' are in their hatch_build.py hook config; the core itself is installed from
+and events utilities declare (the plugins' are in their hatch_build.py hook config; the core itself is installed from
 core/, so it is not pinned here). Resolved by uv (it comes with Meltano) for the oldest supported Python,
 so the lock installs on 3.11 and newer.
 
@@ -25,7 +25,7 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements-dev.lock"
-PROJECTS = ("core", "tap-billbee", "target-wemalo", "tap-wemalo-shipments", "target-billbee", "reconcile")
+PROJECTS = ("core", "tap-billbee", "target-wemalo", "tap-wemalo-shipments", "target-billbee", "reconcile", "events")
 LOCAL = {"billbee-wemalo-core"}  # installed from the repository (editable), never from the index
 
 

@@ -57,6 +57,26 @@ def test_jobs_and_schedule() -> None:
     assert {e["name"] for e in project["environments"]} >= {"dev", "prod"}
 
 
+def test_the_events_utility_keeps_its_contract() -> None:
+    """Issue 17's contract: the utility's name, commands and the settings host, port (127.0.0.1:8765) and
+    public_url; its secrets are marked, and every setting it declares is one the package reads."""
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    utility = next(p for p in project["plugins"]["utilities"] if p["name"] == "billbee-wemalo-events")
+    assert utility["pip_url"] == "-e ./core -e ./events"
+    assert set(utility["commands"]) == {"serve", "register", "unregister", "status"}
+    assert {name: c["args"] for name, c in utility["commands"].items()} == {
+        "serve": "serve", "register": "register", "unregister": "unregister", "status": "status"}
+    settings = {s["name"]: s for s in utility["settings"]}
+    assert settings["host"]["value"] == "127.0.0.1"
+    assert settings["port"]["value"] == 8765
+    assert "public_url" in settings
+    assert settings["billbee_secret"]["sensitive"] is settings["wemalo_hook_token"]["sensitive"] is True
+    sources = "".join(path.read_text() for path in (ROOT / "events" / "billbee_wemalo_events").glob("*.py"))
+    unread = [name for name in settings
+              if f'"{name}"' not in sources and f"BILLBEE_WEMALO_EVENTS_{name.upper()}" not in sources]
+    assert unread == []
+
+
 def test_hub_definitions_match_about_and_meltano_yml() -> None:
     """hub/<plugin>.yml equals what scripts/hub_definitions.py generates from --about and meltano.yml, and
     meltano.yml agrees with the plugins (settings, kinds, secrets, defaults, required settings)."""

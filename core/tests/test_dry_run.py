@@ -22,15 +22,18 @@ BILLBEE_WRITES: dict[str, tuple[Any, ...]] = {
     "add_tags": (1, ["x"]), "replace_tags": (1, ["x"]), "set_order_state": (1, 4),
     "add_shipment": (1, {"ShippingId": "T"}), "add_message": (1, "text"),
     "update_stock_multiple": ([{"Sku": "A", "NewQuantity": 1}],),
+    "create_webhook": ({"WebHookUri": "https://x.example/hooks/billbee"},), "update_webhook": ("h1", {}),
+    "delete_webhook": ("h1",),
 }
 WEMALO_WRITES: dict[str, tuple[Any, ...]] = {
     "add_products": ([{"externalId": "A"}],), "add_product": ({"externalId": "A"},),
     "update_product": ("A", {}), "add_order": ({"externalId": "1"},), "update_order_meta": ("1", {}),
     "cancel_order": ("1",), "mark_return_synchronised": (7,),
+    "register_webhook": ("status_update", "https://x.example/hooks/wemalo", "t"), "delete_webhook": ("status_update",),
 }
 READS = {"get_order", "stocks", "shipping_providers", "iter_products", "iter_orders", "iter_pages", "get_product",
          "list_products", "available_stock", "order_status", "profiles", "order_packages", "iter_sent_bookings",
-         "iter_booked_returns",
+         "iter_booked_returns", "list_webhooks", "webhook_filters",
          "tracking_number", "stats", "waited_seconds", "close", "effective_status", "shape"}
 
 

@@ -19,7 +19,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 from singer_sdk.sinks import RecordSink, Sink
 
-from billbee_wemalo.sdk.hooks import OrderedTap, StateHookedTarget, advance_bookmark
+from billbee_wemalo.sdk.hooks import HeldBookmarkStream, OrderedTap, StateHookedTarget, advance_bookmark
 
 
 def params(function: Any) -> list[str]:
@@ -86,6 +86,36 @@ def test_an_ordered_tap_syncs_in_its_order_between_its_steps_and_a_skipped_recor
     assert SYNCED == ["before", "zebra", "apple", "after"]
     states = [m["value"] for m in map(json.loads, out.getvalue().splitlines()) if m["type"] == "STATE"]
     assert states[-1]["bookmarks"]["zebra"]["replication_key_value"] == 3  # 3 was never emitted
+
+
+class _Held(HeldBookmarkStream):
+    name = "held"
+    replication_key = "n"
+    schema = th.PropertiesList(th.Property("n", th.IntegerType)).to_dict()
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        self.hold_bookmark = True
+        yield from ({"n": n} for n in (5, 6))
+        advance_bookmark(self, {"n": 7}, context)
+
+
+class _HeldTap(OrderedTap):
+    name = "tap-held-test"
+    config_jsonschema = th.PropertiesList().to_dict()
+
+    def discover_streams(self) -> list[Stream]:
+        return [_Held(self)]
+
+
+def test_a_held_bookmark_stays_where_the_state_had_it() -> None:
+    state = {"bookmarks": {"held": {"replication_key": "n", "replication_key_value": 2}}}
+    out = io.StringIO()
+    with redirect_stdout(out):
+        _HeldTap(config={}, state=state).sync_all()
+    messages = list(map(json.loads, out.getvalue().splitlines()))
+    assert [m["record"]["n"] for m in messages if m["type"] == "RECORD"] == [5, 6]
+    states = [m["value"] for m in messages if m["type"] == "STATE"]
+    assert states[-1]["bookmarks"]["held"]["replication_key_value"] == 2
 
 
 # -- a tiny target ---------------------------------------------------------------------------------------

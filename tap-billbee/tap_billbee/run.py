@@ -30,6 +30,8 @@ class TapRun:
         self.bundles = BundleIndex()
         self.ack_counts: Counter[str] = Counter()  # what AckWriter wrote to Billbee in this run
         self.records_emitted: Counter[str] = Counter()
+        # A run restricted to these orders (setting order_ids): no products, no queries, bookmarks held.
+        self.order_ids: tuple[int, ...] = tuple(dict.fromkeys(int(i) for i in config.get("order_ids") or []))
 
     @cached_property
     def mirror(self) -> StatusMirror:

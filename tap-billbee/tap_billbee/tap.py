@@ -74,6 +74,11 @@ class TapBillbee(OrderedTap):
                     description="The eligibility check interval once the tap has seen Billbee move LastModifiedAt "
                                 "when it wrote tags (then tag changes reach the incremental query and the check "
                                 "is a safety net). 0 = every run."),
+        th.Property("order_ids", th.ArrayType(th.IntegerType), default=[], title="Only these orders",
+                    description="Read only these Billbee orders (GET /orders/{id}, one call each, within Billbee's "
+                                "throttle), skip the products, and leave every bookmark where it is: a run "
+                                "triggered by webhooks (billbee-wemalo-events). The last run's acknowledgements "
+                                "are written as in every run. Empty (default): the normal incremental run."),
         report_setting(" (acknowledgements written to Billbee: tags, messages; records extracted)"),
         *http_settings(),
     ).to_dict()

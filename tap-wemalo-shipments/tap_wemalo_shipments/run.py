@@ -19,6 +19,8 @@ class ShipmentsRun:
         self.config = config
         self.logger = logger
         self.zone = ZoneInfo(config.get("wemalo_timezone") or "Europe/Berlin")
+        # A run restricted to these goods orders (setting order_ids): their parcels only, no stock, bookmarks held.
+        self.order_ids: tuple[str, ...] = tuple(dict.fromkeys(str(i) for i in config.get("order_ids") or []))
 
     @cached_property
     def client(self) -> WemaloClient:

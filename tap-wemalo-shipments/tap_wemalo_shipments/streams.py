@@ -22,11 +22,13 @@ from typing_extensions import override
 
 from billbee_wemalo.http import ProgressLog
 from billbee_wemalo.protocol import UNTRACKED_PREFIX
+from billbee_wemalo.sdk.hooks import HeldBookmarkStream
 from billbee_wemalo.wemalo import WemaloClient, parse_wemalo_datetime
 from tap_wemalo_shipments.run import ShipmentsRun
 from tap_wemalo_shipments.stock import sellable_quantity
 
 DEFAULT_LOOKBACK = timedelta(days=7)
+RESTRICTED_LOOKBACK = timedelta(days=30)  # a run for named orders: their parcels of the last 30 days
 
 
 class WemaloStream(Stream):
@@ -47,7 +49,7 @@ class WemaloStream(Stream):
         return start - overlap
 
 
-class ShipmentsStream(WemaloStream):
+class ShipmentsStream(HeldBookmarkStream, WemaloStream):
     name = "shipments"
     primary_keys = ("order_external_id", "tracking_number")
     replication_key = "handed_over_at"
@@ -83,7 +85,7 @@ class ShipmentsStream(WemaloStream):
         date_from = self._window_start(context, overlap).astimezone(self.run.zone).replace(tzinfo=None)
         date_to = datetime.now(self.run.zone).replace(tzinfo=None) + timedelta(minutes=1)
         parcels: dict[tuple[str, str], dict[str, Any]] = {}
-        for row in self.client.iter_sent_bookings(date_from, date_to):
+        for row in self._sent_rows(date_from, date_to):
             order_id = str(row.get("externalGoodsOrderId") or "")
             tracking = str(row.get("trackingNumber") or "").strip()
             if not order_id:
@@ -117,6 +119,17 @@ class ShipmentsStream(WemaloStream):
                 progress.record()
                 yield record
         progress.emit(final=True)
+
+    def _sent_rows(self, date_from: datetime, date_to: datetime) -> Iterable[dict[str, Any]]:
+        """The window's sent bookings; in a run restricted to `order_ids` (webhooks), those orders' bookings of
+        the last 30 days, and the bookmark held: the window in between has not been read."""
+        if not self.run.order_ids:
+            yield from self.client.iter_sent_bookings(date_from, date_to)
+            return
+        self.hold_bookmark = True
+        since = (datetime.now(self.run.zone) - RESTRICTED_LOOKBACK).replace(tzinfo=None)
+        for order_id in self.run.order_ids:
+            yield from self.client.iter_sent_bookings(since, date_to, external_id=order_id)
 
     def _complete(self, order_id: str, parcels: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         status = self.client.order_status(order_id) or {}
@@ -166,6 +179,9 @@ class StockLevelsStream(WemaloStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        if self.run.order_ids:
+            self.logger.info("Stock: skipped (a run restricted to orders %s)", list(self.run.order_ids))
+            return
         observed = datetime.now(UTC)
         start = self.get_starting_timestamp(context)
         since = None if start is None else (start - timedelta(hours=1)).astimezone(self.run.zone).replace(tzinfo=None)

@@ -41,6 +41,11 @@ class TapWemaloShipments(Tap):
                     description="Stream the returns booked in wemalo (`returns`) and mark those target-billbee "
                                 "wrote to Billbee as synchronised. Off by default: another target marks nothing, "
                                 "and the stream reads the whole queue every run."),
+        th.Property("order_ids", th.ArrayType(th.StringType), default=[], title="Only these orders",
+                    description="Read only these goods orders' parcels (wemalo externalId = Billbee order id; "
+                                "their handovers of the last 30 days), skip the stock, and leave every bookmark "
+                                "where it is: a run triggered by webhooks (billbee-wemalo-events). Empty "
+                                "(default): the normal run."),
         *http_settings(),
     ).to_dict()
 

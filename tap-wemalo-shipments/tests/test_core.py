@@ -163,3 +163,28 @@ def test_both_streams_log_progress_with_wemalo_requests(caplog: pytest.LogCaptur
     assert any(line.startswith(f"shipments: done, {parcels} of {parcels} records") for line in lines), lines
     assert any(line.startswith("stock_levels: done, ") for line in lines), lines
     assert all(" wemalo requests, " in line for line in lines)
+
+
+def test_order_ids_read_only_those_orders_parcels_skip_the_stock_and_hold_the_bookmarks() -> None:
+    """A run triggered by webhooks (billbee-wemalo-events): the same records as the normal run for those orders."""
+    bookmark = "2024-01-01T00:00:00+00:00"
+    state = {"bookmarks": {"shipments": {"replication_key": "handed_over_at", "replication_key_value": bookmark},
+                           "stock_levels": {"replication_key": "observed_at", "replication_key_value": bookmark}}}
+    expected = sorted(r["tracking_number"] for r in _shipments()[CASES["two_parcels"]])
+    before = (SANDBOX.control.requests("wemalo") or [{"id": 0}])[-1]["id"]
+    tap = TapWemaloShipments(config={**CONFIG, "order_ids": [CASES["two_parcels"]]}, state=state,
+                             parse_env_config=False)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        tap.sync_all()
+    messages = [json.loads(line) for line in out.getvalue().splitlines()]
+    records = [m["record"] for m in messages if m["type"] == "RECORD"]
+    assert {r["order_external_id"] for r in records} == {CASES["two_parcels"]}
+    assert len(records) == 2
+    assert sorted(r["tracking_number"] for r in records) == expected
+    final = [m["value"] for m in messages if m["type"] == "STATE"][-1]["bookmarks"]
+    assert final["shipments"]["replication_key_value"] == bookmark
+    assert final["stock_levels"]["replication_key_value"] == bookmark
+    paths = {r["path"] for r in SANDBOX.control.requests("wemalo") if r["id"] > before}
+    assert any("sentPackages" in p for p in paths)
+    assert not any("availableStock" in p for p in paths)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from requests.auth import HTTPBasicAuth
 from typing_extensions import override
@@ -213,6 +214,33 @@ class BillbeeClient:
     def shipping_providers(self) -> list[dict[str, Any]]:
         """Raw array with lower-camel keys (`id`, `name`, `products[{id, displayName, productName}]`)."""
         return self._call("GET", "/shipment/shippingproviders", "/shipment/shippingproviders").data or []
+
+    # -- webhooks (docs/api-contract.md, "Billbee: webhooks") -------------------------------------------
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        """The account's hooks (`WebHookApiModel`: Id, WebHookUri, Filters, IsPaused, ...; a raw array)."""
+        data = self._call("GET", "/webhooks", "/webhooks").data
+        return data if isinstance(data, list) else (data or {}).get("Data") or []
+
+    def webhook_filters(self) -> list[str]:
+        """The filter names Billbee knows (items `{Name, Description}` or plain strings)."""
+        data = self._call("GET", "/webhooks/filters", "/webhooks/filters").data
+        rows = data if isinstance(data, list) else (data or {}).get("Data") or []
+        names = [row.get("Name") if isinstance(row, dict) else row for row in rows]
+        return [str(n) for n in names if n]
+
+    def create_webhook(self, hook: dict[str, Any]) -> dict[str, Any]:
+        """POST /webhooks (`WebHookUri`, `Secret` of 32-64 characters, `Filters`); Billbee runs its echo test
+        on the URI unless it carries `?noecho`. Not idempotent: list first."""
+        data = self._call("POST", "/webhooks", "/webhooks", json_body=hook, idempotent=False).data
+        return data if isinstance(data, dict) else {}
+
+    def update_webhook(self, hook_id: str, hook: dict[str, Any]) -> dict[str, Any]:
+        data = self._call("PUT", "/webhooks/{id}", f"/webhooks/{quote(str(hook_id), safe='')}",
+                          json_body={**hook, "Id": hook_id}).data
+        return data if isinstance(data, dict) else {}
+
+    def delete_webhook(self, hook_id: str) -> None:
+        self._call("DELETE", "/webhooks/{id}", f"/webhooks/{quote(str(hook_id), safe='')}")
 
     # -- writes --------------------------------------------------------------------------------------
     def add_tags(self, order_id: int, tags: list[str]) -> None:

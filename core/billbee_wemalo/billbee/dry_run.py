@@ -43,3 +43,17 @@ class DryRunBillbeeClient(BillbeeClient):
         for item in items:
             self._plan("POST /products/updatestockmultiple", item.get("Sku"))
         return []  # no per-item results: every item counts as written
+
+    @override
+    def create_webhook(self, hook: dict[str, Any]) -> dict[str, Any]:
+        self._plan("POST /webhooks", hook.get("WebHookUri"))
+        return {}
+
+    @override
+    def update_webhook(self, hook_id: str, hook: dict[str, Any]) -> dict[str, Any]:
+        self._plan("PUT /webhooks/{id}", hook_id)
+        return {}
+
+    @override
+    def delete_webhook(self, hook_id: str) -> None:
+        self._plan("DELETE /webhooks/{id}", hook_id)

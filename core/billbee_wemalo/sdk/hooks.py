@@ -49,6 +49,19 @@ def advance_bookmark(stream: Stream, record: dict[str, Any], context: Context | 
     stream._increment_stream_state(record, context=context)
 
 
+class HeldBookmarkStream(Stream):
+    """A stream whose bookmark can be held where it is for a run (`hold_bookmark`): a run restricted to a few
+    records (tap-billbee's `order_ids`) must not move the bookmark past records it never read. The SDK advances
+    it for every emitted record in `_increment_stream_state` (private), with no public switch."""
+
+    hold_bookmark: bool = False
+
+    @override
+    def _increment_stream_state(self, latest_record: dict[str, Any], *, context: Context | None = None) -> None:
+        if not self.hold_bookmark:
+            super()._increment_stream_state(latest_record, context=context)
+
+
 class StateHookedTarget(Target):
     """A target that reads the tap's state as it arrives (`incoming_state`) and adds to the state it emits
     (`outgoing_state`). singer-sdk has no public hook for either."""

@@ -244,9 +244,13 @@ class WemaloClient:
                           params={"externalOrderId": external_id}).data
         return (data or {}).get("packages") or []
 
-    def iter_sent_bookings(self, date_from: datetime, date_to: datetime) -> Iterator[dict[str, Any]]:
-        """Rows of goodsOrder/sentPackages (one per product line per parcel) handed over in the window."""
+    def iter_sent_bookings(self, date_from: datetime, date_to: datetime,
+                           external_id: str | None = None) -> Iterator[dict[str, Any]]:
+        """Rows of goodsOrder/sentPackages (one per product line per parcel) handed over in the window; with
+        `external_id` only that goods order's (the route's `externalId` filter)."""
         params = {"dateFrom": wemalo_datetime(date_from), "dateTo": wemalo_datetime(date_to)}
+        if external_id is not None:
+            params["externalId"] = external_id
         yield from self.iter_pages("GET", "/goodsOrder/sentPackages/", params, "bookings", key="historyId")
 
     def iter_booked_returns(self) -> Iterator[dict[str, Any]]:
@@ -300,6 +304,26 @@ class WemaloClient:
     def tracking_number(self, parcel_id: int | str) -> dict[str, Any]:
         return self._call("GET", "/goodsOrder/package/:parcelId/trackingNumber",
                           f"/goodsOrder/package/{parcel_id}/trackingNumber").data or {}
+
+    # -- webhooks (docs/api-contract.md, "wemalo: webhooks") --------------------------------------------
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        """`GET webhook`: `{hooks: [{payload, token, event}]}` (the token is the hook's, echoed to the receiver)."""
+        data = self._call("GET", "/webhook", "/webhook").data
+        hooks = data.get("hooks") if isinstance(data, dict) else data
+        return [h for h in hooks or [] if isinstance(h, dict)]
+
+    def register_webhook(self, event: str, url: str, token: str, email: str = "") -> dict[str, Any]:
+        """`POST webhook/:event`: one hook per event; posting an event again replaces its URL and token (as
+        wemalo's own plugin relies on), so repeating it is harmless. The apidoc names the address field `email`,
+        its example `mail`: both are sent."""
+        body: dict[str, Any] = {"payload": url, "token": token}
+        if email:
+            body |= {"email": email, "mail": email}
+        return self._call("POST", "/webhook/:event", f"/webhook/{quote(event, safe='')}", json_body=body,
+                          idempotent=True).data or {}
+
+    def delete_webhook(self, event: str) -> None:
+        self._call("DELETE", "/webhook/:event", f"/webhook/{quote(event, safe='')}")
 
     def close(self) -> None:
         self.session.close()

@@ -56,6 +56,14 @@ class DryRunWemaloClient(WemaloClient):
         self._plan("PUT /returns/booked/:bookingId", booking_id)
 
     @override
+    def register_webhook(self, event: str, url: str, token: str, email: str = "") -> dict[str, Any]:
+        return self._plan("POST /webhook/:event", event)
+
+    @override
+    def delete_webhook(self, event: str) -> None:
+        self._plan("DELETE /webhook/:event", event)
+
+    @override
     def order_status(self, external_id: str) -> dict[str, Any] | None:
         if external_id in self._cancelled:
             return {"externalId": external_id, "statusName": "CANCELLED"}

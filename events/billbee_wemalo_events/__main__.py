@@ -1,0 +1,3 @@
+from billbee_wemalo_events.cli import main
+
+raise SystemExit(main())

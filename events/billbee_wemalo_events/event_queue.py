@@ -1,0 +1,214 @@
+"""The durable queue: one table, in SQLite next to the project or in the PostgreSQL of MELTANO_DATABASE_URI
+(SQLAlchemy Core: one code path for both).
+
+* `add` commits before the receiver answers 2xx: an answered delivery survives any crash after it.
+* One pending row per duplicate key (a partial unique index): a repeated delivery costs nothing. A delivery
+  equal to one already running or handled is queued again, since it may report a later change.
+* Rows go pending -> running -> handled, or back to pending with a later `next_attempt_at` when their job
+  failed, and to failed after `max_attempts`. A worker that starts puts rows left running by a killed one
+  back to pending (`recover`): one `serve` per queue.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from billbee_wemalo_events.events import Event
+
+PENDING, RUNNING, HANDLED, FAILED = "pending", "running", "handled", "failed"
+metadata = MetaData()
+events_table = Table(
+    "billbee_wemalo_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("merchant", String(64), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("direction", String(32), nullable=False),
+    Column("order_id", String(64)),  # None: the whole direction
+    Column("delivery_id", String(128)),
+    Column("dedup_key", String(64), nullable=False),
+    Column("detail", JSON, nullable=False, default=dict),
+    Column("status", String(16), nullable=False, default=PENDING),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("handled_at", DateTime(timezone=True)),
+    Column("last_error", String(500)),
+)
+Index("billbee_wemalo_events_one_pending", events_table.c.dedup_key, unique=True,
+      sqlite_where=events_table.c.status == PENDING, postgresql_where=events_table.c.status == PENDING)
+Index("billbee_wemalo_events_due", events_table.c.status, events_table.c.next_attempt_at)
+
+
+def default_url(env: Mapping[str, str]) -> str:
+    """The PostgreSQL of MELTANO_DATABASE_URI, else a SQLite file in the project's .meltano folder (its own
+    file, not meltano.db: Meltano's SQLite takes one writer at a time)."""
+    meltano = env.get("MELTANO_DATABASE_URI", "")
+    if meltano.startswith(("postgresql", "postgres:")):
+        return meltano.replace("postgres://", "postgresql://", 1)
+    root = Path(env.get("MELTANO_PROJECT_ROOT") or ".")
+    return f"sqlite:///{(root / '.meltano' / 'billbee-wemalo-events.db').resolve()}"
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back: they were written in UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class QueuedEvent:
+    id: int
+    merchant: str
+    source: str
+    kind: str
+    direction: str
+    order_id: str | None
+    attempts: int
+    received_at: datetime
+
+    @classmethod
+    def of(cls, row: Any) -> QueuedEvent:
+        received = _utc(row.received_at)
+        assert received is not None
+        return cls(row.id, row.merchant, row.source, row.kind, row.direction, row.order_id, row.attempts, received)
+
+
+class EventQueue:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = self._engine(url)
+        metadata.create_all(self.engine)
+
+    @staticmethod
+    def _engine(url: str) -> Engine:
+        if url.startswith("sqlite"):
+            path = url.split(":///", 1)[1] if ":///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30})
+
+            @event.listens_for(engine, "connect")
+            def _durable(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")  # the worker reads while the receiver writes
+                cursor.execute("PRAGMA synchronous=FULL")  # a commit is on disk before the 2xx
+                cursor.close()
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+
+    def _insert(self) -> Any:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(events_table).on_conflict_do_nothing(
+            index_elements=[events_table.c.dedup_key], index_where=events_table.c.status == PENDING)
+
+    def add(self, merchant: str, items: Iterable[tuple[Event, Any]]) -> tuple[int, int]:
+        """Queue the events of one delivery in one transaction; (queued, duplicates). Committed on return."""
+        queued = duplicates = 0
+        stamp = now()
+        with self.engine.begin() as conn:
+            for ev, content in items:
+                result = conn.execute(self._insert().values(
+                    merchant=merchant, source=ev.source, kind=ev.kind, direction=ev.direction,
+                    order_id=ev.order_id, delivery_id=ev.delivery_id, dedup_key=ev.dedup_key(merchant, content),
+                    detail=ev.detail, status=PENDING, attempts=0, received_at=stamp, next_attempt_at=stamp))
+                if result.rowcount:
+                    queued += 1
+                else:
+                    duplicates += 1
+        return queued, duplicates
+
+    def recover(self) -> int:
+        """Rows left running by a worker that was killed go back to pending (their job may not have finished)."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(events_table).where(events_table.c.status == RUNNING)
+                                .values(status=PENDING)).rowcount
+
+    def due(self, at: datetime | None = None) -> list[QueuedEvent]:
+        """Pending rows whose next attempt is due, oldest first."""
+        c = events_table.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(events_table).where(c.status == PENDING, c.next_attempt_at <= (at or now()))
+                                .order_by(c.id)).all()
+        return [QueuedEvent.of(r) for r in rows]
+
+    def claim(self, ids: Sequence[int]) -> list[int]:
+        """Mark pending rows running; the ids actually claimed."""
+        c = events_table.c
+        claimed = []
+        with self.engine.begin() as conn:
+            for ident in ids:
+                if conn.execute(update(events_table).where(c.id == ident, c.status == PENDING)
+                                .values(status=RUNNING)).rowcount:
+                    claimed.append(ident)
+        return claimed
+
+    def handled(self, ids: Sequence[int]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(events_table).where(events_table.c.id.in_(ids))
+                         .values(status=HANDLED, handled_at=now(), last_error=None))
+
+    def failed(self, ids: Sequence[int], error: str, retry_in: timedelta, max_attempts: int,
+               at: datetime | None = None) -> None:
+        """A failed job: each row is tried again after `retry_in`, or stays failed after `max_attempts`."""
+        c = events_table.c
+        with self.engine.begin() as conn:
+            conn.execute(update(events_table).where(c.id.in_(ids))
+                         .values(attempts=c.attempts + 1, last_error=error[:500], status=PENDING,
+                                 next_attempt_at=(at or now()) + retry_in))
+            conn.execute(update(events_table).where(c.id.in_(ids), c.attempts >= max_attempts)
+                         .values(status=FAILED))
+
+    def counts(self, merchant: str | None = None) -> dict[str, int]:
+        """received (every row), and per status: pending (running included), handled, failed."""
+        c = events_table.c
+        query = select(c.status, func.count()).group_by(c.status)
+        if merchant is not None:
+            query = query.where(c.merchant == merchant)
+        with self.engine.connect() as conn:
+            by_status: Counter[str] = Counter({status: n for status, n in conn.execute(query).all()})
+        return {"received": sum(by_status.values()), "handled": by_status[HANDLED], "failed": by_status[FAILED],
+                "pending": by_status[PENDING] + by_status[RUNNING]}
+
+    def rows(self, merchant: str | None = None) -> list[dict[str, Any]]:
+        c = events_table.c
+        query = select(events_table).order_by(c.id)
+        if merchant is not None:
+            query = query.where(c.merchant == merchant)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query).all()]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def queue_from_env(env: Mapping[str, str] | None = None) -> EventQueue:
+    env = os.environ if env is None else env
+    return EventQueue(env.get("BILLBEE_WEMALO_EVENTS_DATABASE_URL") or default_url(env))

@@ -1,0 +1,88 @@
+"""wemalo deliveries, whatever their shape (undocumented; docs/api-contract.md, "wemalo: webhooks").
+
+Accepted: JSON or form-encoded; the event's fields flat (the apidoc's `orderId, externalId, orderNumber`) or under
+`eventData` / `data` (what wemalo's own shop plugin reads), with the token at the top. The event name comes from
+the body (`event`) or, when the body does not say, from the URL the hook was registered with (`?event=...` or the
+path segment after `/wemalo/`): `register` gives each event its own URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl
+
+from billbee_wemalo_events.auth import Refused
+from billbee_wemalo_events.events import WEMALO_TO_BILLBEE, Event
+
+ORDER_EVENTS = ("status_update", "trackingnumber_added")
+STOCK_EVENTS = ("stock_change",)
+IGNORED_EVENTS = ("refurbishment_action",)  # nothing the connector moves
+KNOWN_EVENTS = (*ORDER_EVENTS, *STOCK_EVENTS, *IGNORED_EVENTS)
+EXTERNAL_ID_KEYS = ("externalId", "goodsOrderExternalId", "externalGoodsOrderId", "extGoodsOrderId",
+                    "externalOrderId")
+WEMALO_ID_KEYS = ("orderId", "goodsOrderId")
+
+
+def decode(body: bytes, content_type: str) -> Any:
+    """JSON, else form fields (a field holding JSON, e.g. `eventData`, is decoded too)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused(400, "wemalo delivery is not UTF-8") from None
+    if not text.strip():
+        raise Refused(400, "wemalo delivery with an empty body")
+    try:
+        return json.loads(text)
+    except ValueError:
+        if "json" in content_type.lower() or "=" not in text:
+            raise Refused(400, "wemalo delivery is neither JSON nor form fields") from None
+    fields: dict[str, Any] = dict(parse_qsl(text, keep_blank_values=True))
+    for key, value in list(fields.items()):
+        if isinstance(value, str) and value[:1] in "{[":
+            with contextlib.suppress(ValueError):
+                fields[key] = json.loads(value)
+    return fields
+
+
+def body_token(data: Any) -> object:
+    return data.get("token") if isinstance(data, dict) else None
+
+
+def _event_name(item: dict[str, Any], hint: str | None) -> str:
+    for key in ("event", "eventName", "type_event", "hook"):
+        value = item.get(key)
+        if isinstance(value, str) and value.strip().lower() in KNOWN_EVENTS:
+            return value.strip().lower()
+    return (hint or "unknown").strip().lower()[:64] or "unknown"
+
+
+def _first(data: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip():
+            return str(value).strip()[:64]
+    return None
+
+
+def parse(data: Any, hint: str | None) -> Iterator[tuple[Event, Any]]:
+    """(event, content for its duplicate key) per event the delivery carries; none for ignored event names."""
+    items = data if isinstance(data, list) else [data]
+    if not items or not all(isinstance(i, dict) for i in items):
+        raise Refused(400, "wemalo delivery is not a JSON object (or a list of them)")
+    for item in items:
+        fields = item.get("eventData") or item.get("data") or item
+        if not isinstance(fields, dict):
+            raise Refused(400, "wemalo delivery whose eventData is not an object")
+        name = _event_name(item, hint)
+        if name in IGNORED_EVENTS:
+            continue
+        content = {k: v for k, v in fields.items() if k != "token"}
+        detail = {"wemalo_order_id": _first(fields, WEMALO_ID_KEYS),
+                  "parcel_id": _first(fields, ("goodsOrderParcelId", "parcelId", "packageId"))}
+        external = _first(fields, EXTERNAL_ID_KEYS) if name not in STOCK_EVENTS else None
+        delivery = _first(item, ("eventId", "deliveryId", "id")) if fields is not item else None
+        yield Event("wemalo", name, WEMALO_TO_BILLBEE, external, delivery,
+                    {k: v for k, v in {**detail, "order_id": external}.items() if v is not None}), content

@@ -1,0 +1,104 @@
+"""The worker: waits `coalesce_seconds` after the oldest due event, takes every due event, and runs one job per
+merchant and direction: restricted to the events' orders, or unrestricted when one event named no order or
+there are more than `max_order_ids`. Events are marked handled only after their job succeeded; a failed job's
+events are tried again with exponential backoff (from `retry_seconds`, at most 15 minutes) and marked failed
+after `max_attempts` (the scheduled run still catches up on them)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from billbee_wemalo_events.event_queue import EventQueue, QueuedEvent, now
+from billbee_wemalo_events.events import Direction
+from billbee_wemalo_events.jobs import Job, JobResult, JobRunner
+from billbee_wemalo_events.settings import Settings
+
+log = logging.getLogger("billbee_wemalo_events.worker")
+MAX_BACKOFF = timedelta(minutes=15)
+POLL_SECONDS = 0.5
+
+
+def plan(events: list[QueuedEvent], max_order_ids: int) -> dict[Job, list[int]]:
+    """The jobs for these events, each with the ids of the events it handles."""
+    groups: dict[tuple[str, str], list[QueuedEvent]] = defaultdict(list)
+    for ev in events:
+        groups[(ev.merchant, ev.direction)].append(ev)
+    jobs: dict[Job, list[int]] = {}
+    for (merchant, direction), group in groups.items():
+        ids = sorted({ev.order_id for ev in group if ev.order_id is not None}, key=lambda i: (len(i), i))
+        full = any(ev.order_id is None for ev in group) or len(ids) > max_order_ids
+        direction_: Direction = "billbee_to_wemalo" if direction == "billbee_to_wemalo" else "wemalo_to_billbee"
+        jobs[Job(merchant, direction_, () if full else tuple(ids))] = [ev.id for ev in group]
+    return jobs
+
+
+class Worker:
+    def __init__(self, queue: EventQueue, settings: Settings, runner: JobRunner,
+                 clock: Callable[[], datetime] = now) -> None:
+        self.queue = queue
+        self.settings = settings
+        self.runner = runner
+        self.clock = clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def backoff(self, attempts: int) -> timedelta:
+        return min(timedelta(seconds=self.settings.retry_seconds * 2 ** max(attempts, 0)), MAX_BACKOFF)
+
+    def run_once(self) -> list[tuple[Job, JobResult]]:
+        """One round: the jobs run (none while the oldest due event is younger than the coalescing window)."""
+        at = self.clock()
+        due = self.queue.due(at)
+        if not due:
+            return []
+        window = timedelta(seconds=self.settings.coalesce_seconds)
+        if at - min(ev.received_at for ev in due) < window and all(ev.attempts == 0 for ev in due):
+            return []
+        claimed = set(self.queue.claim([ev.id for ev in due]))
+        events = [ev for ev in due if ev.id in claimed]
+        attempts = {ev.id: ev.attempts for ev in events}
+        done: list[tuple[Job, JobResult]] = []
+        for job, ids in plan(events, self.settings.max_order_ids).items():
+            merchant = self.settings.merchants.get(job.merchant)
+            if merchant is None:
+                result = JobResult(False, f"merchant {job.merchant!r} is no longer configured")
+            else:
+                log.info("Running %s for %d event(s)", job.describe(), len(ids))
+                try:
+                    result = self.runner(job, merchant)
+                except Exception as exc:  # a runner bug must not stop the worker; the events are retried
+                    log.exception("Job %s raised", job.describe())
+                    result = JobResult(False, f"{type(exc).__name__}")
+            if result.ok:
+                self.queue.handled(ids)
+                log.info("%s: done (%s); %d event(s) handled", job.describe(), result.detail, len(ids))
+            else:
+                retry_in = self.backoff(max(attempts[i] for i in ids))
+                self.queue.failed(ids, result.detail, retry_in, self.settings.max_attempts, at=self.clock())
+                log.warning("%s failed (%s); its %d event(s) are tried again in %d s", job.describe(),
+                            result.detail, len(ids), retry_in.total_seconds())
+            done.append((job, result))
+        return done
+
+    def loop(self) -> None:
+        recovered = self.queue.recover()
+        if recovered:
+            log.info("%d event(s) left running by a stopped worker are pending again", recovered)
+        while not self._stop.wait(POLL_SECONDS):
+            try:
+                self.run_once()
+            except Exception:  # e.g. the database away for a moment: log, keep going
+                log.exception("Worker round failed; trying again")
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.loop, name="billbee-wemalo-events-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
