@@ -16,7 +16,7 @@ from billbee_wemalo.sdk.run import TargetRun
 from billbee_wemalo.sdk.settings import wemalo_client
 from billbee_wemalo.wemalo import WemaloClient
 from target_wemalo.products import ProductPlanner, pack
-from target_wemalo.warehouse import WATCH_KEY, CheckResult, WarehouseWatch, watch_list
+from target_wemalo.warehouse import WATCH_CHECKED_KEY, WATCH_KEY, CheckResult, WarehouseWatch, watch_list
 
 # bookmarks.orders.sent_positions: Billbee order id -> [fingerprint of the positions sent to wemalo, date sent].
 # wemalo has no call that reads an order's positions, so a re-send compares against what this target sent.
@@ -39,6 +39,8 @@ class WemaloRun(TargetRun):
         self.watched_known: dict[str, Any] | None = None  # the watch list of earlier runs (warehouse.py)
         self.watch_new: set[str] = set()  # orders wemalo took in this run
         self.warehouse: CheckResult | None = None  # the end-of-run check (setting stuck_check)
+        self.watch_next: dict[str, dict[str, Any]] | None = None  # the watch list for the next run
+        self.checked_at: datetime | None = None  # the last check (state key WATCH_CHECKED_KEY)
 
     @cached_property
     def client(self) -> WemaloClient:
@@ -85,18 +87,23 @@ class WemaloRun(TargetRun):
 
     @override
     def before_last_state(self) -> None:
-        """Ask wemalo about every watched order (setting `stuck_check`); the verdicts that changed go to
-        tap-billbee in the state."""
+        """Ask wemalo about every watched order (setting `stuck_check`), at most every `stuck_check_minutes`
+        (runs triggered by webhooks come in between and only add the orders they sent); the verdicts that
+        changed go to tap-billbee in the state."""
         if not self.config.get("stuck_check", True):
             return
         watched = watch_list(self.watched_known, self.positions_known or {}, date.today())
         for order_id in self.watch_new:
             watched.setdefault(order_id, {"partial_since": None, "flag": None})
-        if not watched:
+        self.watch_next = watched
+        now = datetime.now(UTC)
+        minutes = float(self.config.get("stuck_check_minutes", 50) or 0)
+        if not watched or (self.checked_at and now - self.checked_at < timedelta(minutes=minutes)):
             return
         checker = WarehouseWatch(self.client, self.logger,
                                  partial_hours=float(self.config.get("stuck_partial_hours", 24)))
-        self.warehouse = checker.check(watched, datetime.now(UTC))
+        self.warehouse = checker.check(watched, now)
+        self.watch_next, self.checked_at = self.warehouse.watched, now
         for order_id, flag in self.warehouse.flags.items():
             if "stuck" in flag:
                 self.report.add("warehouse", order_id, "flagged" if flag["stuck"] else "cleared", flag["reason"])
@@ -122,6 +129,8 @@ class WemaloRun(TargetRun):
             self.positions_known = dict(orders.get(POSITIONS_KEY) or {})
             known = orders.get(WATCH_KEY)
             self.watched_known = dict(known) if isinstance(known, dict) else None
+            checked = orders.get(WATCH_CHECKED_KEY)
+            self.checked_at = datetime.fromisoformat(checked) if isinstance(checked, str) else None
 
     @override
     def add_to_state(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -140,9 +149,12 @@ class WemaloRun(TargetRun):
             oldest = (date.today() - timedelta(days=POSITIONS_KEPT_DAYS)).isoformat()
             merged = {**(orders.get(POSITIONS_KEY) or {}), **self.positions_sent}
             orders[POSITIONS_KEY] = {k: v for k, v in merged.items() if v[1] >= oldest}
-        if not self.dry_run and self.warehouse is not None:
+        if not self.dry_run and self.watch_next is not None:
             orders = state.setdefault("bookmarks", {}).setdefault("orders", {})
-            orders[WATCH_KEY] = self.warehouse.watched
+            orders[WATCH_KEY] = self.watch_next
+        if not self.dry_run and self.warehouse is not None and self.checked_at is not None:
+            orders = state.setdefault("bookmarks", {}).setdefault("orders", {})
+            orders[WATCH_CHECKED_KEY] = self.checked_at.isoformat()
             if self.warehouse.flags:
                 orders[WAREHOUSE_FLAGS_KEY] = {**(orders.get(WAREHOUSE_FLAGS_KEY) or {}), **self.warehouse.flags}
         return self.held.apply(state)

@@ -44,6 +44,10 @@ class TargetWemalo(RunTarget):
                                 "orders held for their address or blocked after packing at once, and PARTIAL for "
                                 "another reason after stuck_partial_hours, get the stuck tag and one message "
                                 "(tap-billbee writes them); both go when the order moves on."),
+        th.Property("stuck_check_minutes", th.IntegerType, default=50, title="Minutes between stuck checks",
+                    description="Ask wemalo about the held orders at most this often (one getStatus per order): "
+                                "the hourly run checks, runs triggered by webhooks in between do not. 0 = every "
+                                "run."),
         th.Property("stuck_partial_hours", th.NumberType, default=24, title="Hours until a partial order is stuck",
                     description="How long an order may stay PARTIAL (not fully reserved) for a reason other "
                                 "than its address before it is flagged."),

@@ -25,6 +25,7 @@ from billbee_wemalo.wemalo import WemaloClient
 
 # order id -> {"partial_since": ISO time or None, "flag": reason text or None, "stage": the stage last reported}
 WATCH_KEY = "watched_orders"
+WATCH_CHECKED_KEY = "watched_orders_checked_at"  # when wemalo was last asked (setting stuck_check_minutes)
 FINISHED = frozenset({"SHIPPED", "CANCELLED"})
 # The stage of fulfilment an order is in, for tap-billbee's status mirror (settings accepted_state_id,
 # packed_state_id): every status before packing is "accepted", packed (also blocked after packing) is "packed".

@@ -12,7 +12,7 @@ import pytest
 from billbee_wemalo.http import TransientError
 from billbee_wemalo.protocol import WAREHOUSE_FLAGS_KEY
 from target_wemalo.run import WemaloRun
-from target_wemalo.warehouse import SEED_DAYS, WATCH_KEY, WarehouseWatch, judge, watch_list
+from target_wemalo.warehouse import SEED_DAYS, WATCH_CHECKED_KEY, WATCH_KEY, WarehouseWatch, judge, watch_list
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 LOG = logging.getLogger("test")
@@ -179,3 +179,23 @@ def test_switched_off_or_in_a_dry_run_the_state_gets_nothing() -> None:
     dry.before_last_state()
     assert WAREHOUSE_FLAGS_KEY not in dry.add_to_state({"bookmarks": {"orders": {}}})["bookmarks"]["orders"]
     assert [o.outcome for o in dry.report.outcomes] == ["flagged"]  # reported as it would be
+
+
+def test_the_check_runs_at_most_every_stuck_check_minutes_and_new_orders_are_kept_meanwhile() -> None:
+    recent = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
+    run = make_run({"10": status("BLOCKEDPACKED")}, stuck_check_minutes=50)
+    run.read_state({"bookmarks": {"orders": {WATCH_KEY: {"10": unflagged()}, WATCH_CHECKED_KEY: recent}}})
+    run.watch("11")
+    run.before_last_state()
+    assert run.client.asked == []  # type: ignore[attr-defined]
+    orders = run.add_to_state({"bookmarks": {"orders": {WATCH_CHECKED_KEY: recent}}})["bookmarks"]["orders"]
+    assert set(orders[WATCH_KEY]) == {"10", "11"}
+    assert orders[WATCH_CHECKED_KEY] == recent
+    assert WAREHOUSE_FLAGS_KEY not in orders
+
+    due = make_run({"10": status("BLOCKEDPACKED"), "11": status("OPEN")}, stuck_check_minutes=5)
+    due.read_state({"bookmarks": {"orders": {WATCH_KEY: orders[WATCH_KEY], WATCH_CHECKED_KEY: recent}}})
+    due.before_last_state()
+    assert sorted(due.client.asked) == ["10", "11"]  # type: ignore[attr-defined]
+    after = due.add_to_state({"bookmarks": {"orders": {}}})["bookmarks"]["orders"]
+    assert after[WATCH_CHECKED_KEY] > recent
