@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from tests.chaos.world import BUNDLE, CANCELLED_TAG, ERROR, RECEIVED, World, has_tag
+from billbee_wemalo.protocol import bookings_named
+from tests.chaos.world import BUNDLE, CANCELLED_TAG, ERROR, RECEIVED, STUCK, World, has_tag
 from tests.stock_check import sellable_stock_problems
 
 REJECT_TEXT = "wemalo hat den Auftrag nicht angenommen"
@@ -156,6 +157,38 @@ def check(world: World, requests: dict[str, list[dict[str, Any]]]) -> tuple[dict
                                            control.billbee("GET", "/settings")["unfulfilled_states"])
     inv.add("Billbee stock = sellable stock (no oversell, no double subtraction)", checked, bad)
 
+    # 10. every return booking wemalo links to an order: named in exactly one message on that order, marked
+    # synchronised in wemalo after the clean runs; one it cannot link (or whose row does not name its order, the
+    # apidoc example's fields): no message anywhere, never marked (reported and kept in wemalo's list)
+    returns = {str(b["id"]): b for b in control.wemalo("GET", "/returns")["bookings"]}
+    rows_name_order = control.wemalo("GET", "/settings")["returns_fields"] == "field_list"
+    named = Counter(b for k, rows in messages.items() for b in bookings_named({"Comments": rows}))
+    bad = []
+    for booking, order_id in sorted(world.returns.items()):
+        linked = order_id is not None and rows_name_order
+        synchronised = bool(returns.get(booking, {}).get("synchronised"))
+        if linked and named[booking] != 1:
+            bad.append(f"booking {booking} of {order_id}: named in {named[booking]} messages")
+        if not linked and named[booking]:
+            bad.append(f"booking {booking}: cannot be linked, yet named in a message")
+        if synchronised != linked:
+            bad.append(f"booking {booking}: synchronised {synchronised}, linked {linked}")
+    inv.add("return written exactly once, marked in wemalo only after", len(world.returns), bad)
+
+    # 11. the stuck tag exactly on the orders wemalo holds: BLOCKEDPACKED, or PARTIAL for the address where
+    # getStatus names the reason (its example does not: then only after stuck_partial_hours, never in a test)
+    reasons = control.wemalo("GET", "/settings")["status_fields"] == "field_list"
+    bad = []
+    for ext, order in sorted(wemalo.items()):
+        if ext in world.preloaded:
+            continue  # sent before the connector watched anything (the demo's preloaded orders)
+        held = order["status"] == "BLOCKEDPACKED" or (
+            reasons and order["status"] == "PARTIAL" and order.get("reasonPartiallyReserved") == "ADDRESS")
+        if held != has_tag(billbee[ext].get("Tags"), STUCK):
+            bad.append(f"{ext}: wemalo {order['status']} {order.get('reasonPartiallyReserved') or ''}, "
+                       f"stuck tag {not held}")
+    inv.add("stuck tag exactly on the orders wemalo holds", len(wemalo), bad)
+
     # 9. everything the connector sent conformed to the simulators' schemas of the vendor specs
     violations = control.violations()
     bad = [f"{system} {v['method']} {v['path']}: {v['violations'][:2]}" for system, rows in violations.items()
@@ -184,5 +217,10 @@ def check(world: World, requests: dict[str, list[dict[str, Any]]]) -> tuple[dict
         "identical messages repeated on an order": repeated,
         "repeated messages (examples)": repeated_texts[:5],
         "goodsOrder/add refused as duplicate": len(duplicates),
+        "return bookings (linked / not)": f"{sum(1 for o in world.returns.values() if o)} / "
+                                          f"{sum(1 for o in world.returns.values() if not o)}",
+        "return messages written": sum(1 for rows in messages.values() for m in rows if "wemalo-Buchung" in m["Text"]),
+        "orders with the stuck tag": sum(1 for k in wemalo if has_tag(billbee[k].get("Tags"), STUCK)),
+        "orders held for the address (ever)": len(world.held_for_address),
     }
     return figures, inv

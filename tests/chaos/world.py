@@ -21,6 +21,7 @@ TAG = "wemalo"
 RECEIVED = f"order_received_by_{TAG}"
 ERROR = f"{TAG}_error"
 CANCELLED_TAG = f"order_cancelled_received_by_{TAG}"
+STUCK = f"{TAG}_stuck"
 BUNDLE = 2
 
 _FIRST = ("Anna", "Jürgen", "Özlem", "Björn", "Käthe", "Sören", "Zoë", "Lukas")
@@ -49,6 +50,8 @@ class World:
     bad_address: set[str] = field(default_factory=set)  # orders created with an address wemalo must refuse
     cancelled: set[str] = field(default_factory=set)  # transferred orders the merchant cancelled (State 8)
     resent: set[str] = field(default_factory=set)
+    returns: dict[str, str | None] = field(default_factory=dict)  # wemalo return booking id -> order (None: unlinked)
+    held_for_address: set[str] = field(default_factory=set)  # orders wemalo held for their address at some point
     actions: Counter[str] = field(default_factory=Counter)
     _serial: int = 0
 
@@ -79,6 +82,8 @@ class World:
         self._resend(rng, billbee["orders"], wemalo_ids)
         self._cancel(rng, billbee["orders"], wemalo_ids)
         self._fix_address(rng, billbee["orders"])
+        self._returns(rng)
+        self._fix_held_address(rng, billbee["orders"])
         self.observe()
 
     def _receive_stock(self, rng: random.Random, *, first: bool) -> None:
@@ -98,7 +103,14 @@ class World:
             status, ext = order["status"], order["externalId"]
             if status == "OPEN" and rng.random() < 0.45:
                 roll = rng.random()
-                if roll < 0.15:
+                if roll < 0.05 and ext not in self.preloaded:
+                    if self._advance(ext, "PARTIAL", reasonPartiallyReserved="ADDRESS"):
+                        self.held_for_address.add(ext)
+                        self.actions["held for the address"] += 1
+                elif roll < 0.1 and ext not in self.preloaded:
+                    if self._advance(ext, "BLOCKEDPACKED", blockReason="LABEL_ERROR"):
+                        self.actions["blocked after packing"] += 1
+                elif roll < 0.15:
                     self._advance(ext, "INPROCESS")
                 elif roll < 0.25:
                     self._advance(ext, "PACKED", parcels=rng.choice((1, 2)))
@@ -109,7 +121,8 @@ class World:
                     parcels = 2 if rng.random() < 0.3 else 1
                     if self._advance(ext, "SHIPPED", parcels=parcels):
                         self.actions[f"shipped in {parcels} parcel(s)"] += 1
-            elif status in ("INPROCESS", "PACKED") and rng.random() < 0.5 and self._advance(ext, "SHIPPED"):
+            elif status in ("INPROCESS", "PACKED", "BLOCKEDPACKED") and rng.random() < 0.5 \
+                    and self._advance(ext, "SHIPPED"):
                 self.actions["shipped (completed)"] += 1
 
     def _advance(self, ext: str, to: str, **options: Any) -> bool:
@@ -196,6 +209,37 @@ class World:
             self.control.billbee("PATCH", f"/orders/{order['BillBeeOrderId']}", {"State": 8})
             self.cancelled.add(str(order["BillBeeOrderId"]))
             self.actions["cancelled in Billbee"] += 1
+
+    def _returns(self, rng: random.Random) -> None:
+        """Customers send parcels back: one item of a shipped order, now and then a parcel wemalo cannot link."""
+        wemalo = self.control.wemalo_state()["orders"]
+        shipped = [o for o in wemalo if o["status"] == "SHIPPED" and o["externalId"] not in self.cancelled]
+        if shipped and rng.random() < 0.3:
+            order = rng.choice(shipped)
+            sku = rng.choice(order["positions"])["externalId"]
+            self._book_return(order["externalId"], sku, rng)
+        if shipped and rng.random() < 0.1:
+            self._book_return(None, rng.choice(rng.choice(shipped)["positions"])["externalId"], rng)
+
+    def _book_return(self, order_id: str | None, sku: str, rng: random.Random) -> None:
+        item = {"sku": sku, "quantity": 1, "reasonCode": rng.choice(("damaged", "too small", "not as described")),
+                "attributeCode": rng.choice(("1. choice", "2. Wahl"))}
+        if rng.random() < 0.3:
+            item["serialNumber"] = f"SN-{rng.randint(10000, 99999)}"
+        answer = self.control.wemalo("POST", "/return", {"externalId": order_id, "items": [item]})
+        for booking in answer.get("bookingIds") or []:
+            self.returns[str(booking)] = order_id
+        self.actions["returns booked" if order_id else "returns without an order"] += 1
+
+    def _fix_held_address(self, rng: random.Random, orders: list[dict[str, Any]]) -> None:
+        """The merchant reads the stuck message of an order held for its address and corrects the street."""
+        stuck = [o for o in orders if str(o["BillBeeOrderId"]) in self.held_for_address
+                 and has_tag(o.get("Tags"), STUCK) and o["State"] == 3]
+        if stuck and rng.random() < 0.5:
+            order = rng.choice(stuck)
+            self.control.billbee("PATCH", f"/orders/{order['BillBeeOrderId']}",
+                                 {"ShippingAddress": {"Street": rng.choice(_STREETS), "HouseNumber": "1a"}})
+            self.actions["held addresses corrected"] += 1
 
     def _fix_address(self, rng: random.Random, orders: list[dict[str, Any]]) -> None:
         """The merchant reads the reason on a rejected order and enters the ZIP code: it is tried again."""
