@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from billbee_wemalo.billbee import BUNDLE_TYPE, ConnectorTags, has_tag
 from billbee_wemalo.protocol import bookings_named
 from billbee_wemalo.wemalo import parse_wemalo_datetime
+from billbee_wemalo.wemalo.holds import judge
 
 EAN_FIELDS = ("ean", "ean2", "ean3", "ean4")
 
@@ -55,11 +56,12 @@ class Result:
     parcels: list[Finding] = field(default_factory=list)
     articles: list[Finding] = field(default_factory=list)
     returns: list[Finding] = field(default_factory=list)
+    held: list[Finding] = field(default_factory=list)  # orders wemalo holds (stuck), and why
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def attention(self) -> int:
-        return sum(f.attention for f in (*self.orders, *self.parcels, *self.articles, *self.returns))
+        return sum(f.attention for f in (*self.orders, *self.held, *self.parcels, *self.articles, *self.returns))
 
     @property
     def ok(self) -> bool:
@@ -72,6 +74,7 @@ class Result:
             "checked_at": self.checked_at.isoformat(),
             "older_than_hours": self.older_than.total_seconds() / 3600,
             "orders_missing_in_wemalo": [f.as_dict() for f in self.orders],
+            "orders_held_in_wemalo": [f.as_dict() for f in self.held],
             "parcels_missing_in_billbee": [f.as_dict() for f in self.parcels],
             "articles_not_in_wemalo": [f.as_dict() for f in self.articles],
             "returns_not_in_billbee": [f.as_dict() for f in self.returns],
@@ -194,10 +197,21 @@ def _order_key(order: dict[str, Any]) -> dict[str, Any]:
     return {"order_id": str(order.get("BillBeeOrderId")), "order_number": order.get("OrderNumber")}
 
 
+def _held(order: dict[str, Any], status: dict[str, Any], *, now: datetime, zone: ZoneInfo,
+          stuck_hours: float) -> str:
+    """Why wemalo holds the order (billbee_wemalo.wemalo.holds, as target-wemalo's stuck check judges it; a
+    PARTIAL order counts from its payment), or "" when it does not."""
+    since = parse_billbee_time(order.get("PayedAt") or order.get("CreatedAt"), zone) or now
+    verdict, _ = judge(status, since, now, stuck_hours)
+    return verdict.reason if verdict.stuck else ""
+
+
 def order_findings(orders: list[dict[str, Any]], statuses: dict[str, dict[str, Any] | None], *,
                    tags: ConnectorTags, wemalo: WemaloCatalogue, bundles: BundleIndex, now: datetime,
-                   older_than: timedelta, zone: ZoneInfo, counts: dict[str, int]) -> list[Finding]:
-    """Paid (configured states), tagged orders that wemalo does not have although they are old enough."""
+                   older_than: timedelta, zone: ZoneInfo, counts: dict[str, int],
+                   stuck_hours: float = 24) -> list[Finding]:
+    """Paid (configured states), tagged orders that wemalo does not have although they are old enough, and
+    those wemalo holds (address, blocked after packing, partly reserved for longer than `stuck_hours`)."""
     out = []
     for order in orders:
         order_id = str(order.get("BillBeeOrderId"))
@@ -207,6 +221,11 @@ def order_findings(orders: list[dict[str, Any]], statuses: dict[str, dict[str, A
             if status.get("statusName") == "CANCELLED":
                 out.append(Finding("order", "cancelled_in_wemalo", "cancelled in wemalo but still paid and tagged "
                                    "in Billbee", _order_key(order)))
+            held = _held(order, status, now=now, zone=zone, stuck_hours=stuck_hours)
+            if held:
+                counts["orders_held_in_wemalo"] += 1
+                out.append(Finding("order", "held_in_wemalo", held, {**_order_key(order),
+                                                                      "wemalo_status": status.get("statusName")}))
             continue
         since = parse_billbee_time(order.get("PayedAt") or order.get("CreatedAt"), zone)
         if since is not None and now - since < older_than:

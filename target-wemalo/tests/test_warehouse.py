@@ -11,8 +11,9 @@ import pytest
 
 from billbee_wemalo.http import TransientError
 from billbee_wemalo.protocol import WAREHOUSE_FLAGS_KEY
+from billbee_wemalo.wemalo.holds import judge
 from target_wemalo.run import WemaloRun
-from target_wemalo.warehouse import SEED_DAYS, WATCH_CHECKED_KEY, WATCH_KEY, WarehouseWatch, judge, watch_list
+from target_wemalo.warehouse import SEED_DAYS, WATCH_CHECKED_KEY, WATCH_KEY, WarehouseWatch, watch_list
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 LOG = logging.getLogger("test")
