@@ -32,11 +32,11 @@ def orders_state(project: MeltanoProject) -> dict[str, Any]:
     return state["bookmarks"]["orders"]  # type: ignore[no-any-return]
 
 
-def in_the_warehouse(project: MeltanoProject) -> list[str]:
+def in_the_warehouse(project: MeltanoProject, env: dict[str, str] | None = None) -> list[str]:
     """The demo synced, every order in wemalo reserved (stock for all products)."""
     control = project.sandbox.control
     control.load_demo()
-    project.run("run", "billbee-to-wemalo")
+    project.run("run", "billbee-to-wemalo", env=env)
     control.wemalo("POST", "/stock", {p["sku"]: 500 for p in control.wemalo_state()["products"]})
     return [o["externalId"] for o in control.wemalo_state()["orders"]]
 
@@ -62,6 +62,7 @@ def test_a_blocked_packed_order_is_flagged_once_and_cleared_when_it_ships(projec
     assert ("LABEL_ERROR" if status_fields == "field_list" else "keinen Grund") in texts[0]
     assert TAGS.stuck in billbee_order(project, order_id)["Tags"]
     assert TAGS.stuck not in billbee_order(project, other)["Tags"]
+    assert billbee_order(project, other)["State"] == 3  # the status mirror is off by default
     assert WAREHOUSE_FLAGS_KEY not in orders_state(project)
 
     control.advance("SHIPPED", [order_id])
@@ -121,3 +122,39 @@ def updated_receivers(project: MeltanoProject) -> set[str]:
     """The goods orders whose meta (receiver) the connector updated, from the wemalo simulator's request log."""
     return {str(r.get("path", "")).rsplit("/", 1)[-1] for r in project.sandbox.control.requests("wemalo")
             if r.get("method") == "PUT" and "/goodsOrder/updateMeta/" in str(r.get("path", ""))}
+
+
+MIRROR = {"TAP_BILLBEE_ACCEPTED_STATE_ID": "16", "TAP_BILLBEE_PACKED_STATE_ID": "13"}
+
+
+def test_the_status_mirror_moves_states_forward_and_the_tap_still_sees_the_moved_orders(
+        project: MeltanoProject) -> None:
+    """The mirror acts on a stage change: it is on from the first run (an order wemalo already had when it was
+    switched on moves with its next stage). Off (the default), the other tests' orders stay in state 3."""
+    control = project.sandbox.control
+    in_wemalo = in_the_warehouse(project, MIRROR)  # run 1: accepted; the stage waits in the state
+    project.run("run", "billbee-to-wemalo", env=MIRROR)  # run 2: the tags, then "Im Fulfillment"
+    assert {billbee_order(project, k)["State"] for k in in_wemalo} == {16}
+
+    packed, resent, by_hand = in_wemalo[:3]
+    control.advance("PACKED", [packed])
+    control.billbee("PATCH", f"/orders/{by_hand}", {"State": 5})  # the merchant's own state: never overwritten
+    project.run("run", "billbee-to-wemalo", env=MIRROR)
+    project.run("run", "billbee-to-wemalo", env=MIRROR)
+    assert billbee_order(project, packed)["State"] == 13
+    assert billbee_order(project, by_hand)["State"] == 5
+
+    # the documented re-send of an order the mirror moved to 16: the tap still reads orders in that state
+    tags = [t for t in billbee_order(project, resent)["Tags"] if t != TAGS.received]
+    control.billbee("PATCH", f"/orders/{resent}", {"Tags": tags, "ShippingAddress": {"Line2": "Hinterhaus"}})
+    project.run("run", "billbee-to-wemalo", env=MIRROR)
+    assert resent in updated_receivers(project)
+    project.run("run", "billbee-to-wemalo", env=MIRROR)
+    assert TAGS.received in billbee_order(project, resent)["Tags"]
+
+    control.advance("SHIPPED", [packed])
+    project.run("run", "wemalo-to-billbee", env=MIRROR)
+    assert billbee_order(project, packed)["State"] == 4  # Versendet from the mirror's state
+    project.run("run", "billbee-to-wemalo", env=MIRROR)
+    project.run("run", "billbee-to-wemalo", env=MIRROR)
+    assert billbee_order(project, packed)["State"] == 4  # never moved back
