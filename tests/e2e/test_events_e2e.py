@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from events.tests.receiver_process import ReceiverProcess
+from sandbox.runner import Sandbox
 from tests.conftest import MeltanoProject
 from tests.e2e import events_rig as rig
 
@@ -141,3 +142,56 @@ def test_a_receiver_killed_between_accepting_and_handling_handles_the_event_once
     assert all(r["status"] == "handled" for r in rows)
     assert rig.goods_orders(control)[order_id] == 1
     assert rig.queue_counts(hooked)["pending"] == 0
+
+
+SHOP_B = {"TAP_BILLBEE_USERNAME": "b@shop-b.example", "TAP_BILLBEE_PASSWORD": "shop-b-api-password",
+          "TAP_BILLBEE_API_KEY": "shop-b-api-key", "TARGET_WEMALO_TOKEN": "shop-b-wemalo-token"}
+
+
+def test_two_merchants_on_one_receiver_stay_apart(project: MeltanoProject, tmp_path: Path) -> None:
+    """The default merchant and shop-b (its own Billbee and wemalo accounts, env file, hook secret and token, state
+    id suffix), one receiver: each order goes to its own warehouse only."""
+    a = project.sandbox.control
+    a.load_demo(seed=7)
+    with Sandbox(billbee_port=0, wemalo_port=0) as sandbox_b:
+        b = sandbox_b.control
+        b.load_demo(seed=8)  # other order ids
+        b.billbee_settings(username=SHOP_B["TAP_BILLBEE_USERNAME"], password=SHOP_B["TAP_BILLBEE_PASSWORD"],
+                           api_key=SHOP_B["TAP_BILLBEE_API_KEY"])
+        b.wemalo_settings(token=SHOP_B["TARGET_WEMALO_TOKEN"])
+        own = {f"{p}_{k}": v for p in ("TAP_BILLBEE", "TARGET_BILLBEE") for k, v in
+               (("USERNAME", SHOP_B["TAP_BILLBEE_USERNAME"]), ("PASSWORD", SHOP_B["TAP_BILLBEE_PASSWORD"]),
+                ("API_KEY", SHOP_B["TAP_BILLBEE_API_KEY"]), ("API_URL", f"{sandbox_b.billbee_url}/api/v1"))}
+        own |= {f"{p}_{k}": v for p in ("TARGET_WEMALO", "TAP_WEMALO_SHIPMENTS") for k, v in
+                (("TOKEN", SHOP_B["TARGET_WEMALO_TOKEN"]), ("API_URL", f"{sandbox_b.wemalo_url}/v1"))}
+        own |= {f"{p}_REPORT_DIR": str(tmp_path / "reports-b") for p in ("TARGET_WEMALO", "TARGET_BILLBEE")}
+        own |= {"BILLBEE_WEMALO_EVENTS_BILLBEE_SECRET": "shop-b-billbee-hook-secret-0123456789abcdef",
+                "BILLBEE_WEMALO_EVENTS_WEMALO_HOOK_TOKEN": "shop-b-wemalo-hook-token"}
+        (tmp_path / "shop-b.env").write_text("".join(f"{k}={v}\n" for k, v in own.items()))
+        (tmp_path / "merchants.toml").write_text('[merchants.shop-b]\nenv_file = "shop-b.env"\n')
+
+        project.run("run", "sync")
+        project.run("run", "--state-id-suffix=shop-b", "sync", env=own)
+        running = rig.receiver(project.env, tmp_path)
+        running.env["BILLBEE_WEMALO_EVENTS_MERCHANTS_FILE"] = str(tmp_path / "merchants.toml")
+        running.start(coalesce=0.5)
+        try:
+            project.run("invoke", "billbee-wemalo-events:register", env=running.env)
+            assert [h["WebHookUri"] for h in b.billbee("GET", "/webhooks")["registrations"]] == [
+                f"{running.url}/hooks/shop-b/billbee"]
+            order_a = rig.new_paid_tagged_order(a, rig.template_order(a), "A-EVENT")
+            order_b = rig.new_paid_tagged_order(b, rig.template_order(b), "B-EVENT")
+            rig.wait_for("both goods orders", lambda: rig.goods_orders(a)[order_a] == rig.goods_orders(b)[order_b]
+                         == 1, 2 * LATENCY_LIMIT, running.log)
+            rig.wait_idle(running)
+        finally:
+            running.stop()
+        ids_a = {str(o["BillBeeOrderId"]) for o in a.billbee_state()["orders"]}
+        ids_b = {str(o["BillBeeOrderId"]) for o in b.billbee_state()["orders"]}
+        assert set(rig.goods_orders(a)) <= ids_a
+        assert set(rig.goods_orders(b)) <= ids_b
+        for control in (a, b):
+            assert not [r for r in control.requests("billbee") + control.requests("wemalo")
+                        if r["status"] in (401, 403)]
+        merchants = {r["merchant"] for r in rig.queue_rows(running) if r["order_id"] == order_b}
+        assert merchants == {"shop-b"}
