@@ -52,7 +52,9 @@ def test_jobs_and_schedule() -> None:
     utility = next(p for p in project["plugins"]["utilities"] if p["name"] == "billbee-wemalo-reconcile")
     assert {name: (c["executable"], c["args"]) for name, c in utility["commands"].items()} == {
         "lock": ("billbee-wemalo-lock", "acquire"), "unlock": ("billbee-wemalo-lock", "release")}
-    assert project["schedules"] == [{"name": "hourly-sync", "interval": "@hourly", "job": "sync"}]
+    assert jobs["events-check"] == ["billbee-wemalo-events:ensure"]  # the webhook receiver's hook check
+    assert project["schedules"] == [{"name": "hourly-sync", "interval": "@hourly", "job": "sync"},
+                                    {"name": "events-check", "interval": "*/15 * * * *", "job": "events-check"}]
     assert project["default_environment"] == "dev"
     assert {e["name"] for e in project["environments"]} >= {"dev", "prod"}
 
@@ -63,9 +65,10 @@ def test_the_events_utility_keeps_its_contract() -> None:
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())
     utility = next(p for p in project["plugins"]["utilities"] if p["name"] == "billbee-wemalo-events")
     assert utility["pip_url"] == "-e ./core -e ./events"
-    assert set(utility["commands"]) == {"serve", "register", "unregister", "status"}
+    assert set(utility["commands"]) == {"serve", "register", "unregister", "status", "ensure"}
     assert {name: c["args"] for name, c in utility["commands"].items()} == {
-        "serve": "serve", "register": "register", "unregister": "unregister", "status": "status"}
+        "serve": "serve", "register": "register", "unregister": "unregister", "status": "status",
+        "ensure": "register --ensure"}
     settings = {s["name"]: s for s in utility["settings"]}
     assert settings["host"]["value"] == "127.0.0.1"
     assert settings["port"]["value"] == 8765

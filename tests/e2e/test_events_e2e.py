@@ -195,3 +195,26 @@ def test_two_merchants_on_one_receiver_stay_apart(project: MeltanoProject, tmp_p
                         if r["status"] in (401, 403)]
         merchants = {r["merchant"] for r in rig.queue_rows(running) if r["order_id"] == order_b}
         assert merchants == {"shop-b"}
+
+
+def test_the_scheduled_hook_check_re_registers_a_dropped_hook_and_says_so(project: MeltanoProject,
+                                                                          tmp_path: Path) -> None:
+    control = project.sandbox.control
+    running = rig.receiver(project.env, tmp_path)
+    running.start(coalesce=0.5)
+    try:
+        first = project.run("run", "events-check", env=running.env, check=False)
+        assert first.returncode != 0  # nothing was registered: all three hooks are, and reported
+        assert "re-registered 3" in first.stderr
+        assert project.run("run", "events-check", env=running.env, check=False).returncode == 0
+        control.wemalo("POST", "/reset")  # wemalo forgot the hooks (as after 10 failed deliveries)
+        again = project.run("run", "events-check", env=running.env, check=False)
+        assert again.returncode != 0
+        assert "re-registered 2 dropped or changed hook(s): wemalo status_update, wemalo trackingnumber_added" in (
+            again.stderr)
+        status = project.run("invoke", "billbee-wemalo-events", "status", "--json", env=running.env)
+        [report] = json.loads(status.stdout)
+        assert report["events"] == {"received": 0, "handled": 0, "failed": 0, "pending": 0}
+        assert {h["state"] for h in report["hooks"]} == {"ok"}
+    finally:
+        running.stop()
