@@ -3,7 +3,8 @@
 The base image (`meltano/meltano`) cannot be pulled, so the test does what the image build does on top of it:
 it takes the build context as Docker would (the repository's files minus `.dockerignore`), and in a copy of
 that context runs the Dockerfile's `RUN` step — `meltano install` with the version passed in, then
-`meltano invoke <plugin> --about` — with this project's Meltano. It also checks the base image's tag against
+`meltano invoke <plugin> --about` and `meltano invoke billbee-wemalo-events --help` — with this project's
+Meltano. It also checks the base image's tag against
 the Meltano and Python versions the project supports. What it cannot check: that the image itself starts.
 """
 
@@ -92,3 +93,11 @@ def test_the_images_install_step_runs_on_the_build_context(tmp_path: Path) -> No
                                capture_output=True, text=True, timeout=300, check=False)
         assert about.returncode == 0, f"{plugin}: {about.stderr[-3000:]}"
         assert f'"version": "{VERSION}"' in about.stdout, about.stdout[:500]
+    # The image's webhook receiver (docs/deployment.md): installed, and its command runs.
+    events = subprocess.run([meltano, "invoke", "billbee-wemalo-events", "--help"], cwd=project, env=env,
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert events.returncode == 0, events.stderr[-3000:]
+    assert "serve" in events.stdout
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "meltano invoke billbee-wemalo-events --help" in dockerfile
+    assert "EXPOSE 8765" in dockerfile

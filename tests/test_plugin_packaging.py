@@ -52,7 +52,9 @@ def test_jobs_and_schedule() -> None:
     utility = next(p for p in project["plugins"]["utilities"] if p["name"] == "billbee-wemalo-reconcile")
     assert {name: (c["executable"], c["args"]) for name, c in utility["commands"].items()} == {
         "lock": ("billbee-wemalo-lock", "acquire"), "unlock": ("billbee-wemalo-lock", "release")}
-    assert project["schedules"] == [{"name": "hourly-sync", "interval": "@hourly", "job": "sync"}]
+    assert jobs["events-check"] == ["billbee-wemalo-events:ensure"]  # the webhook receiver's hook check
+    assert project["schedules"] == [{"name": "hourly-sync", "interval": "@hourly", "job": "sync"},
+                                    {"name": "events-check", "interval": "*/15 * * * *", "job": "events-check"}]
     assert project["default_environment"] == "dev"
     assert {e["name"] for e in project["environments"]} >= {"dev", "prod"}
 
@@ -62,10 +64,11 @@ def test_the_events_utility_keeps_its_contract() -> None:
     public_url; its secrets are marked, and every setting it declares is one the package reads."""
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())
     utility = next(p for p in project["plugins"]["utilities"] if p["name"] == "billbee-wemalo-events")
-    assert utility["pip_url"] == "-e ./core -e ./events"
-    assert set(utility["commands"]) == {"serve", "register", "unregister", "status"}
+    assert utility["pip_url"] == "-e ./core -e ./events[postgres]"  # the queue in MELTANO_DATABASE_URI's PostgreSQL
+    assert set(utility["commands"]) == {"serve", "register", "unregister", "status", "ensure"}
     assert {name: c["args"] for name, c in utility["commands"].items()} == {
-        "serve": "serve", "register": "register", "unregister": "unregister", "status": "status"}
+        "serve": "serve", "register": "register", "unregister": "unregister", "status": "status",
+        "ensure": "register --ensure"}
     settings = {s["name"]: s for s in utility["settings"]}
     assert settings["host"]["value"] == "127.0.0.1"
     assert settings["port"]["value"] == 8765
@@ -104,3 +107,18 @@ def test_the_lock_file_matches_the_declared_dependencies() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "lock.py"), "--check"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_compose_example_runs_the_receiver_on_postgres() -> None:
+    """orchestration/compose/docker-compose.yml (docs/deployment.md): PostgreSQL as Meltano's system database and
+    the queue, the receiver from the image, the hourly sync and the hook check."""
+    compose = yaml.safe_load((ROOT / "orchestration" / "compose" / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"db", "receiver", "scheduler"}
+    assert services["receiver"]["command"] == ["invoke", "billbee-wemalo-events:serve"]
+    assert services["receiver"]["ports"] == ["127.0.0.1:8765:8765"]
+    for name in ("receiver", "scheduler"):
+        assert services[name]["environment"]["MELTANO_DATABASE_URI"].startswith("postgresql+psycopg://"), name
+    loop = services["scheduler"]["command"][0]
+    assert "meltano run sync" in loop
+    assert "meltano run events-check" in loop

@@ -33,7 +33,9 @@ pytestmark = [pytest.mark.release, pytest.mark.xdist_group("release-artifacts")]
 ROOT = Path(__file__).resolve().parents[1]
 PLUGINS = ("tap-billbee", "target-wemalo", "tap-wemalo-shipments", "target-billbee")
 CORE = "core"  # the folder of billbee-wemalo-core
-DISTRIBUTIONS = (CORE, *PLUGINS)
+EVENTS = "events"  # billbee-wemalo-events: the webhook receiver (a Meltano utility)
+DISTRIBUTIONS = (CORE, *PLUGINS, EVENTS)
+STEMS = {CORE: "billbee_wemalo_core", EVENTS: "billbee_wemalo_events"}
 
 
 def uv_binary() -> str | None:
@@ -89,7 +91,7 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def artifacts(dist: Path, folder: str) -> tuple[Path, Path]:
-    stem = "billbee_wemalo_core" if folder == CORE else folder.replace("-", "_")
+    stem = STEMS.get(folder, folder.replace("-", "_"))
     (sdist,) = dist.glob(f"{stem}-*.tar.gz")
     (wheel,) = dist.glob(f"{stem}-*-py3-none-any.whl")
     return sdist, wheel
@@ -154,6 +156,24 @@ def test_wheel_in_a_fresh_venv(plugin: str, dist: Path, tmp_path: Path) -> None:
     assert set(description["settings"]["properties"]) == {s["name"] for s in hub["settings"]}
     assert sorted(description["capabilities"]) == hub["capabilities"]
     files = module_files(python, plugin.replace("-", "_"), "billbee_wemalo", "billbee_wemalo.http")
+    assert all(Path(f).is_relative_to(venv) for f in files), files
+
+
+def test_the_events_wheel_in_a_fresh_venv_with_the_core(dist: Path, tmp_path: Path) -> None:
+    """billbee-wemalo-events, released from the same tag: its wheel with the core of the same release, the
+    receiver's dependencies, and a working command."""
+    _, wheel = artifacts(dist, EVENTS)
+    version = dist_version(wheel)
+    assert f"billbee-wemalo-core=={version}" in requires(wheel), requires(wheel)
+    venv = tmp_path / "venv"
+    python, install = fresh_venv(venv)
+    subprocess.run([*install, "--find-links", str(dist), str(wheel)], check=True, env=clean_env(), cwd=tmp_path)
+    command = venv / "bin" / "billbee-wemalo-events"
+    shown = subprocess.run([str(command), "--help"], cwd=tmp_path, env=clean_env(), capture_output=True, text=True,
+                           check=True).stdout
+    assert all(name in shown for name in ("serve", "register", "unregister", "status")), shown
+    files = module_files(python, "billbee_wemalo_events.receiver", "billbee_wemalo_events.event_queue",
+                         "billbee_wemalo", "uvicorn", "starlette", "sqlalchemy")
     assert all(Path(f).is_relative_to(venv) for f in files), files
 
 

@@ -1,7 +1,8 @@
 """`billbee-wemalo-events serve|register|unregister|status` (also `meltano invoke billbee-wemalo-events:<command>`).
 
-Exit codes: 0 fine; 1 `status` found a hook missing, paused or pointing elsewhere, or failed events; 2 a setting
-is wrong or an API refused (one line on stderr, never a secret).
+Exit codes: 0 fine; 1 `status` found a hook missing, paused or pointing elsewhere, or failed events, or
+`register --ensure` had to register a dropped hook again (one line on stderr names them); 2 a setting is wrong or
+an API refused (one line on stderr, never a secret).
 """
 
 from __future__ import annotations
@@ -81,9 +82,10 @@ def register(settings: Settings, merchant: Merchant, env: Mapping[str, str], ens
         wemalo.close()
     _print(merchant, hooks)
     repaired = [h for h in hooks if h.state != "ok"]
-    if ensure and repaired:
-        log.warning("Merchant %s: %d hook(s) were missing or changed and are registered again: %s", merchant.name,
-                    len(repaired), ", ".join(f"{h.system} {h.name}" for h in repaired))
+    if ensure and repaired:  # the scheduled check's report: one line, and an exit code the schedule shows
+        print(f"{PROG}: merchant {merchant.name}: re-registered {len(repaired)} dropped or changed hook(s): "
+              + ", ".join(f"{h.system} {h.name}" for h in repaired), file=sys.stderr)
+        return ATTENTION
     return OK
 
 

@@ -126,8 +126,11 @@ class EventQueue:
 
     def _insert(self) -> Any:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        # RETURNING tells an inserted row from a duplicate on both databases (psycopg's rowcount is -1 with
+        # RETURNING, which SQLAlchemy adds on PostgreSQL for the primary key).
         return dialect.insert(events_table).on_conflict_do_nothing(
-            index_elements=[events_table.c.dedup_key], index_where=events_table.c.status == PENDING)
+            index_elements=[events_table.c.dedup_key], index_where=events_table.c.status == PENDING,
+        ).returning(events_table.c.id)
 
     def add(self, merchant: str, items: Iterable[tuple[Event, Any]]) -> tuple[int, int]:
         """Queue the events of one delivery in one transaction; (queued, duplicates). Committed on return."""
@@ -139,7 +142,7 @@ class EventQueue:
                     merchant=merchant, source=ev.source, kind=ev.kind, direction=ev.direction,
                     order_id=ev.order_id, delivery_id=ev.delivery_id, dedup_key=ev.dedup_key(merchant, content),
                     detail=ev.detail, status=PENDING, attempts=0, received_at=stamp, next_attempt_at=stamp))
-                if result.rowcount:
+                if result.first() is not None:
                     queued += 1
                 else:
                     duplicates += 1

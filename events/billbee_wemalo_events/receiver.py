@@ -4,12 +4,14 @@ reasons only: no secret, header or body).
 
     GET  /healthz                                  200 while the queue can be reached
     GET  /hooks/billbee?echo=X, /hooks/{merchant}/billbee?echo=X     Billbee's echo test: answers X
+    POST /hooks/billbee {"Echo": X}                                  the same test as a POST: answers X
     POST /hooks/billbee, /hooks/{merchant}/billbee                   Billbee deliveries (ms-signature)
     POST /hooks/wemalo[?event=E], /hooks/{merchant}/wemalo[?event=E] wemalo deliveries (echoed token)
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -56,6 +58,23 @@ def _echo(request: Request) -> PlainTextResponse | None:
     return PlainTextResponse(value, headers=TEXT_HEADERS)
 
 
+def _posted_echo(body: bytes) -> PlainTextResponse | None:
+    """The echo test as a POST of `{"Echo": "<value>"}` (a reading of Billbee's registration, see
+    docs/api-contract.md): answered 200 with the value, nothing queued; it carries no event and no signature."""
+    if len(body) > MAX_ECHO + 32 or b"cho" not in body:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or len(data) != 1:
+        return None
+    key, value = next(iter(data.items()))
+    if str(key).lower() != "echo" or not isinstance(value, str) or len(value) > MAX_ECHO:
+        return None
+    return PlainTextResponse(value, headers=TEXT_HEADERS)
+
+
 class Receiver:
     def __init__(self, settings: Settings, queue: EventQueue) -> None:
         self.settings = settings
@@ -98,6 +117,8 @@ class Receiver:
                 return echo  # the echo test carries no event (and no signature to check)
             if request.method != "POST":
                 raise Refused(405, "only POST delivers events")
+            if (posted_echo := _posted_echo(body)) is not None:
+                return posted_echo
             merchant.billbee_auth.check(body, request.headers)
             items = list(billbee_payloads.parse(body))
             counts = await self._queue(merchant, "billbee", items)

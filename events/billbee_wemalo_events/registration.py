@@ -107,6 +107,9 @@ def register_wemalo(client: WemaloClient, merchant: Merchant, public_url: str, e
     token = merchant.wemalo_auth.token
     if not token:
         raise SettingsError(f"wemalo_hook_token is not set (merchant {merchant.name})")
+    if not email:
+        raise SettingsError("notify_email is not set: wemalo's field list requires the address it writes to when "
+                            "it deactivates a hook after 10 failed deliveries")
     by_event = {str(h.get("event")): h for h in client.list_webhooks()}
     out = []
     for event in WEMALO_EVENTS:

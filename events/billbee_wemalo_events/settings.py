@@ -29,7 +29,8 @@ DEFAULT_MERCHANT = "default"
 MERCHANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # Variables that belong to one merchant's accounts: never inherited by another merchant.
 ACCOUNT_PREFIXES = ("TAP_BILLBEE_", "TARGET_BILLBEE_", "TARGET_WEMALO_", "TAP_WEMALO_SHIPMENTS_",
-                    f"{PREFIX}BILLBEE_SECRET", f"{PREFIX}WEMALO_HOOK_TOKEN", f"{PREFIX}STATE_ID_SUFFIX")
+                    f"{PREFIX}BILLBEE_SECRET", f"{PREFIX}WEMALO_HOOK_TOKEN", f"{PREFIX}STATE_ID_SUFFIX",
+                    f"{PREFIX}BILLBEE_API_URL", f"{PREFIX}WEMALO_API_URL")
 
 
 class SettingsError(ValueError):

@@ -1,15 +1,17 @@
 """wemalo deliveries, whatever their shape (undocumented; docs/api-contract.md, "wemalo: webhooks").
 
-Accepted: JSON or form-encoded; the event's fields flat (the apidoc's `orderId, externalId, orderNumber`) or under
-`eventData` / `data` (what wemalo's own shop plugin reads), with the token at the top. The event name comes from
-the body (`event`) or, when the body does not say, from the URL the hook was registered with (`?event=...` or the
-path segment after `/wemalo/`): `register` gives each event its own URL.
+Accepted: JSON or form-encoded (PHP-style nested names `eventData[orderId]=...` too); the event's fields flat (the
+apidoc's `orderId, externalId, orderNumber`) or under `eventData` / `data` (what wemalo's own shop plugin reads),
+with the token at the top. The event name comes from the body (`event`) or, when the body does not say, from the
+URL the hook was registered with (`?event=...` or the path segment after `/wemalo/`): `register` gives each event
+its own URL.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -24,6 +26,8 @@ KNOWN_EVENTS = (*ORDER_EVENTS, *STOCK_EVENTS, *IGNORED_EVENTS)
 EXTERNAL_ID_KEYS = ("externalId", "goodsOrderExternalId", "externalGoodsOrderId", "extGoodsOrderId",
                     "externalOrderId")
 WEMALO_ID_KEYS = ("orderId", "goodsOrderId")
+BRACKETS = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])+)")
+SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 
 
 def decode(body: bytes, content_type: str) -> Any:
@@ -39,12 +43,31 @@ def decode(body: bytes, content_type: str) -> Any:
     except ValueError:
         if "json" in content_type.lower() or "=" not in text:
             raise Refused(400, "wemalo delivery is neither JSON nor form fields") from None
-    fields: dict[str, Any] = dict(parse_qsl(text, keep_blank_values=True))
-    for key, value in list(fields.items()):
-        if isinstance(value, str) and value[:1] in "{[":
+    fields: dict[str, Any] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        decoded: Any = value
+        if value[:1] in "{[":
             with contextlib.suppress(ValueError):
-                fields[key] = json.loads(value)
+                decoded = json.loads(value)
+        _put(fields, key, decoded)
     return fields
+
+
+def _put(fields: dict[str, Any], key: str, value: Any) -> None:
+    """A form field into `fields`; PHP-style names nest (`eventData[orderId]=1` -> {"eventData": {"orderId":
+    "1"}}), as a PHP sender such as wemalo's encodes an array; an empty value is null (PHP sends null as "")."""
+    match = BRACKETS.fullmatch(key)
+    if match is None:
+        fields[key] = value
+        return
+    path = [match.group(1), *SEGMENT.findall(match.group(2))]
+    node = fields
+    for part in path[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[path[-1]] = value if value != "" else None
 
 
 def body_token(data: Any) -> object:

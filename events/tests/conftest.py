@@ -1,9 +1,12 @@
-"""Fixtures of the events tests: settings for two merchants, a queue in a temporary SQLite file."""
+"""Fixtures of the events tests: settings for two merchants, and a queue: every test that takes `queue` runs
+twice, on a temporary SQLite file and on a database of a throw-away PostgreSQL cluster (tests/e2e/
+postgres_cluster.py; skipped with the reason where PostgreSQL cannot be started)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pytest
 
 from billbee_wemalo_events.event_queue import EventQueue
 from billbee_wemalo_events.settings import Settings
+from tests.e2e.postgres_cluster import Cluster, PostgresUnavailable, throwaway_cluster
 
 SECRET = "s3cret-billbee-0123456789abcdef-XYZ"  # 35 characters, as Billbee wants 32-64
 TOKEN = "wemalo-hook-token-default"
@@ -41,8 +45,27 @@ def settings(env: dict[str, str]) -> Settings:
     return Settings.from_env(env)
 
 
-@pytest.fixture
-def queue(env: dict[str, str]) -> Iterator[EventQueue]:
-    q = EventQueue(env["BILLBEE_WEMALO_EVENTS_DATABASE_URL"])
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    try:
+        with throwaway_cluster() as cluster:
+            yield cluster
+    except PostgresUnavailable as exc:
+        pytest.skip(f"PostgreSQL cannot be started here: {exc}")
+
+
+DATABASE_NUMBERS = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def queue(request: pytest.FixtureRequest, env: dict[str, str]) -> Iterator[EventQueue]:
+    if request.param == "sqlite":
+        url = env["BILLBEE_WEMALO_EVENTS_DATABASE_URL"]
+    else:
+        cluster: Cluster = request.getfixturevalue("postgres")
+        name = f"events_{next(DATABASE_NUMBERS)}"
+        cluster.create_database(name)
+        url = cluster.uri(name)
+    q = EventQueue(url)
     yield q
     q.close()

@@ -4,10 +4,6 @@ after the answer, and after a restart it is handled exactly once."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -18,6 +14,7 @@ import requests
 
 from billbee_wemalo_events.event_queue import EventQueue
 from events.tests.conftest import TOKEN, sign
+from events.tests.receiver_process import ReceiverProcess
 
 FAKE_MELTANO = """#!{python}
 import json, os, sys
@@ -27,54 +24,13 @@ with open({log!r}, "a") as log:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Receiver:
-    def __init__(self, env: dict[str, str], tmp_path: Path) -> None:
-        self.port = free_port()
-        self.env = {**os.environ, **env, "BILLBEE_WEMALO_EVENTS_PORT": str(self.port)}
-        self.log = tmp_path / "receiver.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, coalesce: float) -> None:
-        env = {**self.env, "BILLBEE_WEMALO_EVENTS_COALESCE_SECONDS": str(coalesce)}
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "billbee_wemalo_events", "serve"], env=env,
-                                            stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise AssertionError("receiver did not start: " + self.log.read_text()[-2000:])
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(30)
-
-
 @pytest.fixture
-def receiver(env: dict[str, str], tmp_path: Path) -> Iterator[Receiver]:
+def receiver(env: dict[str, str], tmp_path: Path) -> Iterator[ReceiverProcess]:
     fake = tmp_path / "fake-meltano"
     fake.write_text(FAKE_MELTANO.format(python=sys.executable, log=str(tmp_path / "runs.jsonl")))
     fake.chmod(0o755)
-    running = Receiver({**env, "BILLBEE_WEMALO_EVENTS_MELTANO_EXECUTABLE": str(fake)}, tmp_path)
+    running = ReceiverProcess({**env, "BILLBEE_WEMALO_EVENTS_MELTANO_EXECUTABLE": str(fake)},
+                              tmp_path / "receiver.log")
     yield running
     running.stop()
 
@@ -85,7 +41,7 @@ def runs(tmp_path: Path) -> list[dict[str, object]]:
 
 
 def test_a_receiver_killed_right_after_answering_loses_nothing_and_handles_each_event_once(
-        receiver: Receiver, env: dict[str, str], tmp_path: Path) -> None:
+        receiver: ReceiverProcess, env: dict[str, str], tmp_path: Path) -> None:
     receiver.start(coalesce=600)  # the worker must not run before the kill
     raw = json.dumps({"Id": "k1", "Attempt": 1, "Notifications": [{"Action": "order.created", "OrderId": 31},
                                                                    {"Action": "order.created", "OrderId": 32}]})

@@ -1,6 +1,7 @@
 """The webhook calls of both clients and `register` / `unregister` / `status`, against a small fake of each API
-that answers in the shapes the vendor documents show (the sandbox does not serve webhooks yet: wemalo's answers
-501, Billbee's has no route). Billbee: raw arrays of WebHookApiModel; wemalo: `{hooks: [...]}`, `{Success}`."""
+that answers in the shapes the vendor documents show (Billbee: raw arrays of WebHookApiModel; wemalo: `{hooks:
+[...]}`, `{Success}`): the calls made, call by call. The same commands against the simulators:
+test_sandbox_hooks.py."""
 
 from __future__ import annotations
 
@@ -125,7 +126,7 @@ def test_register_ensure_re_registers_only_what_was_dropped(apis: tuple[FakeApis
     cli.main(["register", "--merchant", "default"], env=account_env)
     del fake.wemalo["trackingnumber_added"]  # wemalo unregistered it after 10 failed deliveries
     fake.calls.clear()
-    assert cli.main(["register", "--ensure", "--merchant", "default"], env=account_env) == cli.OK
+    assert cli.main(["register", "--ensure", "--merchant", "default"], env=account_env) == cli.ATTENTION
     writes = [(m, p) for m, p, _ in fake.calls if m != "GET"]
     assert writes == [("POST", "/v1/webhook/trackingnumber_added")]
     assert set(fake.wemalo) == {"status_update", "trackingnumber_added"}

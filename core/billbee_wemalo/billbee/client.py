@@ -222,9 +222,12 @@ class BillbeeClient:
         return data if isinstance(data, list) else (data or {}).get("Data") or []
 
     def webhook_filters(self) -> list[str]:
-        """The filter names Billbee knows (items `{Name, Description}` or plain strings)."""
+        """The filter names Billbee knows: a list of `{Name, Description}` or plain strings, or (the spec types it
+        "object") an object keyed by name, or either in an ApiResult's `Data`."""
         data = self._call("GET", "/webhooks/filters", "/webhooks/filters").data
-        rows = data if isinstance(data, list) else (data or {}).get("Data") or []
+        if isinstance(data, dict) and "Data" in data:
+            data = data["Data"]
+        rows = data if isinstance(data, list) else list((data or {}).keys()) if isinstance(data, dict) else []
         names = [row.get("Name") if isinstance(row, dict) else row for row in rows]
         return [str(n) for n in names if n]
 
