@@ -13,12 +13,18 @@ orders), in this order:
                       start (ack phase), then reads everything again
   steady_b2w          the job once more, nothing changed
   w2b_initial         `run wemalo-to-billbee` after wemalo got stock for every product (first stock sync)
-  steady_sync         `run sync` (the hourly schedule), nothing changed anywhere
+  steady_sync_every_run
+                      `run sync` (the hourly schedule), nothing changed anywhere, with the full product scan and the
+                      full stock comparison every run (products_full_scan_hours 0, stock_verify_hours 0: the
+                      behaviour before these intervals)
+  steady_sync         the same with the stock comparison's default (stock_verify_hours 24; the product scan every
+                      run, as in the dev environment)
   changes_sync        `run sync` after 1 % of the articles got a new title and 50 new paid, tagged orders came
   changes_ack_sync    `run sync` again: the tags of those 50 orders
-  steady_sync_daily_products
-                      `run sync` with products_full_scan_hours=24, after one such run that did the full scan:
-                      only new articles are asked for (the hourly cost of a daily product schedule)
+  steady_sync_defaults
+                      `run sync` with the project's defaults (products_full_scan_hours 4, stock_verify_hours 24),
+                      after one such run that did the full scan: only new articles are asked for and stock values
+                      equal to the last written are trusted (the hourly cost between scans and comparisons)
   w2b_shipments       `run wemalo-to-billbee` after the warehouse shipped 500 orders (20 % in two parcels) and
                       5,000 stock levels changed
   memory (separate)   `run billbee-to-wemalo` twice (first sync, then the everyday run) with 100,000 articles
@@ -32,20 +38,29 @@ id) and copy only the page a list request asks for, so their time per request st
 
 Monthly Billbee calls per merchant profile (P articles, O orders a day, hourly runs = 24 x 30 = 720 a month):
 
-    per run   = k_p * ceil(P / 250)                 product pages (k_p = measured pages / expected pages);
-                                                     with products_full_scan_hours=24: ceil(P / 250) / 24 + n
-                                                     (n = calls for new articles, measured)
+    per run   = k_p * ceil(P / 250) / H_p            tap-billbee's full product scan every H_p hours
+                                                     (products_full_scan_hours, default 4; k_p = measured pages
+                                                     / expected pages, steady_sync)
+              + n * (1 - 1 / H_p)                    the new-articles call of the runs in between (measured,
+                                                     steady_sync_defaults)
+              + k_v * ceil(P / 250) / H_v            target-billbee's full stock comparison every H_v hours
+                                                     (stock_verify_hours, default 24; k_v = its product pages /
+                                                     expected pages, steady_sync_every_run)
               + ceil(max(1, m) / 250)                incremental orders query, m = 2 * O/24 * 70/60 orders
                                                      modified in its window (new ones, then tagged ones)
               + c * ceil(max(1, w) / 250)            eligibility check, w = O * WAIT_DAYS paid tagged orders;
                                                      c = 1 if the steady run made it, else 1/24 (the daily
                                                      safety net once tag writes are seen to bump LastModifiedAt)
-              + f                                    other Billbee reads of a quiet run (measured, steady_sync)
+              + f                                    other Billbee reads of a quiet run (measured,
+                                                     steady_sync_defaults: target-billbee's held and cancelled
+                                                     orders queries, the stock locations)
               + p                                    shipping providers, read once per run with parcels
               + ceil(s_c * min(P, O/24 * lines))     stock writes (s_c = calls per changed stock value,
                                                      lines = order lines per order in the demo data)
     month     = 720 * per run + 30 * O * (a + s)     a = ack calls per new order (changes_ack_sync),
                                                      s = Billbee calls per shipped order (w2b_shipments)
+
+The column "every run" sets H_p = H_v = 1 (both intervals 0: the behaviour before them).
 """
 
 from __future__ import annotations
@@ -94,7 +109,13 @@ SHARED_SYS_DIRS = ("extractors", "loaders", "utilities", "mappers", "orchestrato
 ACK_ENDPOINTS = {"POST /orders/<id>/tags", "PUT /orders/<id>/tags", "POST /orders/<id>/message",
                  "GET /orders/<id>"}
 SHIP_ENDPOINTS = {"GET /orders/<id>", "POST /orders/<id>/shipment", "PUT /orders/<id>/orderstate"}
-STEADY_RUNS = ("steady_b2w", "steady_sync", "steady_sync_daily_products")
+STEADY_RUNS = ("steady_b2w", "steady_sync_every_run", "steady_sync", "steady_sync_defaults")
+# The project's defaults (meltano.yml); the bench runs the dev environment, which scans the products every run.
+DEFAULT_SCAN_HOURS = 4  # tap-billbee products_full_scan_hours
+DEFAULT_VERIFY_HOURS = 24  # target-billbee stock_verify_hours
+DEFAULTS_ENV = {"TAP_BILLBEE_PRODUCTS_FULL_SCAN_HOURS": str(DEFAULT_SCAN_HOURS),
+                "TARGET_BILLBEE_STOCK_VERIFY_HOURS": str(DEFAULT_VERIFY_HOURS)}
+EVERY_RUN_ENV = {"TAP_BILLBEE_PRODUCTS_FULL_SCAN_HOURS": "0", "TARGET_BILLBEE_STOCK_VERIFY_HOURS": "0"}
 FULL = {"sizes": "2000/200,8000/800,20000/2000", "shipped": 500, "stock_changes": 5000, "changed_orders": 50}
 QUICK = {"sizes": "300/40,1000/100", "shipped": 25, "stock_changes": 250, "changed_orders": 10}
 
@@ -149,7 +170,8 @@ class Project:
             # 100 % the machine, not the rate limits, set the pace (the simulators' CPU is not there in reality)
             "cpu_s": cpu, "cpu_busy": round(sum(cpu.values()) / (wall * (os.cpu_count() or 1)), 3),
             "systems": analyse(requests, sampler.windows),
-            "orders_queries": orders_queries(requests["billbee"]),
+            "orders_queries": orders_queries([e for e in requests["billbee"]  # the tap's, not target-billbee's
+                                              if attribute(e["ts"], sampler.windows, "billbee") == "tap-billbee"]),
             "plugin_spans": plugin_spans(requests["billbee"], sampler.windows),
             "env": env or {},
             "product_pages_expected": math.ceil(n_products / PAGE),
@@ -198,6 +220,7 @@ def main_size(sandbox: Sandbox, args: argparse.Namespace, n_products: int, n_ord
     wemalo = control.wemalo_state()
     control.wemalo("POST", "/stock", {p["sku"]: rng.randint(20, 200) for p in wemalo["products"]})
     runs.append(project.run("w2b_initial", "wemalo-to-billbee", n_products))
+    runs.append(project.run("steady_sync_every_run", "sync", n_products, env=EVERY_RUN_ENV))
     runs.append(project.run("steady_sync", "sync", n_products))
 
     billbee = scenario["billbee"]
@@ -208,11 +231,10 @@ def main_size(sandbox: Sandbox, args: argparse.Namespace, n_products: int, n_ord
     runs.append(project.run("changes_sync", "sync", n_products))
     runs.append(project.run("changes_ack_sync", "sync", n_products))
 
-    # The hourly run with products_full_scan_hours=24: the first one scans and records the highest Id, the
-    # next reads only new articles (none here).
-    daily = {"TAP_BILLBEE_PRODUCTS_FULL_SCAN_HOURS": "24"}
-    project.run("daily_products_scan", "sync", n_products, env=daily)
-    runs.append(project.run("steady_sync_daily_products", "sync", n_products, env=daily))
+    # The hourly run with the project's defaults: the first one scans and records the highest Id, the next reads
+    # only new articles (none here) and trusts the stock values it wrote.
+    project.run("defaults_scan", "sync", n_products, env=DEFAULTS_ENV)
+    runs.append(project.run("steady_sync_defaults", "sync", n_products, env=DEFAULTS_ENV))
 
     wemalo = control.wemalo_state()
     open_ids = sorted(o["externalId"] for o in wemalo["orders"] if o["status"] == "OPEN")
@@ -325,19 +347,29 @@ def steady_check(run: dict[str, Any]) -> dict[str, Any]:
             "orders_queries": q, "retried_429": bb["429"], "ok": not writes and sum(reads.values()) <= allowed}
 
 
+def _by_plugin(run: dict[str, Any] | None, endpoint: str, plugin: str) -> int:
+    """Calls of `plugin` to a Billbee endpoint in a run (all of them when the log has no attribution)."""
+    if run is None:
+        return 0
+    st = run["systems"]["billbee"]["endpoints"].get(endpoint, {})
+    by_plugin = st.get("by_plugin") or {}
+    return int(by_plugin.get(plugin, 0) if by_plugin else st.get("calls", 0))
+
+
 def estimate(main: dict[str, Any], n_products: int) -> dict[str, Any]:
     """The monthly Billbee calls of PROFILES at the hourly schedule, from the main size's runs (see module doc)."""
     runs = {r["label"]: r for r in main["runs"]}
     steady, ack, w2b = runs["steady_sync"], runs["changes_ack_sync"], runs["w2b_shipments"]
-    eps = steady["systems"]["billbee"]["endpoints"]
-    pages = eps.get("GET /products", {}).get("calls", 0)
-    k_p = pages / max(1, math.ceil(n_products / PAGE))
-    order_pages = eps.get("GET /orders", {}).get("calls", 0)
-    fixed = steady["systems"]["billbee"]["calls"] - pages - order_pages
+    every, defaults = runs.get("steady_sync_every_run"), runs.get("steady_sync_defaults")
+    quiet = defaults or steady
+    expected = max(1, math.ceil(n_products / PAGE))
+    k_p = _by_plugin(steady, "GET /products", "tap-billbee") / expected
+    k_v = _by_plugin(every, "GET /products", "target-billbee") / expected
+    new_article_calls = _by_plugin(defaults, "GET /products", "tap-billbee") if defaults else 1
+    eps = quiet["systems"]["billbee"]["endpoints"]
+    tap_orders = _by_plugin(quiet, "GET /orders", "tap-billbee")
+    fixed = quiet["systems"]["billbee"]["calls"] - eps.get("GET /products", {}).get("calls", 0) - tap_orders
     checks = 1.0 if steady["orders_queries"].get("check_queries") else 1 / 24
-    daily = runs.get("steady_sync_daily_products")
-    new_article_calls = (daily["systems"]["billbee"]["endpoints"].get("GET /products", {}).get("calls", 0)
-                         if daily else 1)
     ack_calls = (ack["ack_phase"] or {}).get("calls", 0) / max(1, main["new_orders"])
     w_eps = w2b["systems"]["billbee"]["endpoints"]
     ship_calls = sum(w_eps.get(ep, {}).get("calls", 0) for ep in SHIP_ENDPOINTS) / max(1, main["shipped_orders"])
@@ -346,26 +378,33 @@ def estimate(main: dict[str, Any], n_products: int) -> dict[str, Any]:
     stock_calls = w_eps.get("POST /products/updatestockmultiple", {}).get("calls", 0)
     per_value = stock_calls / max(1, w2b["stock_values_written"])
     lines = main["skus_per_order"]
-    coeff = {"k_p": round(k_p, 3), "n": new_article_calls, "c": round(checks, 3), "f": fixed, "p": providers,
+    coeff = {"k_p": round(k_p, 3), "n": new_article_calls, "k_v": round(k_v, 3), "H_p": DEFAULT_SCAN_HOURS,
+             "H_v": DEFAULT_VERIFY_HOURS, "c": round(checks, 3), "f": fixed, "p": providers,
              "s_c": round(per_value, 4), "lines": lines, "a": round(ack_calls, 2), "s": round(ship_calls, 2),
              "WAIT_DAYS": WAIT_DAYS, "ship_busiest_endpoint_per_order": round(ship_bound, 2)}
+
+    def product_calls(pages: int, scan_hours: float, verify_hours: float) -> float:
+        return (k_p * pages / scan_hours + new_article_calls * (1 - 1 / scan_hours)
+                + k_v * pages / verify_hours)
+
     rows = []
     for products, orders in PROFILES:
         m = 2 * orders / 24 * 70 / 60
         w = orders * WAIT_DAYS
         stock_values = min(products, orders / 24 * lines)
-        product_pages = k_p * math.ceil(products / PAGE)
+        pages = math.ceil(products / PAGE)
         rest = (math.ceil(max(1, m) / PAGE) + checks * math.ceil(max(1, w) / PAGE) + fixed + providers
                 + math.ceil(stock_values * per_value))
         per_day = orders * (ack_calls + ship_calls)
-        month = 720 * (product_pages + rest) + 30 * per_day
-        month_daily = 720 * (math.ceil(products / PAGE) / 24 + new_article_calls + rest) + 30 * per_day
+        per_run = product_calls(pages, DEFAULT_SCAN_HOURS, DEFAULT_VERIFY_HOURS) + rest
+        per_run_every = product_calls(pages, 1, 1) + rest
         # Billbee time of one hourly run at the limits: the phases run one after the other, each bound by its
         # busiest endpoint at 2/s (pages, acks, shipments: per order its busiest endpoint)
-        run_seconds = (product_pages + rest + orders / 24 * (ack_calls + ship_bound)) / ENDPOINT_RATE
-        rows.append({"products": products, "orders_per_day": orders, "calls_per_run": round(product_pages + rest, 1),
-                     "order_calls_per_day": round(per_day), "calls_per_month": round(month),
-                     "calls_per_month_daily_products": round(month_daily), "billbee_s_per_run": round(run_seconds)})
+        run_seconds = (per_run + orders / 24 * (ack_calls + ship_bound)) / ENDPOINT_RATE
+        rows.append({"products": products, "orders_per_day": orders, "calls_per_run": round(per_run, 1),
+                     "order_calls_per_day": round(per_day), "calls_per_month": round(720 * per_run + 30 * per_day),
+                     "calls_per_month_every_run": round(720 * per_run_every + 30 * per_day),
+                     "billbee_s_per_run": round(run_seconds)})
     return {"coefficients": coeff, "profiles": rows, "formula": __doc__.split("Monthly Billbee calls")[1].strip()}
 
 
@@ -423,12 +462,12 @@ def print_estimate(est: dict[str, Any]) -> None:
     print("\n## Monthly Billbee API calls, hourly schedule (720 runs/month)\n")
     print(f"coefficients (measured): {est['coefficients']}\n")
     print("| products | orders/day | calls per run | order-driven calls/day | calls/month | "
-          "calls/month, full product scan daily | Billbee time per run |")
+          "calls/month, product scan and stock comparison every run | Billbee time per run |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for row in est["profiles"]:
         print(f"| {row['products']:,} | {row['orders_per_day']:,} | {row['calls_per_run']:,} | "
               f"{row['order_calls_per_day']:,} | {row['calls_per_month']:,} | "
-              f"{row.get('calls_per_month_daily_products', 0):,} | {row['billbee_s_per_run']} s |")
+              f"{row.get('calls_per_month_every_run', 0):,} | {row['billbee_s_per_run']} s |")
 
 
 def plot(points: list[dict[str, Any]], path: Path) -> str | None:

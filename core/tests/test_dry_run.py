@@ -32,8 +32,8 @@ WEMALO_WRITES: dict[str, tuple[Any, ...]] = {
     "register_webhook": ("status_update", "https://x.example/hooks/wemalo", "t"), "delete_webhook": ("status_update",),
 }
 READS = {"get_order", "stocks", "shipping_providers", "iter_products", "iter_orders", "iter_pages", "get_product",
-         "list_products", "available_stock", "order_status", "profiles", "order_packages", "iter_sent_bookings",
-         "iter_booked_returns", "list_webhooks", "webhook_filters",
+         "get_product_by_sku", "list_products", "available_stock", "order_status", "profiles", "order_packages",
+         "iter_sent_bookings", "iter_booked_returns", "list_webhooks", "webhook_filters",
          "tracking_number", "stats", "waited_seconds", "close", "effective_status", "shape"}
 
 

@@ -33,6 +33,8 @@ def test_the_sdk_members_the_hooks_wrap_still_have_their_shape() -> None:
     context = inspect.signature(Stream._increment_stream_state).parameters["context"]
     assert context.kind is inspect.Parameter.KEYWORD_ONLY
     assert params(Tap.sync_all) == ["self"]
+    target = _Target()
+    assert target._latest_state is None  # StateHookedTarget.emit_state writes it when set
     assert isinstance(inspect.getattr_static(Tap, "streams"), property)
 
 
@@ -159,3 +161,16 @@ def test_a_state_hooked_target_sees_each_incoming_state_and_shapes_the_emitted_o
     emitted = [json.loads(line) for line in out.getvalue().splitlines()]
     assert emitted[-1] == {"bookmarks": {"s": {"replication_key_value": 2}}, "added_by_target": True}
     assert "added_by_target" not in target.seen[-1]  # the hook got a copy, not the SDK's own state
+
+
+def test_emit_state_writes_the_latest_state_through_the_hook() -> None:
+    lines = [{"type": "STATE", "value": {"bookmarks": {"s": {"replication_key_value": 3}}}}]
+    target = _Target()
+    out = io.StringIO()
+    with redirect_stdout(out):
+        target.emit_state()  # nothing yet: nothing written
+        target.listen(io.StringIO("".join(json.dumps(line) + "\n" for line in lines)))
+        target.emit_state()
+    emitted = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert emitted[-1] == {"bookmarks": {"s": {"replication_key_value": 3}}, "added_by_target": True}
+    assert len(emitted) == 2  # the one after the input, the one asked for

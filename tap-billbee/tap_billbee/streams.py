@@ -26,6 +26,9 @@ MAX_ID_KEY = "max_id"  # products: the highest article Id read so far
 BUNDLES_KEY = "bundles"  # products: the bundle index between full scans (BundleIndex.bundle_state)
 TAG_BUMP_KEY = "tag_writes_bump_modified"  # what the tap saw: {"value": bool, "observed_at": ISO UTC, "orders": n}
 CLOCK_MARGIN = timedelta(seconds=60)  # Billbee's clock may be behind ours
+# A run scheduled every hour starts a little earlier or later each time: a full product scan due "every 4 hours"
+# must not slip to the 5th hour because the run 4 hours later started a minute early.
+SCAN_SLACK_HOURS = 10 / 60
 
 def interval_due(last: str | None, hours: float) -> bool:
     """Is a periodic read due: never done (`last`, ISO UTC), every run (`hours` 0), or `hours` passed since."""
@@ -61,8 +64,9 @@ class ProductsStream(BillbeeStream):
         return float(self.config.get("products_full_scan_hours", 0) or 0)
 
     def _full_scan_due(self) -> bool:
-        return self.stream_state.get(MAX_ID_KEY) is None or interval_due(self.stream_state.get(FULL_SCAN_KEY),
-                                                                          self._scan_hours)
+        hours = self._scan_hours
+        return self.stream_state.get(MAX_ID_KEY) is None or interval_due(
+            self.stream_state.get(FULL_SCAN_KEY), max(0.0, hours - SCAN_SLACK_HOURS) if hours else 0)
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:

@@ -7,6 +7,7 @@ import atexit
 import io
 import json
 from contextlib import redirect_stdout
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -67,6 +68,18 @@ def test_products_full_scan_interval_reads_only_new_articles_in_between() -> Non
 
     records, _, _ = run({**config, "products_full_scan_hours": 0}, state)  # 0 = every run a full scan
     assert sum(r["stream"] == "products" for r in records) == len(demo["products"]) + 1
+
+
+def test_the_full_product_scan_does_not_slip_an_hour_when_the_run_starts_early() -> None:
+    """With products_full_scan_hours 4 and hourly runs, the run about 4 hours after the last scan scans, also when
+    it starts a few minutes before the 4 hours are up; the run an hour earlier does not."""
+    demo = SANDBOX.control.load_demo()["billbee"]
+    config = {**CONFIG, "products_full_scan_hours": 4}
+    _, state, _ = run(config, {})
+    for hours_ago, full in ((3, False), (4 - 5 / 60, True)):
+        state["bookmarks"]["products"]["last_full_scan"] = (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat()
+        records, _, _ = run(config, state)
+        assert sum(r["stream"] == "products" for r in records) == (len(demo["products"]) if full else 0)
 
 
 @pytest.mark.parametrize("bumps", [True, False])

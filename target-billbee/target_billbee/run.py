@@ -5,18 +5,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
 from typing_extensions import override
 
-from billbee_wemalo.billbee import BillbeeClient, ConnectorTags
+from billbee_wemalo.billbee import CANCELLED_STATES, BillbeeClient, ConnectorTags
+from billbee_wemalo.http import ApiError
 from billbee_wemalo.protocol import PENDING_RETURN_ACKS_KEY
 from billbee_wemalo.sdk.run import TargetRun
 from billbee_wemalo.sdk.settings import billbee_client
 from billbee_wemalo.state import hold_back_bookmark
 from target_billbee.carriers import CarrierMatcher
 from target_billbee.stock import BreakerLimits, held_quantities
+from target_billbee.verify import StockMemory, to_check, verify_due
 
 STOCK_KEY = "written"  # bookmarks.stock_levels.written: SKU -> the quantity last written to Billbee
 STOCK_LOCATION_KEY = "written_stock_id"  # ... into this Billbee stock id
@@ -42,6 +45,16 @@ class BillbeeRun(TargetRun):
         self.stock_bookmark_before: str | None = None  # stock_levels' bookmark as this run started
         self.stock_refused = ""  # why the circuit breaker kept this run's stock write back
         self.stock_pending = 0  # stock records collected and not yet written (they are written at the end)
+        # What decides which values equal to the last written are compared with Billbee (verify.py).
+        self.stock_memory = StockMemory()
+        self.started = datetime.now(UTC)
+        self.stock_verified = False  # this run compared every value equal to the last written
+        self.stock_held_now: dict[str, int] | None = None
+        self.stock_cancelled_now: set[int] | None = None  # the cancelled/deleted orders of the window
+        self.stock_in_flight: set[str] = set()  # SKUs of the stock write under way (announced before it)
+        self.stock_settled: set[str] = set()  # SKUs whose Billbee value this run wrote or read
+        self.stock_unsure: set[str] = set()  # SKUs whose write failed: Billbee may or may not have the value
+        self.emit_state: Callable[[], None] | None = None  # set by the target: write a STATE message now
         self._workers: dict[str, ThreadPoolExecutor] = {}
         self._pending: list[Future[None]] = []
 
@@ -107,7 +120,55 @@ class BillbeeRun(TargetRun):
         held, bundles = held_quantities(orders)
         if bundles:
             self.report.counters["held_bundle_lines_not_counted"] += bundles
+        self.stock_held_now = dict(held)
         return dict(held)
+
+    @property
+    def stock_verify_hours(self) -> float:
+        return float(self.config.get("stock_verify_hours", 24) or 0)
+
+    def skus_to_check(self, equal: list[str]) -> list[str]:
+        """Of the SKUs whose planned value equals the last written, those to compare with Billbee's articles:
+        all of them every `stock_verify_hours` (and every run with 0), otherwise only those something may have
+        moved (verify.py). Call after `held_in_warehouse`."""
+        hours = self.stock_verify_hours
+        if hours <= 0:
+            self.stock_verified = True
+            return equal
+        cancelled = self._cancelled_since() if equal else set()
+        if verify_due(self.stock_memory.verified_at, hours, self.started):
+            self.stock_verified = True
+            return equal
+        check = to_check(equal, self.stock_memory, self.stock_held_now, cancelled)
+        self.report.counters["stock_values_trusted"] += len(equal) - len(check)
+        return check
+
+    def _cancelled_since(self) -> set[str] | None:
+        """SKUs (casefolded) of the orders cancelled or deleted since the last run: those in states 6/8 created in
+        the last `cancel_check_days` (by order date, whatever LastModifiedAt does) that the last run had not
+        seen. None when that is not known (no record of the last run's, a read failure, a bundle line)."""
+        days = int(self.config.get("cancel_check_days", 30) or 30)
+        since = (self.started - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
+        try:
+            orders = list(self.client.iter_orders(state_ids=sorted(CANCELLED_STATES), created_after=since))
+        except ApiError as exc:
+            self.logger.warning("Billbee's cancelled orders could not be read (%s): every value is compared", exc)
+            return None
+        self.stock_cancelled_now = {int(o["BillBeeOrderId"]) for o in orders if o.get("BillBeeOrderId")}
+        seen = self.stock_memory.cancelled_seen
+        if seen is None:
+            return None
+        fresh = [o for o in orders if o.get("BillBeeOrderId") and int(o["BillBeeOrderId"]) not in seen]
+        skus, bundles = held_quantities(fresh)
+        return None if bundles else set(skus)
+
+    def announce_stock_write(self, skus: list[str]) -> None:
+        """Before the stock write: a STATE listing its SKUs as unsettled, which Meltano stores at once. A run
+        killed after the write and before its last STATE leaves them so: the next run does not trust them."""
+        if self.dry_run or self.emit_state is None or self.stock_verify_hours <= 0:
+            return
+        self.stock_in_flight = set(skus)
+        self.emit_state()
 
     def refuse_stock_write(self, reason: str, records: list[dict[str, Any]]) -> None:
         """The circuit breaker tripped: nothing written, the bookmark held back, the run ends non-zero."""
@@ -135,6 +196,7 @@ class BillbeeRun(TargetRun):
             self.stock_bookmark_before = stock.get("replication_key_value")
             same_location = stock.get(STOCK_LOCATION_KEY) == self.storage_location_id
             self.stock_known = dict(stock.get(STOCK_KEY) or {}) if same_location else {}
+            self.stock_memory = StockMemory.from_state(stock) if same_location else StockMemory()
 
     @override
     def add_to_state(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -150,10 +212,29 @@ class BillbeeRun(TargetRun):
             stock = state.setdefault("bookmarks", {}).setdefault("stock_levels", {})
             stock[STOCK_KEY] = {**(self.stock_known or {}), **self.stock_written}
             stock[STOCK_LOCATION_KEY] = self.storage_location_id
+        if not self.dry_run:
+            self._add_stock_memory(state)
         if self.returns_written and not self.dry_run:
             returns = state.setdefault("bookmarks", {}).setdefault("returns", {})
             returns[PENDING_RETURN_ACKS_KEY] = {**(returns.get(PENDING_RETURN_ACKS_KEY) or {}), **self.returns_written}
         return state
+
+    def _add_stock_memory(self, state: dict[str, Any]) -> None:
+        """verified_at, held, cancelled_seen and unsettled (verify.py) into the stock bookmark, when this run has
+        anything to say about them."""
+        memory = self.stock_memory
+        unsettled = (memory.unsettled | self.stock_in_flight | self.stock_unsure) - (self.stock_settled
+                                                                                      - self.stock_unsure)
+        news = {"verified_at": self.started.isoformat() if self.stock_verified else None,
+                "held": None if self.stock_held_now is None else dict(sorted(self.stock_held_now.items())),
+                "cancelled_seen": None if self.stock_cancelled_now is None else sorted(self.stock_cancelled_now),
+                "unsettled": sorted(unsettled) if unsettled != memory.unsettled else None}
+        news = {key: value for key, value in news.items() if value is not None}
+        if not news:
+            return
+        stock = state.setdefault("bookmarks", {}).setdefault("stock_levels", {})
+        stock.update(news)
+        stock[STOCK_LOCATION_KEY] = self.storage_location_id
 
     @override
     def finish(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from target_billbee.stock import billbee_has, breaker_verdict, new_quantity, sto
 from target_billbee.worker_sink import WorkerSink
 
 STOCK_CHUNK = 100
+PRODUCT_PAGE = 250  # articles per page of GET /products
 NOT_SHIPPABLE_STATES = {OrderState.DELETED, OrderState.CANCELED}
 # "Versendet" is set only from a state before shipping (BEFORE_SHIPPING_STATES); any other (reclamation, closed,
 # archived, ...) is the merchant's later word, never overwritten by a parcel (replayed or not).
@@ -182,12 +184,21 @@ class StockLevelsSink(RuleCheckedSink, BatchSink):
         records, self._latest = self._latest, {}
         self.run.stock_pending = 0  # from here on every STATE waits for the write (wait_for_writes)
         if records:
+            self.run.stock_pending = len(records)  # the announcement holds the stock bookmark back, as before
+            self.run.announce_stock_write(sorted(records))
+            self.run.stock_pending = 0
             # After the shipments' writes (the same worker, FIFO): the orders wemalo holds are read after the
             # shipped ones became "Versendet", so held quantities and Billbee's unfulfilled amount agree.
             self.run.submit("shipments", self._process, list(records.values()))
         super().clean_up()
 
     def _process(self, records: list[dict[str, Any]]) -> None:
+        try:
+            self._plan_and_write(records)
+        finally:
+            self.run.stock_in_flight = set()  # written, refused or failed: the state now says which
+
+    def _plan_and_write(self, records: list[dict[str, Any]]) -> None:
         report = self.run.report
         usable = []
         for record in records:
@@ -210,14 +221,21 @@ class StockLevelsSink(RuleCheckedSink, BatchSink):
             self.logger.warning("Stock circuit breaker confirmed by stock_breaker_confirm: %s", verdict)
         stock_id = self.run.storage_location_id
         items = []
-        # A value equal to the last written (`known`) is not taken as "Billbee has it": Billbee's stock moves
-        # between runs in ways the documents leave open (a cancellation may or may not give stock back; docs/
-        # api-contract.md, "Billbee: stock"), and `known` can be stale (an answer lost, a run killed before
-        # its STATE). Those SKUs are read from Billbee and written unless the write would change nothing.
-        current = self._billbee_entries([sku for sku, q in planned.items() if known.get(sku) == q], stock_id)
+        # A value equal to the last written (`known`) is not blindly taken as "Billbee has it": Billbee's stock
+        # moves between runs in ways the documents leave open (a cancellation may or may not give stock back;
+        # docs/api-contract.md, "Billbee: stock"), and `known` can be stale (an answer lost, a run killed before
+        # its STATE). Such values are read from Billbee and written unless the write would change nothing: all of
+        # them every `stock_verify_hours`, in between those something may have moved (verify.py).
+        equal = [sku for sku, q in planned.items() if known.get(sku) == q]
+        check = set(self.run.skus_to_check(equal))
+        current = self._billbee_entries(sorted(check), stock_id, len(known))
         for sku, quantity in planned.items():
+            if known.get(sku) == quantity and sku not in check:
+                report.add("stock_levels", sku, "unchanged", "equal to the last written")
+                continue
             if billbee_has(current.get(sku.casefold()), quantity):
                 report.add("stock_levels", sku, "unchanged")
+                self.run.stock_settled.add(sku)
                 continue
             item: dict[str, Any] = {"Sku": sku, "NewQuantity": quantity, "AutosubtractReservedAmount": True,
                                     "Reason": "wemalo stock sync"}
@@ -227,16 +245,24 @@ class StockLevelsSink(RuleCheckedSink, BatchSink):
         for start in range(0, len(items), STOCK_CHUNK):
             self._write(items[start:start + STOCK_CHUNK])
 
-    def _billbee_entries(self, skus: list[str], stock_id: int) -> dict[str, Any]:
-        """SKU (casefolded) -> the article's entry of the written stock, read from Billbee's article pages until
-        every SKU asked for was seen (one page of 250 in most runs). A read failure is no reason to skip
-        anything: what was not read is written."""
+    def _billbee_entries(self, skus: list[str], stock_id: int, catalogue: int) -> dict[str, Any]:
+        """SKU (casefolded) -> the article's entry of the written stock: one article read per SKU when that is
+        fewer calls than the catalogue's pages (`catalogue`: SKUs the state knows), else Billbee's article pages
+        until every SKU asked for was seen. A read failure is no reason to skip anything: what was not read is
+        written."""
         wanted = {sku.casefold() for sku in skus}
         found: dict[str, Any] = {}
         if not wanted:
             return found
         try:
             location = stock_id or self.run.standard_stock_id
+            if len(skus) <= max(1, math.ceil(catalogue / PRODUCT_PAGE)):
+                for sku in skus:
+                    try:
+                        found[sku.casefold()] = stock_entry(self.run.client.get_product_by_sku(sku), location)
+                    except NotFoundError:
+                        continue
+                return found
             for article in self.run.client.iter_products(prefetch=False):
                 sku = str(article.get("SKU") or "").casefold()
                 if sku in wanted and sku not in found:
@@ -254,6 +280,7 @@ class StockLevelsSink(RuleCheckedSink, BatchSink):
         except ApiError as exc:
             for item in items:
                 report.add("stock_levels", item["Sku"], "failed", str(exc))
+                self.run.stock_unsure.add(item["Sku"])  # the answer may be lost after Billbee took the value
             return
         for item, result in zip(items, results + [{}] * (len(items) - len(results)), strict=True):
             if result.get("ErrorCode") or result.get("ErrorMessage"):
@@ -262,3 +289,4 @@ class StockLevelsSink(RuleCheckedSink, BatchSink):
                 report.add("stock_levels", item["Sku"], "written")
                 report.counters["stock_values_written"] += 1
                 self.run.stock_written[item["Sku"]] = item["NewQuantity"]
+                self.run.stock_settled.add(item["Sku"])

@@ -40,6 +40,13 @@ class TargetBillbee(RunTarget):
                     description="Billbee states in which orders with the received tag wait for shipping. Their "
                                 "quantities are added to wemalo's available stock before Billbee subtracts its "
                                 "unfulfilled amount (stock_semantics available; see the README)."),
+        th.Property("stock_verify_hours", th.NumberType, default=24, title="Full stock comparison interval (h)",
+                    description="How often every stock value equal to the last written is compared with Billbee's "
+                                "articles (reading the catalogue); in between only those an order cancelled or "
+                                "leaving wemalo's hold, or an unconfirmed write, may have moved. 0 = every run."),
+        th.Property("cancel_check_days", th.IntegerType, default=30, title="Cancelled orders window (days)",
+                    description="Cancelled or deleted Billbee orders created in this many days are read once per "
+                                "run with stock (stock_verify_hours > 0): their SKUs' values are compared."),
         th.Property("stock_breaker_zero_percent", th.IntegerType, default=20, title="Breaker: % set to 0",
                     description="A run that would set more than this percentage of the SKUs to 0 writes no stock."),
         th.Property("stock_breaker_drop_percent", th.IntegerType, default=50, title="Breaker: % stock drop",
@@ -65,7 +72,9 @@ class TargetBillbee(RunTarget):
     @cached_property
     def run(self) -> BillbeeRun:
         """This run's context, handed to the sinks (target_billbee.run)."""
-        return BillbeeRun(self.name, self.config, self.logger)
+        run = BillbeeRun(self.name, self.config, self.logger)
+        run.emit_state = self.emit_state
+        return run
 
     @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:

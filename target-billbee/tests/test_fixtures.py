@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from contextlib import redirect_stdout
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -207,8 +208,12 @@ def _stock_run(sandbox: Sandbox, records: list[dict[str, Any]], state: dict[str,
                                          "semantics": {"type": "string"}, "observed_at": {"type": "string"}}}},
              {"type": "STATE", "value": state}]
     lines += [{"type": "RECORD", "stream": "stock_levels", "record": r} for r in records]
-    lines.append({"type": "STATE", "value": {"bookmarks": {"stock_levels": {
-        "replication_key": "observed_at", "replication_key_value": "2026-11-26T10:00:00+00:00"}}}})
+    # The tap's last STATE: the state it was given (its stream state carries the target's keys through), the
+    # bookmark moved on.
+    last = json.loads(json.dumps(state))
+    last["bookmarks"]["stock_levels"].update({"replication_key": "observed_at",
+                                              "replication_key_value": "2026-11-26T10:00:00+00:00"})
+    lines.append({"type": "STATE", "value": last})
     marker = max((r["id"] for r in sandbox.control.requests("billbee")), default=0)
     target = TargetBillbee(config={"api_url": f"{sandbox.billbee_url}/api/v1", **CREDENTIALS, **config})
     out = io.StringIO()
@@ -354,3 +359,100 @@ def test_a_state_before_the_stock_write_keeps_the_stock_bookmark(billbee: Sandbo
         target.listen(io.StringIO("\n".join(lines) + "\n"))
     emitted = [json.loads(line) for line in out.getvalue().splitlines()]
     assert emitted[-1]["bookmarks"]["stock_levels"]["replication_key_value"] == BEFORE
+
+
+# -- stock_verify_hours: which values equal to the last written are compared with Billbee (verify.py) --------------
+
+
+def _available(available: int) -> list[dict[str, Any]]:
+    return [{"sku": "STK-1", "available": available, "semantics": "available",
+             "observed_at": "2026-11-26T10:00:00+00:00"}]
+
+
+def _billbee_reads(sandbox: Sandbox, marker: int) -> list[str]:
+    return [r["path"] for r in sandbox.control.requests("billbee") if r["id"] > marker and r["method"] == "GET"]
+
+
+def _marker(sandbox: Sandbox) -> int:
+    return max((r["id"] for r in sandbox.control.requests("billbee")), default=0)
+
+
+def _settled(sandbox: Sandbox, available: int, **config: Any) -> dict[str, Any]:
+    """Two runs with the same figure: the first writes it, the second compares it and records what the runs
+    after it compare against (held quantities, the cancelled orders seen). Returns the last state."""
+    _, writes, (_, states) = _stock_run(sandbox, _available(available), **config)
+    assert writes
+    _, writes, (_, states) = _stock_run(sandbox, _available(available), state=states[-1], **config)
+    assert writes == []
+    return dict(states[-1])
+
+
+@pytest.mark.parametrize("hours", [24, 0])
+def test_a_value_equal_to_the_last_written_is_trusted_between_full_comparisons(billbee: Sandbox, hours: int) -> None:
+    state = _settled(billbee, 12, stock_verify_hours=hours)
+    marker = _marker(billbee)
+    target, writes, (error, _) = _stock_run(billbee, _available(12), state=state, stock_verify_hours=hours)
+    assert error is None
+    assert writes == []
+    products = [p for p in _billbee_reads(billbee, marker) if p.startswith("/api/v1/products")]
+    assert products == ([] if hours else ["/api/v1/products/stocks", "/api/v1/products/STK-1"])
+    assert target.run.report.counters["stock_values_trusted"] == (1 if hours else 0)
+
+
+def test_the_full_comparison_comes_back_after_stock_verify_hours(billbee: Sandbox) -> None:
+    state = _settled(billbee, 12)
+    state["bookmarks"]["stock_levels"]["verified_at"] = "2026-01-01T00:00:00+00:00"
+    article = next(p for p in billbee.control.billbee_state()["products"] if p["SKU"] == "STK-1")
+    for entry in [article, *(article.get("Stocks") or [])]:  # an edit in Billbee the connector cannot see
+        entry["StockCurrent"] = 3
+    billbee.control.billbee("POST", "/products", {"products": [article]})
+    _, writes, (_, states) = _stock_run(billbee, _available(12), state=state)
+    assert [i["NewQuantity"] for w in writes for i in w["body"]] == [12 + 6]
+    assert _stock_current(billbee, "STK-1") == 12
+    assert states[-1]["bookmarks"]["stock_levels"]["verified_at"] > "2026-01-01"
+
+
+@pytest.mark.parametrize("restock", [True, False], ids=["cancel_restocks", "cancel_keeps_stock"])
+def test_between_comparisons_a_cancelled_held_order_is_still_compared(billbee: Sandbox, restock: bool) -> None:
+    billbee.control.billbee_settings(restock_on_cancel=restock)
+    state = _settled(billbee, 12)
+    billbee.control.billbee("PATCH", f"/orders/{ORDER}", {"State": 8})  # one held order (1 x STK-1) cancelled
+    marker = _marker(billbee)
+    _, writes, (error, _) = _stock_run(billbee, _available(13), state=state)  # wemalo released its unit
+    assert error is None
+    assert [i["NewQuantity"] for w in writes for i in w["body"]] == ([] if restock else [13 + 5])
+    assert _stock_current(billbee, "STK-1") == 13
+    assert "/api/v1/products/STK-1" in _billbee_reads(billbee, marker)  # one article read, not the catalogue
+
+
+def test_between_comparisons_a_cancelled_order_wemalo_never_held_is_compared(billbee: Sandbox) -> None:
+    """An order paid but not sent to wemalo yet (Billbee lowered its stock on import) is cancelled; wemalo's
+    figure does not move, so the same value is planned. Without a restock Billbee is one unit low until written."""
+    state = _settled(billbee, 12)
+    billbee.control.billbee("POST", "/orders", {"orders": [
+        {"BillBeeOrderId": ORDER + 50, "State": 3, "Tags": ["wemalo"],
+         "CreatedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+         "OrderItems": [{"Product": {"SKU": "STK-1"}, "Quantity": "1.000"}]}]})
+    _, writes, (_, state_list) = _stock_run(billbee, _available(12), state=state)
+    assert writes == []  # imported: Billbee lowered its stock and counts it unfulfilled, nothing to write
+    billbee.control.billbee("PATCH", f"/orders/{ORDER + 50}", {"State": 8})
+    _, writes, _ = _stock_run(billbee, _available(12), state=state_list[-1])
+    assert [i["NewQuantity"] for w in writes for i in w["body"]] == [12 + 6]
+    assert _stock_current(billbee, "STK-1") == 12
+
+
+def test_a_run_killed_after_its_write_leaves_its_skus_unsettled(billbee: Sandbox) -> None:
+    """The run writes 7 and is killed before its last STATE: Meltano has the STATE emitted before the write, which
+    lists STK-1 as unsettled. The next run plans 10 (= the value the state says was written): compared, written."""
+    state = _settled(billbee, 10)
+    _, writes, (_, states) = _stock_run(billbee, _available(7), state=state)
+    assert [i["NewQuantity"] for w in writes for i in w["body"]] == [7 + 6]
+    before_write = states[-2]["bookmarks"]["stock_levels"]
+    assert before_write["unsettled"] == ["STK-1"]
+    assert before_write["written"]["STK-1"] == 10 + 6
+    assert "unsettled" not in states[-1]["bookmarks"]["stock_levels"] or \
+        states[-1]["bookmarks"]["stock_levels"]["unsettled"] == []
+    _, writes, (_, states) = _stock_run(billbee, _available(10), state=states[-2])
+    assert [i["NewQuantity"] for w in writes for i in w["body"]] == [10 + 6]
+    assert _stock_current(billbee, "STK-1") == 10
+    assert states[-1]["bookmarks"]["stock_levels"]["unsettled"] == []

@@ -127,3 +127,29 @@ def test_stock_without_oversell_or_double_subtraction(project: MeltanoProject, s
     control.wemalo("POST", "/stock", {article["SKU"]: 80})
     project.run("run", "wemalo-to-billbee", env=env)
     assert_sellable_stock(control)
+
+
+def test_stock_values_are_trusted_between_comparisons_and_a_cancellation_still_reaches_billbee(
+        project: MeltanoProject) -> None:
+    """stock_verify_hours (default 24) over runs: once written and compared, a value equal to the last written is
+    not read back from Billbee every run (0 product pages, 0 writes); an order wemalo held, cancelled in Billbee,
+    still makes its SKU's value compared and written (Billbee gives no stock back on cancellation here)."""
+    control = project.sandbox.control
+    control.load_demo()
+    control.billbee_settings(restock_on_cancel=False)
+    project.run("run", "sync")
+    control.wemalo("POST", "/stock", {p["sku"]: 50 for p in control.wemalo_state()["products"]})
+    project.run("run", "sync")  # written
+    project.run("run", "sync")  # compared once (held quantities and cancelled orders recorded)
+    assert_sellable_stock(control)
+
+    mark = max(r["id"] for r in control.requests("billbee"))
+    project.run("run", "wemalo-to-billbee")
+    calls = [r for r in control.requests("billbee") if r["id"] > mark]
+    assert not [r for r in calls if r["path"].startswith("/api/v1/products")]  # trusted: no article read or write
+    assert_sellable_stock(control)
+
+    held = next(o for o in control.wemalo_state()["orders"] if o["status"] == "OPEN")
+    control.billbee("PATCH", f"/orders/{held['externalId']}", {"State": 8})
+    project.run("run", "sync")  # wemalo cancels it and releases its stock; Billbee's value is compared and written
+    assert_sellable_stock(control)

@@ -208,6 +208,12 @@ class BillbeeClient:
         order: dict[str, Any] = self._call("GET", "/orders/{id}", f"/orders/{order_id}").data["Data"]
         return order
 
+    def get_product_by_sku(self, sku: str) -> dict[str, Any]:
+        """One article by SKU (`GET /products/{id}?lookupBy=sku`); NotFoundError when Billbee has none."""
+        article: dict[str, Any] = self._call("GET", "/products/{id}", f"/products/{quote(sku, safe='')}",
+                                             params={"lookupBy": "sku"}).data.get("Data") or {}
+        return article
+
     def stocks(self) -> list[dict[str, Any]]:
         return self._call("GET", "/products/stocks", "/products/stocks").data.get("Data") or []
 

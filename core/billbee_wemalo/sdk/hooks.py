@@ -73,6 +73,13 @@ class StateHookedTarget(Target):
         """The state this target emits, made from the tap's latest (a deep copy: change it freely)."""
         return state
 
+    def emit_state(self) -> None:
+        """Write a STATE message now (the tap's latest, through `outgoing_state`), e.g. before a write whose result
+        the state must not claim yet: Meltano stores each STATE line as it arrives. The SDK keeps the latest in
+        `_latest_state` and writes it only after draining."""
+        if self._latest_state:
+            self._write_state_message(copy.deepcopy(self._latest_state))
+
     def active_sink(self, stream_name: str) -> Sink | None:
         """The sink currently taking `stream_name`'s records, if one was made."""
         return self._sinks_active.get(stream_name)
