@@ -3,19 +3,28 @@
 Starts both simulators with the demo shop, runs `meltano run sync`, lets the simulated warehouse receive
 goods and ship most orders (some in two parcels, one only partly; one blocked after packing, one held for its
 address), runs `sync` again, books a customer's return, runs `sync` once more and prints what moved in each
-direction (stuck orders and the return included) and what was rejected and why. Meltano's state goes to a
-throw-away database, so the demo can be repeated and never touches a real project's state.
+direction (stuck orders and the return included) and what was rejected and why; finally starts the webhook
+receiver, registers its hooks and shows a new order reaching wemalo seconds after Billbee notified it.
+Meltano's state goes to a throw-away database, so the demo can be repeated and never touches a real project's
+state.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+import requests
 
 from sandbox.runner import Sandbox
 
@@ -60,6 +69,54 @@ def customer_returns(sandbox: Sandbox) -> int:
         {"sku": order["positions"][0]["externalId"], "quantity": 1, "reasonCode": "zu klein",
          "attributeCode": "1. choice", "serialNumber": ""}]})
     return 1
+
+
+def webhook_order(sandbox: Sandbox, env: dict[str, str], workdir: Path, log: Path) -> float:
+    """The event-driven path: the receiver (`billbee-wemalo-events serve`) runs, its hooks are registered with
+    both simulators, a new paid and tagged order arrives in Billbee; the seconds until wemalo has it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    hooks = {**env, "BILLBEE_WEMALO_EVENTS_PORT": str(port), "BILLBEE_WEMALO_EVENTS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+             "BILLBEE_WEMALO_EVENTS_DATABASE_URL": f"sqlite:///{workdir / 'events.db'}",
+             "BILLBEE_WEMALO_EVENTS_BILLBEE_SECRET": secrets.token_hex(20),
+             "BILLBEE_WEMALO_EVENTS_WEMALO_HOOK_TOKEN": secrets.token_hex(16),
+             "BILLBEE_WEMALO_EVENTS_NOTIFY_EMAIL": "lager@demo.example", "BILLBEE_WEMALO_EVENTS_COALESCE_SECONDS": "1"}
+    meltano_bin = Path(sys.executable).with_name("meltano")
+    with log.open("a") as out:
+        receiver = subprocess.Popen([str(meltano_bin), "invoke", "billbee-wemalo-events:serve"], cwd=ROOT, env=hooks,
+                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if receiver.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"the webhook receiver did not start; see {log}")
+            time.sleep(0.2)
+        meltano(["invoke", "billbee-wemalo-events:register"], hooks, log)
+        control = sandbox.control
+        sent = {o["externalId"] for o in control.wemalo_state()["orders"]}
+        template = next(o for o in control.billbee_state()["orders"] if str(o["BillBeeOrderId"]) in sent)
+        order = {k: template[k] for k in ("ShippingAddress", "InvoiceAddress", "OrderItems", "Currency", "Customer",
+                                          "ShippingCost", "PaymentMethod") if k in template}
+        order.update(State=3, Tags=["wemalo"], OrderNumber="WEBHOOK-1")
+        started = time.monotonic()
+        created = control.billbee("POST", "/orders", {"orders": [order]})["orders"][0]
+        while str(created["BillBeeOrderId"]) not in {o["externalId"] for o in control.wemalo_state()["orders"]}:
+            if time.monotonic() - started > 120:
+                sys.exit(f"the webhook's order did not reach wemalo within 120 s; see {log}")
+            time.sleep(0.2)
+        return time.monotonic() - started
+    finally:
+        os.killpg(receiver.pid, signal.SIGTERM)
+        try:
+            receiver.wait(45)
+        except subprocess.TimeoutExpired:
+            os.killpg(receiver.pid, signal.SIGKILL)
 
 
 def run_table(reports: Path) -> list[str]:
@@ -128,17 +185,21 @@ def main() -> None:
         # reading is the sandbox's default; there such orders and returns are reported instead).
         sandbox.control.wemalo_settings(status_fields="field_list", returns_fields="field_list")
         env = sandbox.meltano_env(workdir)
-        print("1/4 meltano run sync          (products and paid, tagged orders go to wemalo)", flush=True)
+        print("1/5 meltano run sync          (products and paid, tagged orders go to wemalo)", flush=True)
         meltano(["run", "sync"], env, log)
-        print("2/4 the warehouse ships       (goods received, orders picked, packed, handed to carriers)", flush=True)
+        print("2/5 the warehouse ships       (goods received, orders picked, packed, handed to carriers)", flush=True)
         plan = warehouse_ships(sandbox)
         print("   (one order is blocked after packing, one held for its address)", flush=True)
-        print("3/4 meltano run sync          (tags, tracking numbers, Versendet and stock go to Billbee)", flush=True)
+        print("3/5 meltano run sync          (tags, tracking numbers, Versendet and stock go to Billbee)", flush=True)
         meltano(["run", "sync"], env, log)
         print(f"   a customer returns an item: {customer_returns(sandbox)} return booked in wemalo", flush=True)
-        print("4/4 one more hourly run       (the tags of run 3's outcomes, the held orders' stuck tags, the "
+        print("4/5 one more hourly run       (the tags of run 3's outcomes, the held orders' stuck tags, the "
               "return)", flush=True)
         meltano(["run", "sync"], env, log)
+        print("5/5 webhooks                  (the receiver runs; Billbee calls it when a paid, tagged order "
+              "arrives)", flush=True)
+        seconds = webhook_order(sandbox, env, workdir, log)
+        print(f"   the new order was in wemalo {seconds:.1f} s after Billbee received it (no hourly run)", flush=True)
         print(summary(sandbox, workdir / "reports", initial, plan))
         print(f"Meltano's log of the runs: {log}")
     finally:
