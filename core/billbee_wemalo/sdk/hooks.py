@@ -73,6 +73,11 @@ class StateHookedTarget(Target):
         """The state this target emits, made from the tap's latest (a deep copy: change it freely)."""
         return state
 
+    def emit_state_now(self) -> None:
+        """Drain every sink and emit the state at once, as the SDK does on its own every few minutes (drain_all:
+        public, but documented as internal to the SDK). Meltano stores each state line when it arrives."""
+        self.drain_all()
+
     def active_sink(self, stream_name: str) -> Sink | None:
         """The sink currently taking `stream_name`'s records, if one was made."""
         return self._sinks_active.get(stream_name)
