@@ -11,7 +11,6 @@ import pytest
 from billbee_wemalo.protocol import return_external_id
 from target_wemalo.announce import KEPT_DAYS, AnnounceError, AnnouncementLedger, map_announcement, map_sender
 
-
 ADDRESS = {"FirstName": "Max", "LastName": "Mustermann", "Street": "Hauptstr. 12", "Zip": "10115", "City": "Berlin",
            "CountryISO2": "DE"}
 
