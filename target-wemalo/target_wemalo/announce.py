@@ -14,6 +14,12 @@ What is sent (docs/api-contract.md, "wemalo: returns/announce"):
   digital lines left out, lines of one SKU merged), each with `returnReason` when the setting
   `return_reason_id` names one of wemalo's return reason ids. Billbee does not say which articles come back:
   the whole order is announced, and wemalo books in what arrives.
+
+Exactly once (README, "Return announcements"): wemalo has no call that reads an announcement back, so the
+target's own record decides (AnnouncementLedger below): the announcements wemalo confirmed are kept in the state,
+which the sink has Meltano store right after each (WemaloRun.checkpoint), and a replay sends the same
+`externalId`; a wemalo that refuses a known externalId (409) is taken to have the announcement. An answer lost
+on the way is not repeated on a guess: the request is refused back to the merchant, who looks in wemalo.
 """
 
 from __future__ import annotations
