@@ -86,6 +86,32 @@ def bookings_named(order: Mapping[str, Any]) -> set[str]:
             named.update(match.group(1).split(", "))
     return named
 
-__all__ = ["ACK_OUTCOMES", "BUNDLE_TYPE", "CANCELLED_STATES", "PENDING_ACKS_KEY", "PENDING_RETURN_ACKS_KEY",
-           "RECEIVED_OUTCOMES", "UNTRACKED_PREFIX", "WAREHOUSE_FLAGS_KEY", "AckOutcome", "ConnectorTags",
-           "bookings_named", "return_marker"]
+# Return announcements (billbee -> wemalo, optional: tap-billbee's return_announce_tag). tap-billbee emits the
+# orders the merchant tagged for a return on the stream RETURN_REQUESTS_STREAM; target-wemalo announces each once
+# (POST returns/announce) and puts one entry per order under ``bookmarks.return_requests.<PENDING_ANNOUNCE_ACKS_KEY>``:
+# ``{order id: {"outcome": AnnounceOutcome, "reason": str, "externalId": str}}``; the next run of tap-billbee
+# writes the confirmation tag, or one message and the error tag, and drops the entry. Beside it the target keeps
+# ``<ANNOUNCED_KEY>``: ``{order id: {"n", "externalId", "id", "on"}}``, the announcements wemalo confirmed, which
+# only the target changes: wemalo has no call that reads announcements back, so this is how a replay knows.
+RETURN_REQUESTS_STREAM = "return_requests"
+PENDING_ANNOUNCE_ACKS_KEY = "pending_announce_acks"
+ANNOUNCED_KEY = "announced_returns"
+
+
+class AnnounceOutcome(StrEnum):
+    """What target-wemalo reports for a return request and what tap-billbee writes for it."""
+
+    ANNOUNCED = "announced"  # wemalo took the announcement (or had it: a replay): the confirmation tag
+    REFUSED = "announce_refused"  # not announced (wemalo refused, bad input, no certain answer): message, error tag
+
+
+def return_external_id(order_id: object, n: int) -> str:
+    """The announcement's externalId: the Billbee order id and the number of the order's announcement (1, 2, ...),
+    the same in every replay, so that a wemalo that refuses a known externalId refuses a repeat."""
+    return f"{order_id}-R{n}"
+
+
+__all__ = ["ACK_OUTCOMES", "ANNOUNCED_KEY", "BUNDLE_TYPE", "CANCELLED_STATES", "PENDING_ACKS_KEY",
+           "PENDING_ANNOUNCE_ACKS_KEY", "PENDING_RETURN_ACKS_KEY", "RECEIVED_OUTCOMES", "RETURN_REQUESTS_STREAM",
+           "UNTRACKED_PREFIX", "WAREHOUSE_FLAGS_KEY", "AckOutcome", "AnnounceOutcome", "ConnectorTags",
+           "bookings_named", "return_external_id", "return_marker"]

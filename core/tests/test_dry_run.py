@@ -28,7 +28,7 @@ BILLBEE_WRITES: dict[str, tuple[Any, ...]] = {
 WEMALO_WRITES: dict[str, tuple[Any, ...]] = {
     "add_products": ([{"externalId": "A"}],), "add_product": ({"externalId": "A"},),
     "update_product": ("A", {}), "add_order": ({"externalId": "1"},), "update_order_meta": ("1", {}),
-    "cancel_order": ("1",), "mark_return_synchronised": (7,),
+    "cancel_order": ("1",), "mark_return_synchronised": (7,), "announce_return": ({"externalId": "1-R1"},),
     "register_webhook": ("status_update", "https://x.example/hooks/wemalo", "t"), "delete_webhook": ("status_update",),
 }
 READS = {"get_order", "stocks", "shipping_providers", "iter_products", "iter_orders", "iter_pages", "get_product",

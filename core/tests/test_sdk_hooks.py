@@ -35,6 +35,7 @@ def test_the_sdk_members_the_hooks_wrap_still_have_their_shape() -> None:
     assert params(Tap.sync_all) == ["self"]
     target = _Target()
     assert target._latest_state is None  # StateHookedTarget.emit_state writes it when set
+    assert params(Target.drain_all) == ["self", "is_endofpipe"]  # StateHookedTarget.emit_state(drain=True)
     assert isinstance(inspect.getattr_static(Tap, "streams"), property)
 
 
@@ -174,3 +175,37 @@ def test_emit_state_writes_the_latest_state_through_the_hook() -> None:
     emitted = [json.loads(line) for line in out.getvalue().splitlines()]
     assert emitted[-1] == {"bookmarks": {"s": {"replication_key_value": 3}}, "added_by_target": True}
     assert len(emitted) == 2  # the one after the input, the one asked for
+
+
+class _CheckpointSink(RecordSink):
+    def __init__(self, target: Target, stream_name: str, schema: dict[str, Any],
+                 key_properties: list[str] | None) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        assert isinstance(target, StateHookedTarget)
+        self.hooked = target
+
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        if record.get("checkpoint"):
+            self.hooked.emit_state(drain=True)
+
+
+class _CheckpointTarget(_Target):
+    default_sink_class = _CheckpointSink
+
+
+def test_a_state_hooked_target_emits_its_state_on_demand_in_the_middle_of_a_stream() -> None:
+    """emit_state(drain=True) (the return announcements' checkpoint) drains the sinks and writes the state at
+    once, from inside a sink, before the stream ends."""
+    lines = [
+        {"type": "STATE", "value": {"bookmarks": {"s": {"replication_key_value": 0}}}},
+        {"type": "SCHEMA", "stream": "s", "schema": {"properties": {"n": {"type": "integer"}}}, "key_properties": []},
+        {"type": "RECORD", "stream": "s", "record": {"n": 1, "checkpoint": True}},
+        {"type": "RECORD", "stream": "s", "record": {"n": 2}},
+    ]
+    target = _CheckpointTarget()
+    out = io.StringIO()
+    with redirect_stdout(out):
+        target.listen(io.StringIO("".join(json.dumps(line) + "\n" for line in lines)))
+    emitted = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(emitted) >= 2  # the checkpoint's and the last
+    assert emitted[0] == {"bookmarks": {"s": {"replication_key_value": 0}}, "added_by_target": True}

@@ -144,7 +144,7 @@ class AckWriter:
             digest = reason_hash(text)
             # A replay of a flag whose run was not committed finds its message among the order's Comments (where
             # Billbee lists API messages; docs/api-contract.md, "Billbee: order messages") and writes none.
-            if reasons.get(key) != digest and not _has_message(current, text):
+            if reasons.get(key) != digest and not has_message(current, text):
                 self.client.add_message(order_id, text)
                 reasons[key] = digest
                 self.counts["messages"] += 1
@@ -331,7 +331,7 @@ class AckPhase:
         return self.writer.counts
 
 
-def _has_message(order: dict[str, Any], text: str) -> bool:
+def has_message(order: dict[str, Any], text: str) -> bool:
     return any(isinstance(c, dict) and str(c.get("Text") or "").strip() == text.strip()
                for c in order.get("Comments") or [])
 

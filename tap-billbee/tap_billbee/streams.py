@@ -3,6 +3,7 @@ because target-billbee uses the same client for its writes."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -271,7 +272,6 @@ class OrdersStream(HeldBookmarkStream, BillbeeStream):
             if counts:
                 self.logger.info("Acknowledgements written to Billbee: %s", dict(counts))
                 self.run.ack_counts.update(counts)
-        index = self.run.bundles
         self._progress = ProgressLog(self.name, self.client, self.logger)
         for order in self._candidates(context):
             self._progress.record()
@@ -280,12 +280,7 @@ class OrdersStream(HeldBookmarkStream, BillbeeStream):
             if tags is not None and not self._eligible(order, tags):
                 self._advance_bookmark(order, context)
                 continue
-            for item in order.get("OrderItems") or []:
-                if index.is_bundle_line(item):
-                    if not index.loaded:
-                        self.logger.info("Bundle line found: reading the product catalogue once for BOMs")
-                        index.load(self.client.iter_products())
-                    item["BundleComponents"] = index.components(item)
+            attach_bundle_components(order, self.run, self.logger)
             self.run.records_emitted[self.name] += 1
             yield order
         self._progress.emit(final=True)
@@ -332,6 +327,17 @@ class OrdersStream(HeldBookmarkStream, BillbeeStream):
     def _advance_bookmark(self, order: dict[str, Any], context: Context | None) -> None:
         """Skipped orders still move the bookmark, or a quiet week would be re-read every hour."""
         advance_bookmark(self, order, context)
+
+
+def attach_bundle_components(order: dict[str, Any], run: TapRun, logger: logging.Logger) -> None:
+    """Each bundle line of the order gets its components (`BundleComponents`) from the catalogue."""
+    index = run.bundles
+    for item in order.get("OrderItems") or []:
+        if index.is_bundle_line(item):
+            if not index.loaded:
+                logger.info("Bundle line found: reading the product catalogue once for BOMs")
+                index.load(run.client.iter_products())
+            item["BundleComponents"] = index.components(item)
 
 
 class StocksStream(BillbeeStream):

@@ -11,9 +11,10 @@ from singer_sdk import typing as th
 from typing_extensions import override
 
 from billbee_wemalo.http import AuthError, ConfigError
+from billbee_wemalo.protocol import RETURN_REQUESTS_STREAM
 from billbee_wemalo.sdk.hooks import OrderedTap
 from billbee_wemalo.sdk.settings import billbee_account, http_settings, report_setting
-from tap_billbee import streams
+from tap_billbee import return_requests, streams
 from tap_billbee.run import TapRun
 
 
@@ -25,7 +26,7 @@ class TapBillbee(OrderedTap):
     package_name = "tap-billbee"
     # Products first, so that the orders stream finds the bundle BOMs already indexed and the catalogue is read
     # once per run (the SDK's own order is alphabetical).
-    stream_order = ("products", "orders", "stocks", "shipping_providers")
+    stream_order = ("products", "orders", RETURN_REQUESTS_STREAM, "stocks", "shipping_providers")
 
     config_jsonschema = th.PropertiesList(
         *billbee_account(),
@@ -48,6 +49,16 @@ class TapBillbee(OrderedTap):
         th.Property("packed_state_id", th.IntegerType, title="State once wemalo packed the order",
                     description="Status mirror (off when empty): the Billbee state once wemalo packed the order, "
                                 "e.g. 13 (Gepackt). Only forward, from order_state_ids or accepted_state_id."),
+        th.Property("return_announce_tag", th.StringType, default="", title="Return announcement tag",
+                    description="Return announcements: an order the merchant tags with this (e.g. "
+                                "wemalo_return_announce), in any state, is announced to wemalo once as a return "
+                                "(stream return_requests, target-wemalo), then gets return_announced_tag; a refusal "
+                                "gets <orders_tag>_error and the reason as a message. Needs orders_tag. Empty "
+                                "(default): off."),
+        th.Property("return_announced_tag", th.StringType, default=return_requests.DEFAULT_RETURN_ANNOUNCED_TAG,
+                    title="Return announced tag",
+                    description="The tag of an order whose return wemalo has been told about. Removing it while "
+                                "the return tag stays announces another return of the order."),
         th.Property("cancel_check_days", th.IntegerType, default=30, title="Cancellation check window (days)",
                     description="Each run also reads the cancelled/deleted orders created in this many days that "
                                 "wemalo received, so a cancellation reaches wemalo even if Billbee did not move "
@@ -111,7 +122,8 @@ class TapBillbee(OrderedTap):
     @override
     def discover_streams(self) -> list[Stream]:
         return [stream(self, self.run) for stream in (streams.ProductsStream, streams.OrdersStream,
-                                                       streams.StocksStream, streams.ShippingProvidersStream)]
+                                                       return_requests.ReturnRequestsStream, streams.StocksStream,
+                                                       streams.ShippingProvidersStream)]
 
 
 if __name__ == "__main__":

@@ -11,10 +11,19 @@ from typing import Any
 from typing_extensions import override
 
 from billbee_wemalo.billbee import ConnectorTags, has_tag
-from billbee_wemalo.protocol import ACK_OUTCOMES, PENDING_ACKS_KEY, WAREHOUSE_FLAGS_KEY
+from billbee_wemalo.protocol import (
+    ACK_OUTCOMES,
+    ANNOUNCED_KEY,
+    PENDING_ACKS_KEY,
+    PENDING_ANNOUNCE_ACKS_KEY,
+    RETURN_REQUESTS_STREAM,
+    WAREHOUSE_FLAGS_KEY,
+    AnnounceOutcome,
+)
 from billbee_wemalo.sdk.run import TargetRun
 from billbee_wemalo.sdk.settings import wemalo_client
 from billbee_wemalo.wemalo import WemaloClient
+from target_wemalo.announce import AnnouncementLedger
 from target_wemalo.products import ProductPlanner, pack
 from target_wemalo.warehouse import WATCH_CHECKED_KEY, WATCH_KEY, CheckResult, WarehouseWatch, watch_list
 
@@ -29,9 +38,12 @@ class WemaloRun(TargetRun):
     run adds for the next: acknowledgements for tap-billbee, the positions sent."""
 
     def __init__(self, plugin: str, config: Mapping[str, Any], logger: logging.Logger,
-                 flush_products: Callable[[], None]) -> None:
+                 flush_products: Callable[[], None], checkpoint: Callable[[], None] = lambda: None) -> None:
         super().__init__(plugin, config, logger)
         self.flush_products = flush_products  # send the products collected so far, before an order needs them
+        self._checkpoint = checkpoint  # drain every sink and emit the state now (Meltano stores it at once)
+        self.announcements = AnnouncementLedger()  # return announcements (announce.py), from the first STATE
+        self.announce_acks: dict[str, dict[str, Any]] = {}
         self.tags = ConnectorTags((config.get("orders_tag") or "wemalo").strip())
         self.acks: dict[str, dict[str, Any]] = {}
         self.positions_known: dict[str, list[str]] | None = None  # from the incoming state (first STATE message)
@@ -80,6 +92,17 @@ class WemaloRun(TargetRun):
             if modified_at:  # the SDK hands date-time fields over parsed
                 entry["modified_at"] = modified_at.isoformat() if isinstance(modified_at, datetime) else modified_at
             self.acks[order_id] = entry
+
+    def acknowledge_announce(self, order_id: str, outcome: AnnounceOutcome, reason: str, external_id: str) -> None:
+        """One return request's entry for tap-billbee (protocol.PENDING_ANNOUNCE_ACKS_KEY)."""
+        self.announce_acks[order_id] = {"outcome": str(outcome), "reason": reason, "externalId": external_id}
+        self.announcements.pending.add(order_id)
+
+    def checkpoint(self) -> None:
+        """Have Meltano store the state now (after a write wemalo cannot be asked about: an announcement), so
+        that a run killed later does not send it again. Nothing in a dry run."""
+        if not self.dry_run:
+            self._checkpoint()
 
     def watch(self, order_id: str) -> None:
         """Watch an order wemalo has until it ships: stuck orders are flagged (warehouse.py)."""
@@ -131,6 +154,9 @@ class WemaloRun(TargetRun):
             self.watched_known = dict(known) if isinstance(known, dict) else None
             checked = orders.get(WATCH_CHECKED_KEY)
             self.checked_at = datetime.fromisoformat(checked) if isinstance(checked, str) else None
+            returns = state.get("bookmarks", {}).get(RETURN_REQUESTS_STREAM, {})
+            self.announcements.known = {**(returns.get(ANNOUNCED_KEY) or {}), **self.announcements.known}
+            self.announcements.pending |= set(returns.get(PENDING_ANNOUNCE_ACKS_KEY) or {})
 
     @override
     def add_to_state(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -157,4 +183,11 @@ class WemaloRun(TargetRun):
             orders[WATCH_CHECKED_KEY] = self.checked_at.isoformat()
             if self.warehouse.flags:
                 orders[WAREHOUSE_FLAGS_KEY] = {**(orders.get(WAREHOUSE_FLAGS_KEY) or {}), **self.warehouse.flags}
+        if not self.dry_run and (self.announce_acks or self.announcements.new):
+            returns = state.setdefault("bookmarks", {}).setdefault(RETURN_REQUESTS_STREAM, {})
+            if self.announce_acks:
+                returns[PENDING_ANNOUNCE_ACKS_KEY] = {**(returns.get(PENDING_ANNOUNCE_ACKS_KEY) or {}),
+                                                      **self.announce_acks}
+            if self.announcements.new:
+                returns[ANNOUNCED_KEY] = self.announcements.merged(returns.get(ANNOUNCED_KEY), date.today())
         return self.held.apply(state)

@@ -1,9 +1,11 @@
-"""Sinks: products (batched, compared against wemalo before any write) and orders (one at a time, exactly once)."""
+"""Sinks: products (batched, compared against wemalo before any write), orders (one at a time, exactly once) and
+return requests (each announced once: announce.py)."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from singer_sdk import Target
@@ -11,12 +13,13 @@ from singer_sdk.sinks import BatchSink, RecordSink
 from typing_extensions import override
 
 from billbee_wemalo.billbee import CANCELLED_STATES
-from billbee_wemalo.http import AmbiguousWriteError, ApiError, ClientError, TransientError
-from billbee_wemalo.protocol import RECEIVED_OUTCOMES, AckOutcome
+from billbee_wemalo.http import AmbiguousWriteError, ApiError, ClientError, NotFoundError, TransientError
+from billbee_wemalo.protocol import RECEIVED_OUTCOMES, AckOutcome, AnnounceOutcome, return_external_id
 from billbee_wemalo.sdk.run import run_of
 from billbee_wemalo.sdk.sinks import RuleCheckedSink
 from billbee_wemalo.wemalo import CANCELLABLE_STATUSES, CHANGEABLE_STATUSES
 from target_wemalo.address import MAX_LINE
+from target_wemalo.announce import AnnounceError, map_announcement, order_label
 from target_wemalo.orders import OrderError, map_goods_order
 from target_wemalo.products import ProductPlanner
 from target_wemalo.run import WemaloRun
@@ -216,6 +219,87 @@ class OrdersSink(RuleCheckedSink, RecordSink):
             return AckOutcome.CANCEL_REFUSED, (f"wemalo kept the order (status {after}): the warehouse has already "
                                                "picked it")
         return AckOutcome.CANCELLED, ""
+
+
+class ReturnRequestsSink(RuleCheckedSink, RecordSink):
+    """A Billbee order the merchant tagged for a return (tap-billbee's return_requests) -> one return announcement
+    in wemalo (`returns/announce`), never two: see announce.AnnouncementLedger and docs/api-contract.md, "wemalo:
+    returns/announce". Each order gets one acknowledgement for tap-billbee: the confirmation tag, or the error tag
+    and the reason as a message."""
+
+    def __init__(self, target: Target, stream_name: str, schema: dict[str, Any],
+                 key_properties: Sequence[str] | None) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        self.run = run_of(target, WemaloRun)
+
+    @override
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        order_id = str(record.get("BillBeeOrderId"))
+        ledger = self.run.announcements
+        if ledger.is_replay(order_id):
+            self.run.report.add(self.stream_name, order_id, "unchanged",
+                                "handled in an earlier run; its tag is written by tap-billbee's next run")
+            return
+        n = ledger.number(order_id)
+        external_id = return_external_id(order_id, n)
+        try:
+            outcome, reason = self._announce(order_id, record, n)
+        except TransientError as exc:  # nothing reached wemalo: the tap emits the order again next run
+            self.run.report.add(self.stream_name, order_id, "failed", f"will retry next run: {exc}")
+            return
+        except ApiError as exc:  # a read (wemalo's catalogue) or the credentials: nothing is tagged
+            self.run.report.add(self.stream_name, order_id, "failed", f"could not ask wemalo: {exc}")
+            raise CouldNotAskWemalo(f"target-wemalo: could not announce the return of Billbee order {order_id}: "
+                                    f"{exc}. Nothing was tagged; the run can be repeated.") from exc
+        self.run.report.add(self.stream_name, order_id, "created" if outcome == AnnounceOutcome.ANNOUNCED
+                            else "rejected", reason or external_id)
+        self.run.acknowledge_announce(order_id, outcome, reason, external_id)
+        if outcome == AnnounceOutcome.ANNOUNCED:
+            self.run.checkpoint()
+
+    def _announce(self, order_id: str, record: dict[str, Any], n: int) -> tuple[AnnounceOutcome, str]:
+        reason = self.config.get("return_reason_id")
+        reason_id = None if reason is None or reason == "" else int(reason)
+        try:
+            body = map_announcement(record, n=n, line_limit=int(self.config.get("address_line_limit", MAX_LINE)),
+                                    return_reason_id=reason_id)
+        except AnnounceError as exc:
+            return AnnounceOutcome.REFUSED, str(exc)
+        label = order_label(record)
+        self.run.flush_products()  # articles created in this run
+        catalogue = self.run.catalogue
+        skus = [str(item["externalId"]) for item in body["items"]]
+        unsent = [sku for sku in skus if catalogue.unsent_reason(sku)]
+        if unsent:
+            raise TransientError(f"article {unsent[0]} could not be sent to wemalo in this run", system="wemalo")
+        missing = [sku for sku in skus if not catalogue.knows_sku(sku)]
+        if missing:
+            return AnnounceOutcome.REFUSED, f"{label}: " + "; ".join(catalogue.why_missing(sku) for sku in missing)
+        try:
+            answer = self.run.client.announce_return(body)
+        except AmbiguousWriteError as exc:
+            # wemalo cannot be asked whether it arrived, and a repeat may announce the parcel twice: the merchant
+            # looks in wemalo and removes the error tag to send it again (the same externalId).
+            return AnnounceOutcome.REFUSED, (
+                f"{label}: wemalo did not confirm the return announcement {body['externalId']} ({exc}); it may "
+                "have arrived: look for it in wemalo before removing the error tag, which sends it again")
+        except (ClientError, NotFoundError) as exc:  # NOT_FOUND: an article wemalo does not know after all
+            known = _already_announced(exc, body["externalId"])
+            if known is None:
+                return AnnounceOutcome.REFUSED, f"{label}: wemalo refused the return announcement: " + \
+                    _wemalo_reason(exc)
+            answer = known  # announced by a run whose state Meltano never stored: wemalo has it
+        self.run.announcements.record(order_id, n, body["externalId"], answer.get("id"), date.today())
+        return AnnounceOutcome.ANNOUNCED, ""
+
+
+def _already_announced(exc: ApiError, external_id: str) -> dict[str, Any] | None:
+    """wemalo refusing an announcement because its externalId is known (409, or a refusal naming the field
+    externalId; undocumented: docs/api-contract.md, "wemalo: returns/announce") means an earlier attempt arrived."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    if exc.status == 409 or str(body.get("field") or "") == "externalId":
+        return {"id": body.get("id"), "externalId": external_id}
+    return None
 
 
 def positions_fingerprint(positions: list[dict[str, Any]]) -> str:

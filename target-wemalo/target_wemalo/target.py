@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 
 from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 from typing_extensions import override
 
+from billbee_wemalo.protocol import RETURN_REQUESTS_STREAM
 from billbee_wemalo.sdk.run import RunTarget
 from billbee_wemalo.sdk.settings import dry_run_setting, http_settings, report_setting, wemalo_account
 from billbee_wemalo.sdk.sinks import IgnoredStreamSink
 from target_wemalo.address import MAX_LINE
 from target_wemalo.run import WemaloRun
-from target_wemalo.sinks import OrdersSink, ProductsSink
+from target_wemalo.sinks import OrdersSink, ProductsSink, ReturnRequestsSink
 
-SINKS: dict[str, type[Sink]] = {"products": ProductsSink, "orders": OrdersSink}
+SINKS: dict[str, type[Sink]] = {"products": ProductsSink, "orders": OrdersSink,
+                                RETURN_REQUESTS_STREAM: ReturnRequestsSink}
 
 
 class TargetWemalo(RunTarget):
@@ -51,6 +53,9 @@ class TargetWemalo(RunTarget):
         th.Property("stuck_partial_hours", th.NumberType, default=24, title="Hours until a partial order is stuck",
                     description="How long an order may stay PARTIAL (not fully reserved) for a reason other "
                                 "than its address before it is flagged."),
+        th.Property("return_reason_id", th.IntegerType, title="Return reason id",
+                    description="Return announcements (tap-billbee's return_announce_tag): wemalo's return reason id "
+                                "sent with each announced article (items.returnReason). Empty (default): none."),
         dry_run_setting("wemalo"),
         report_setting(),
         *http_settings(),
@@ -60,7 +65,8 @@ class TargetWemalo(RunTarget):
     @cached_property
     def run(self) -> WemaloRun:
         """This run's context, handed to the sinks (target_wemalo.run)."""
-        return WemaloRun(self.name, self.config, self.logger, flush_products=self._flush_products)
+        return WemaloRun(self.name, self.config, self.logger, flush_products=self._flush_products,
+                         checkpoint=partial(self.emit_state, drain=True))
 
     @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:

@@ -64,7 +64,8 @@ def test_tap_billbee_into_target_jsonl(project: MeltanoProject, target_jsonl: Pa
     discovered = subprocess.run([str(tap), "--config", str(config), "--discover"], capture_output=True, text=True,
                                 check=True, timeout=120)
     catalog = json.loads(discovered.stdout)
-    assert set(select(catalog, {"products", "orders"})) == {"products", "orders", "stocks", "shipping_providers"}
+    assert set(select(catalog, {"products", "orders"})) == {"products", "orders", "return_requests", "stocks",
+                                                            "shipping_providers"}
     (tmp_path / "catalog.json").write_text(json.dumps(catalog))
     out = tmp_path / "out"
     out.mkdir()

@@ -73,11 +73,15 @@ class StateHookedTarget(Target):
         """The state this target emits, made from the tap's latest (a deep copy: change it freely)."""
         return state
 
-    def emit_state(self) -> None:
-        """Write a STATE message now (the tap's latest, through `outgoing_state`), e.g. before a write whose result
-        the state must not claim yet: Meltano stores each STATE line as it arrives. The SDK keeps the latest in
-        `_latest_state` and writes it only after draining."""
-        if self._latest_state:
+    def emit_state(self, *, drain: bool = False) -> None:
+        """Write a STATE message now (the tap's latest, through `outgoing_state`); Meltano stores each STATE line as
+        it arrives. The SDK writes one only after draining its sinks. `drain=False`: before a write whose result
+        the state must not claim yet (the target's `outgoing_state` holds back what is not written).
+        `drain=True`: every sink drained first (drain_all: public, but documented as internal to the SDK; it
+        writes the state itself), as the SDK does every few minutes, e.g. a checkpoint right after a write."""
+        if drain:
+            self.drain_all()
+        elif self._latest_state:
             self._write_state_message(copy.deepcopy(self._latest_state))
 
     def active_sink(self, stream_name: str) -> Sink | None:

@@ -262,6 +262,13 @@ class WemaloClient:
         """`PUT returns/booked/:bookingId`: the booking leaves returns/booked (it stays in getBookings)."""
         self._call("PUT", "/returns/booked/:bookingId", f"/returns/booked/{booking_id}")
 
+    def announce_return(self, announcement: dict[str, Any]) -> dict[str, Any]:
+        """`POST returns/announce` -> `{"id": wemalo's returns id, ...}`. Not idempotent, and wemalo has no call
+        that reads an announcement back: callers send a stable `externalId` and keep what was announced
+        (docs/api-contract.md, "wemalo: returns/announce")."""
+        return self._call("POST", "/returns/announce", "/returns/announce", json_body=announcement,
+                          idempotent=False).data or {}
+
     def iter_pages(self, method: str, endpoint: str, params: dict[str, Any], rows: str, *,
                    key: str) -> Iterator[dict[str, Any]]:
         """The rows of a paged wemalo feed (`page`, `additionalPage`, a list under `rows`), each once.

@@ -56,6 +56,10 @@ class DryRunWemaloClient(WemaloClient):
         self._plan("PUT /returns/booked/:bookingId", booking_id)
 
     @override
+    def announce_return(self, announcement: dict[str, Any]) -> dict[str, Any]:
+        return self._plan("POST /returns/announce", announcement.get("externalId"))
+
+    @override
     def register_webhook(self, event: str, url: str, token: str, email: str = "") -> dict[str, Any]:
         return self._plan("POST /webhook/:event", event)
 
