@@ -14,7 +14,8 @@ Admin routes besides core's (reset, scenario, state, faults, settings, requests,
   -> `{"ok", "changed": [...], "skipped"}`. "PARTIAL" holds an OPEN (or PARTIAL) order back with
   `reasonPartiallyReserved` (default "STOCK"; any text, e.g. "ADDRESS", "UNKNOWN"); "OPEN" releases a PARTIAL order
   held for another reason than STOCK (reserved if stock covers it, else PARTIAL/STOCK); "BLOCKEDPACKED" packs it
-  with `blockReason` (default "LABEL_ERROR")
+  with `blockReason` (default "LABEL_ERROR"); `"serialNumbers": {"<sku>": ["SN-1", ...]}` are scanned while packing
+  (one parcel item, and one sent booking, per number)
 * `POST /_admin/stock` `{"<sku>": qty | {"default": qty, "b_stock": qty}, ...}` -> `{"ok", "stock", "unknown",
   "promoted"}`: a plain number is the default attribute's physical stock; `b_stock` gives the product a B-stock
   attribute (listed by availableStock from then on, 0 included)

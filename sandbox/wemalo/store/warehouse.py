@@ -15,6 +15,8 @@ from sandbox.wemalo.store.model import BERLIN, CHANGEABLE, CLOSED, LIFECYCLE
 
 
 class WarehouseMixin(AccountBase):
+    _scanning: dict[str, list[str]] = {}  # advance's serialNumbers, set per call (this default stays empty)
+
     def _profile(self, wanted: str | None, order: dict[str, Any]) -> tuple[str, str]:
         """(profileName, carrier) for a new parcel."""
         def lookup(key: str, by_match_only: bool) -> tuple[str, str] | None:
@@ -50,9 +52,19 @@ class WarehouseMixin(AccountBase):
                 pos = order["positions"][index]
                 product = self._product_by_id(pos["productId"])["data"]
                 weight += int(float(product.get("grossWeight") or 0) * qty)
-                items.append({"positionIndex": index, "productId": pos["productId"], "externalId":
-                              pos["productExternalId"], "sku": pos["sku"], "name": pos["name"], "quantity": qty,
-                              "serialNumber": pos["serialNumber"]})
+                item = {"positionIndex": index, "productId": pos["productId"], "externalId":
+                        pos["productExternalId"], "sku": pos["sku"], "name": pos["name"], "quantity": qty,
+                        "serialNumber": pos["serialNumber"]}
+                scanned = self._scanning.get(str(pos["sku"]).casefold()) or []
+                if pos["serialNumber"] or not scanned:
+                    items.append(item)
+                    continue
+                # Scanned at packing: one item (and later one sent booking) per serial number, as the apidoc's
+                # sentPackages rows are "per product line (and serial number)"; units beyond the list unscanned.
+                count_scanned = min(qty, len(scanned))
+                items += [{**item, "quantity": 1, "serialNumber": scanned.pop(0)} for _ in range(count_scanned)]
+                if qty > count_scanned:
+                    items.append({**item, "quantity": qty - count_scanned})
             parcel_id = self.next_parcel_id
             self.next_parcel_id += 1
             self.parcels[parcel_id] = {
@@ -111,6 +123,11 @@ class WarehouseMixin(AccountBase):
             else:
                 orders = [self.orders[e] for e in wanted if e in self.orders]
                 skipped = [{"externalId": e, "reason": "unknown order"} for e in wanted if e not in self.orders]
+            serials = spec.get("serialNumbers") or {}
+            if not isinstance(serials, dict) or not all(isinstance(v, list) for v in serials.values()):
+                return {"ok": False, "error": "'serialNumbers' must be {sku: [serial number, ...]}"}
+            # the serial numbers the warehouse scans while packing these orders' parcels (by SKU, in this order)
+            self._scanning = {str(k).casefold(): [str(n) for n in v] for k, v in serials.items()}
             changed = []
             for order in orders:
                 try:
