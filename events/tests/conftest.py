@@ -14,7 +14,7 @@ import pytest
 
 from billbee_wemalo_events.event_queue import EventQueue
 from billbee_wemalo_events.settings import Settings
-from tests.e2e.postgres_cluster import Cluster, PostgresUnavailable, throwaway_cluster
+from tests.e2e.postgres_cluster import Cluster, cluster_or_skip
 
 SECRET = "s3cret-billbee-0123456789abcdef-XYZ"  # 35 characters, as Billbee wants 32-64
 TOKEN = "wemalo-hook-token-default"
@@ -47,11 +47,7 @@ def settings(env: dict[str, str]) -> Settings:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Cluster]:
-    try:
-        with throwaway_cluster() as cluster:
-            yield cluster
-    except PostgresUnavailable as exc:
-        pytest.skip(f"PostgreSQL cannot be started here: {exc}")
+    yield from cluster_or_skip()
 
 
 DATABASE_NUMBERS = itertools.count(1)

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from singer_sdk import Target
-from singer_sdk.sinks import BatchSink, RecordSink
+from singer_sdk.sinks import BatchSink, RecordSink, Sink
 from typing_extensions import override
 
 from billbee_wemalo.billbee import CANCELLED_STATES
@@ -31,15 +31,19 @@ class CouldNotAskWemalo(RuntimeError):
     """A read wemalo did not answer usefully: the run ends, no order is marked refused."""
 
 
-class ProductsSink(RuleCheckedSink, BatchSink):
-    """Collects articles, then decides locally and sends only creates and real changes via addMultiple."""
-
-    max_size = 2000
+class WemaloSink(RuleCheckedSink, Sink):
+    """A sink of this target: business rules instead of schema validation, and the run context in `self.run`."""
 
     def __init__(self, target: Target, stream_name: str, schema: dict[str, Any],
                  key_properties: Sequence[str] | None) -> None:
         super().__init__(target, stream_name, schema, key_properties)
         self.run = run_of(target, WemaloRun)
+
+
+class ProductsSink(WemaloSink, BatchSink):
+    """Collects articles, then decides locally and sends only creates and real changes via addMultiple."""
+
+    max_size = 2000
 
     @property
     def planner(self) -> ProductPlanner:
@@ -105,13 +109,8 @@ class ProductsSink(RuleCheckedSink, BatchSink):
                 self.planner.refuse(action, payload, reason)
 
 
-class OrdersSink(RuleCheckedSink, RecordSink):
+class OrdersSink(WemaloSink, RecordSink):
     """One goods order per Billbee order, never two: wemalo is asked by externalId before anything is created."""
-
-    def __init__(self, target: Target, stream_name: str, schema: dict[str, Any],
-                 key_properties: Sequence[str] | None) -> None:
-        super().__init__(target, stream_name, schema, key_properties)
-        self.run = run_of(target, WemaloRun)
 
     @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
@@ -221,16 +220,11 @@ class OrdersSink(RuleCheckedSink, RecordSink):
         return AckOutcome.CANCELLED, ""
 
 
-class ReturnRequestsSink(RuleCheckedSink, RecordSink):
+class ReturnRequestsSink(WemaloSink, RecordSink):
     """A Billbee order the merchant tagged for a return (tap-billbee's return_requests) -> one return announcement
     in wemalo (`returns/announce`), never two: see announce.AnnouncementLedger and docs/api-contract.md, "wemalo:
     returns/announce". Each order gets one acknowledgement for tap-billbee: the confirmation tag, or the error tag
     and the reason as a message."""
-
-    def __init__(self, target: Target, stream_name: str, schema: dict[str, Any],
-                 key_properties: Sequence[str] | None) -> None:
-        super().__init__(target, stream_name, schema, key_properties)
-        self.run = run_of(target, WemaloRun)
 
     @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:

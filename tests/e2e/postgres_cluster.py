@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 
 class PostgresUnavailable(RuntimeError):
     """PostgreSQL cannot be started on this machine (the reason is the message)."""
@@ -110,3 +112,12 @@ def throwaway_cluster() -> Iterator[Cluster]:
         if (cluster.data / "postmaster.pid").exists():
             cluster._run(str(bindir / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def cluster_or_skip() -> Iterator[Cluster]:
+    """The body of a `postgres` fixture: a throw-away cluster, or the test skipped with the reason."""
+    try:
+        with throwaway_cluster() as cluster:
+            yield cluster
+    except PostgresUnavailable as exc:
+        pytest.skip(f"PostgreSQL cannot be started here: {exc}")

@@ -20,7 +20,7 @@ import pytest
 
 from sandbox.runner import ROOT, Sandbox
 from tests.e2e.meltano_sysdir import private_sys_dir
-from tests.e2e.postgres_cluster import Cluster, PostgresUnavailable, throwaway_cluster
+from tests.e2e.postgres_cluster import Cluster, cluster_or_skip
 from tests.e2e.test_sync import RECEIVED, eligible_orders
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -31,11 +31,7 @@ MELTANO = str(Path(sys.executable).with_name("meltano"))
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[Cluster]:
-    try:
-        with throwaway_cluster() as cluster:
-            yield cluster
-    except PostgresUnavailable as exc:
-        pytest.skip(f"PostgreSQL cannot be started here: {exc}")
+    yield from cluster_or_skip()
 
 
 @dataclass
