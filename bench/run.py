@@ -32,6 +32,9 @@ orders), in this order:
                       switched off: it still paces itself at 2/s)
 
 The smaller sizes run first_sync, tag_run and steady_b2w only (the scaling plot, bench/scaling.png).
+`--latency` adds, after them, the webhook latency scenario (bench/latency.py: order -> goods order in wemalo and
+parcel -> tracking number in Billbee through the receiver and its worker); `--latency-only` runs it alone and
+writes bench/results/latency.json.
 Results: a table per scenario on stdout and everything in bench/results/latest.json. Definitions of calls,
 busy seconds, utilisation and peak RSS: bench/measure.py. The simulators index their catalogues (SKU, EAN,
 id) and copy only the page a list request asks for, so their time per request stays small at 100,000 articles.
