@@ -32,6 +32,9 @@ orders), in this order:
                       switched off: it still paces itself at 2/s)
 
 The smaller sizes run first_sync, tag_run and steady_b2w only (the scaling plot, bench/scaling.png).
+`--latency` adds, after them, the webhook latency scenario (bench/latency.py: order -> goods order in wemalo and
+parcel -> tracking number in Billbee through the receiver and its worker); `--latency-only` runs it alone and
+writes bench/results/latency.json.
 Results: a table per scenario on stdout and everything in bench/results/latest.json. Definitions of calls,
 busy seconds, utilisation and peak RSS: bench/measure.py. The simulators index their catalogues (SKU, EAN,
 id) and copy only the page a list request asks for, so their time per request stays small at 100,000 articles.
@@ -81,7 +84,7 @@ from typing import Any
 if __package__ in (None, ""):  # `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import datagen
+from bench import datagen, latency
 from bench.measure import (
     ENDPOINT_RATE,
     MIN_CALLS_FOR_UTILISATION,
@@ -116,8 +119,10 @@ DEFAULT_VERIFY_HOURS = 24  # target-billbee stock_verify_hours
 DEFAULTS_ENV = {"TAP_BILLBEE_PRODUCTS_FULL_SCAN_HOURS": str(DEFAULT_SCAN_HOURS),
                 "TARGET_BILLBEE_STOCK_VERIFY_HOURS": str(DEFAULT_VERIFY_HOURS)}
 EVERY_RUN_ENV = {"TAP_BILLBEE_PRODUCTS_FULL_SCAN_HOURS": "0", "TARGET_BILLBEE_STOCK_VERIFY_HOURS": "0"}
-FULL = {"sizes": "2000/200,8000/800,20000/2000", "shipped": 500, "stock_changes": 5000, "changed_orders": 50}
-QUICK = {"sizes": "300/40,1000/100", "shipped": 25, "stock_changes": 250, "changed_orders": 10}
+FULL = {"sizes": "2000/200,8000/800,20000/2000", "shipped": 500, "stock_changes": 5000, "changed_orders": 50,
+        "latency_events": 100, "latency_size": "2000/200"}
+QUICK = {"sizes": "300/40,1000/100", "shipped": 25, "stock_changes": 250, "changed_orders": 10,
+         "latency_events": 20, "latency_size": "300/40"}
 
 
 def log(text: str) -> None:
@@ -525,6 +530,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mem.add_argument("--skip-memory", action="store_true", help="no memory scenario (default with --quick)")
     ap.add_argument("--memory-products", type=int, default=100_000)
     ap.add_argument("--memory-orders", type=int, default=200)
+    lat = ap.add_mutually_exclusive_group()
+    lat.add_argument("--latency", action="store_true",
+                     help="also the webhook latency scenario (bench/latency.py), after the main-size scenarios")
+    lat.add_argument("--latency-only", action="store_true", help="only the latency scenario (results: latency.json)")
+    ap.add_argument("--latency-events", type=int, help="events per path (100; --quick 20)")
+    ap.add_argument("--latency-size", help="articles/orders of the latency scenario's catalogue (2000/200)")
+    ap.add_argument("--latency-pace", type=float, default=2.5, help="seconds between two events (2.5)")
+    ap.add_argument("--latency-coalesce", type=float, default=latency.DEFAULT_COALESCE_S,
+                    help=f"the receiver's coalescing window ({latency.DEFAULT_COALESCE_S}, the project's default)")
+    ap.add_argument("--latency-timeout", type=float, default=900.0, help="an event not through by then is missed")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, default=BENCH / "results" / "latest.json")
     ap.add_argument("--plot", type=Path, default=BENCH / "scaling.png")
@@ -539,6 +554,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             setattr(args, key, value)
     if args.memory and args.out == BENCH / "results" / "latest.json":
         args.out = BENCH / "results" / "memory.json"  # a memory-only run does not replace the full results
+    if args.latency_only and args.out == BENCH / "results" / "latest.json":
+        args.out = BENCH / "results" / "latency.json"
+    args.latency_size_pair = tuple(int(x) for x in args.latency_size.split("/"))
     args.size_list = sorted((int(a), int(b)) for a, b in (s.split("/") for s in args.sizes.split(",")))
     return args
 
@@ -605,6 +623,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
                                                                     if b["server_s"] is not None else ""))
     print(f"\npeak RSS MB per plugin: {results['peak_rss_mb']}; over {GOAL_RSS_MB} MB: "
           f"{results['over_rss_goal'] or 'none'}")
+    if "latency" in results:
+        latency.print_latency(results["latency"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -631,7 +651,9 @@ def main(argv: list[str] | None = None) -> int:
     points: list[dict[str, Any]] = []
     with Sandbox(billbee_port=0, wemalo_port=0, processes=True) as sandbox:
         log(f"sandbox: Billbee {sandbox.billbee_url}, wemalo {sandbox.wemalo_url}; work dir {workdir}")
-        if not args.memory:
+        if args.latency_only:
+            results["latency"] = latency.latency_scenario(sandbox, args, workdir, Project, load)
+        elif not args.memory:
             *smaller, (n_products, n_orders) = args.size_list
             main_result = main_size(sandbox, args, n_products, n_orders, workdir)
             runs = main_result["runs"]
@@ -648,7 +670,10 @@ def main(argv: list[str] | None = None) -> int:
                 points.append({"products": size[0], "orders": size[1], **point})
                 results["scaling_runs"] += point["runs"]
                 derive(results, args, points)
-        if args.memory or not (args.skip_memory or args.quick):
+            if args.latency:
+                results["latency"] = latency.latency_scenario(sandbox, args, workdir, Project, load)
+                derive(results, args, points)
+        if args.memory or not (args.skip_memory or args.quick or args.latency_only):
             results["memory"] = memory_scenario(sandbox, args, workdir)
     all_runs = derive(results, args, points)
     report(results, args)
@@ -657,6 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.keep:
         for db in workdir.rglob("meltano.db"):
             db.unlink()
+    all_runs += results.get("latency", {}).get("runs", [])
     return 0 if all(r["exit_code"] == 0 for r in all_runs) else 1
 
 

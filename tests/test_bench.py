@@ -3,6 +3,7 @@ itself is not part of the test suite). No timing assertions: the inputs are made
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -130,3 +131,29 @@ def test_tree_sampler_attributes_cpu_time_and_memory_to_the_plugin(tmp_path: Any
     sampler.stop()
     assert 0.4 <= sampler.cpu_s()["tap-billbee"] <= 2.0
     assert sampler.peak_mb()["tap-billbee"] > 1
+
+
+def test_latency_percentiles_worker_runs_and_paced_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import latency
+
+    assert latency.percentile([], 0.5) is None
+    assert latency.percentile([3.0, 1.0, 2.0], 0.5) == 2.0
+    assert latency.percentile([float(i) for i in range(1, 101)], 0.95) == pytest.approx(95.05)
+    stats = latency.summarise([4.0, 6.0, 5.0, 30.0], missed=1)
+    assert (stats["count"], stats["missed"], stats["p50_s"], stats["max_s"]) == (4, 1, 5.5, 30.0)
+    text = ("INFO Running billbee-to-wemalo for merchant default (orders 11, 12) for 2 event(s)\n"
+            "INFO billbee-to-wemalo for merchant default (orders 11, 12): done (ok); 2 event(s) handled\n"
+            "INFO Running wemalo-to-billbee for merchant default (all orders) for 3 event(s)\n"
+            "INFO Running billbee-to-wemalo for merchant default (orders 13) for 1 event(s)\n")
+    assert latency.worker_runs(text) == {"billbee-to-wemalo": {"restricted": 2, "unrestricted": 0},
+                                         "wemalo-to-billbee": {"restricted": 0, "unrestricted": 1}}
+
+    monkeypatch.setattr(latency, "POLL_SECONDS", 0.01)
+    acted: dict[str, float] = {}
+    seen, missed = latency.paced(
+        ["a", "b", "never"], 0.02, lambda i: acted.__setitem__(i, time.monotonic()),
+        lambda: {i for i, at in acted.items() if i != "never" and time.monotonic() - at > 0.05}, timeout=0.3)
+    assert set(seen) == {"a", "b"}
+    assert missed == ["never"]
+    assert all(0.05 <= s < 0.3 for s in seen.values())
+    assert acted["b"] - acted["a"] >= 0.015  # paced, not all at once
