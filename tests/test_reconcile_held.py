@@ -24,7 +24,7 @@ def status(name: str, **extra: Any) -> dict[str, Any]:
     return {"statusName": name, **extra}
 
 
-def test_held_orders_are_found_with_their_reason_and_the_others_are_not() -> None:
+def test_orders_held_for_their_address_or_blocked_are_found_with_their_reason_and_the_others_are_not() -> None:
     orders = [order(1, 1), order(2, 1), order(3, 30), order(4, 2), order(5, 30)]
     statuses = {"1": status("PARTIAL", reasonPartiallyReserved="ADDRESS"), "2": status("BLOCKEDPACKED"),
                 "3": status("PARTIAL", reasonPartiallyReserved="STOCK"), "4": status("PARTIAL"),
@@ -32,11 +32,12 @@ def test_held_orders_are_found_with_their_reason_and_the_others_are_not() -> Non
     counts: Counter[str] = Counter()
     found = order_findings(orders, statuses, tags=ConnectorTags("wemalo"), wemalo=WemaloCatalogue([]),
                            bundles=BundleIndex([]), now=NOW, older_than=timedelta(hours=2), zone=ZoneInfo("UTC"),
-                           counts=counts, stuck_hours=24)
+                           counts=counts)
     held = {f.key["order_id"]: f for f in found if f.kind == "held_in_wemalo"}
-    assert set(held) == {"1", "2", "3"}  # 4: PARTIAL for 2 h only; 5: moving on
+    # 3 and 4: PARTIAL for stock or no reason; since when is in target-wemalo's state only (it flags them in
+    # Billbee after stuck_partial_hours), not in either API: not listed here. 5: moving on.
+    assert set(held) == {"1", "2"}
     assert "Lieferadresse" in held["1"].reason
     assert "BLOCKEDPACKED" in held["2"].reason
-    assert "Bestand" in held["3"].reason
     assert all(f.attention for f in held.values())
-    assert counts["orders_held_in_wemalo"] == 3
+    assert counts["orders_held_in_wemalo"] == 2

@@ -197,21 +197,19 @@ def _order_key(order: dict[str, Any]) -> dict[str, Any]:
     return {"order_id": str(order.get("BillBeeOrderId")), "order_number": order.get("OrderNumber")}
 
 
-def _held(order: dict[str, Any], status: dict[str, Any], *, now: datetime, zone: ZoneInfo,
-          stuck_hours: float) -> str:
-    """Why wemalo holds the order (billbee_wemalo.wemalo.holds, as target-wemalo's stuck check judges it; a
-    PARTIAL order counts from its payment), or "" when it does not."""
-    since = parse_billbee_time(order.get("PayedAt") or order.get("CreatedAt"), zone) or now
-    verdict, _ = judge(status, since, now, stuck_hours)
+def _held(status: dict[str, Any], now: datetime) -> str:
+    """Why wemalo holds the order at once (its address, blocked after packing: billbee_wemalo.wemalo.holds, as
+    target-wemalo's stuck check judges it), or "". How long an order has been PARTIAL for another reason cannot be
+    read from either API (target-wemalo's state knows it and flags it in Billbee), so it is not listed here."""
+    verdict, _ = judge(status, None, now, partial_hours=1.0)  # since = now: a PARTIAL order is never "for long"
     return verdict.reason if verdict.stuck else ""
 
 
 def order_findings(orders: list[dict[str, Any]], statuses: dict[str, dict[str, Any] | None], *,
                    tags: ConnectorTags, wemalo: WemaloCatalogue, bundles: BundleIndex, now: datetime,
-                   older_than: timedelta, zone: ZoneInfo, counts: dict[str, int],
-                   stuck_hours: float = 24) -> list[Finding]:
+                   older_than: timedelta, zone: ZoneInfo, counts: dict[str, int]) -> list[Finding]:
     """Paid (configured states), tagged orders that wemalo does not have although they are old enough, and
-    those wemalo holds (address, blocked after packing, partly reserved for longer than `stuck_hours`)."""
+    those wemalo holds for their address or blocked after packing."""
     out = []
     for order in orders:
         order_id = str(order.get("BillBeeOrderId"))
@@ -221,7 +219,7 @@ def order_findings(orders: list[dict[str, Any]], statuses: dict[str, dict[str, A
             if status.get("statusName") == "CANCELLED":
                 out.append(Finding("order", "cancelled_in_wemalo", "cancelled in wemalo but still paid and tagged "
                                    "in Billbee", _order_key(order)))
-            held = _held(order, status, now=now, zone=zone, stuck_hours=stuck_hours)
+            held = _held(status, now)
             if held:
                 counts["orders_held_in_wemalo"] += 1
                 out.append(Finding("order", "held_in_wemalo", held, {**_order_key(order),

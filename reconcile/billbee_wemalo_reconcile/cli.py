@@ -56,10 +56,6 @@ def parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--parcel-days", type=float, default=7.0,
                    help="how far back to look for parcels wemalo handed over (default 7)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--stuck-hours", type=float,
-                   default=float(_env(env, "TARGET_WEMALO_STUCK_PARTIAL_HOURS", default="24") or 24),
-                   help="a PARTIAL order (not held for its address) counts as held after this many hours since "
-                        "its payment (default: target-wemalo's stuck_partial_hours, 24)")
     p.add_argument("--returns", action="store_true",
                    default=_env(env, "TAP_WEMALO_SHIPMENTS_SYNC_RETURNS").lower() in ("1", "true", "yes"),
                    help="also list returns booked in wemalo and not synchronised with Billbee (default: the "
@@ -94,7 +90,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         options = Options(orders_tag=args.orders_tag.strip(),
                           order_state_ids=tuple(_state_ids(args.order_state_ids)),
                           older_than=timedelta(hours=args.older_than_hours), parcel_days=args.parcel_days,
-                          returns=args.returns, stuck_hours=args.stuck_hours,
+                          returns=args.returns,
                           billbee_zone=ZoneInfo(args.billbee_timezone), wemalo_zone=ZoneInfo(args.wemalo_timezone))
         retry = RetryPolicy(max_attempts=4)
         billbee = BillbeeClient(api_url=args.billbee_api_url, username=args.billbee_username,
@@ -129,7 +125,7 @@ def render(result: Result, options: Options) -> str:
     out.append(f"Orders in state {', '.join(map(str, options.order_state_ids))} tagged {options.orders_tag!r} "
                f"in Billbee but not in wemalo: {len(result.orders)}")
     out += _lines(result.orders, lambda k: f"order {k.get('order_number') or '?'} (Billbee id {k['order_id']})")
-    out.append(f"Orders wemalo holds (address, blocked after packing, partly reserved for long): {len(result.held)}")
+    out.append(f"Orders wemalo holds (for their address, blocked after packing): {len(result.held)}")
     out += _lines(result.held, lambda k: f"order {k.get('order_number') or '?'} (Billbee id {k['order_id']}, "
                                          f"wemalo {k.get('wemalo_status')})")
     out.append(f"Parcels handed over in wemalo but missing on the Billbee order: {len(result.parcels)}")

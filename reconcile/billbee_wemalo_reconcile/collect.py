@@ -28,8 +28,6 @@ class Options:
     older_than: timedelta = timedelta(hours=2)
     parcel_days: float = 7.0
     returns: bool = False  # also the returns booked in wemalo (the tap's sync_returns)
-    stuck_hours: float = 24.0  # a PARTIAL order (not for its address) counts as held after this long (target-wemalo's
-    # stuck_partial_hours)
     billbee_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     wemalo_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
 
@@ -51,8 +49,7 @@ def reconcile(billbee: BillbeeClient, wemalo: WemaloClient, options: Options,
     statuses = {str(o["BillBeeOrderId"]): wemalo.order_status(str(o["BillBeeOrderId"])) for o in paid}
     result.orders = checks.order_findings(paid, statuses, tags=tags, wemalo=catalogue,
                                           bundles=checks.BundleIndex(articles), now=now,
-                                          older_than=options.older_than, zone=options.billbee_zone, counts=counts,
-                                          stuck_hours=options.stuck_hours)
+                                          older_than=options.older_than, zone=options.billbee_zone, counts=counts)
     result.held = [f for f in result.orders if f.kind == "held_in_wemalo"]
     result.orders = [f for f in result.orders if f.kind != "held_in_wemalo"]
 

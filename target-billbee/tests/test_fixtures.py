@@ -42,6 +42,9 @@ BILLBEE = {
 @pytest.fixture
 def billbee(sandbox: Sandbox) -> Sandbox:
     sandbox.control.reset()
+    # Billbee's reset keeps settings: a reading a test chose (e.g. restock_on_cancel) must not reach the next one
+    sandbox.control.profile(sandbox.profile)
+    sandbox.control.billbee_settings(throttle=False)
     sandbox.control.billbee("POST", "/scenario", BILLBEE)
     return sandbox
 
