@@ -2,7 +2,7 @@
 and the notifications an order write sends to them (through :class:`sandbox.webhook_delivery.Deliverer`).
 
 Billbee documents the routes and the model only. The rest follows the library the spec's model came from
-(Microsoft ASP.NET WebHooks, docs/architecture notes: billbee-api.md §4.10), each reading a setting:
+(Microsoft ASP.NET WebHooks; docs/api-contract.md, "Billbee: webhooks"), each reading a setting:
 
 * echo test (``webhook_echo``): ``get`` (the library's: GET the WebHookUri with its query replaced by
   ``echo=<32 hex>``; a 2xx answer whose body is exactly that value passes) | ``post`` (a POST of
