@@ -20,13 +20,6 @@ SECRET = "s" * 40
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
-
-
-@pytest.fixture
 def client() -> Iterator[FlaskClient]:
     app = create_app(throttle=False, webhook_timeout_seconds=5.0, webhook_retry_delays=[0.05, 0.05])
     yield app.test_client()

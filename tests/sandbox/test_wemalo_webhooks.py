@@ -19,13 +19,6 @@ from tests.sandbox.webhook_receiver import Receiver
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
-
-
-@pytest.fixture
 def client() -> Iterator[FlaskClient]:
     app = create_app(SimContext(system="wemalo"), webhook_retry_seconds=0.02, webhook_timeout_seconds=2.0)
     yield app.test_client()
