@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from sandbox.runner import ROOT, Sandbox
+from tests.e2e.catalogs import dump_catalogs
 from tests.e2e.meltano_sysdir import private_sys_dir
 
 
@@ -18,12 +19,13 @@ from tests.e2e.meltano_sysdir import private_sys_dir
 class MeltanoProject:
     sandbox: Sandbox
     workdir: Path
+    catalogs: dict[str, str] = field(default_factory=dict)  # the taps' catalogs as files (tests/e2e/catalogs.py)
 
     @property
     def env(self) -> dict[str, str]:
         # A private Meltano system directory: `meltano run`s of other tests or sessions in this project
         # directory cannot touch this run's files (see tests/e2e/meltano_sysdir.py).
-        return {**self.sandbox.meltano_env(self.workdir), **private_sys_dir(self.workdir)}
+        return {**self.sandbox.meltano_env(self.workdir), **private_sys_dir(self.workdir), **self.catalogs}
 
     def run(self, *args: str, env: dict[str, str] | None = None, check: bool = True,
             timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -36,7 +38,13 @@ class MeltanoProject:
         return result
 
 
+@pytest.fixture(scope="session")
+def tap_catalogs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Both taps' catalogs, discovered once per test process (why: tests/e2e/catalogs.py)."""
+    return dump_catalogs(tmp_path_factory.mktemp("catalogs"))
+
+
 @pytest.fixture
-def project(sandbox: Sandbox, tmp_path: Path) -> MeltanoProject:
+def project(sandbox: Sandbox, tmp_path: Path, tap_catalogs: dict[str, str]) -> MeltanoProject:
     sandbox.control.reset()
-    return MeltanoProject(sandbox, tmp_path)
+    return MeltanoProject(sandbox, tmp_path, dict(tap_catalogs))

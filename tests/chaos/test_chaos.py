@@ -25,10 +25,9 @@ The table of figures is printed (also without `-s`) and written to output/chaos-
 simulators' final state to output/chaos-final-state.json.
 
 Speed: each run is mostly Python start-up of Meltano and four plugins on a small machine. The taps get
-their catalog as a file (`<PLUGIN>__CATALOG`), produced once by `meltano invoke --dump=catalog` with the
-project's select rules, instead of a discovery process per run (Meltano never caches the catalog of an
-editable install). The plugins' code paths are the same. The runs use a private Meltano system directory
-(tests/e2e/meltano_sysdir.py), so other Meltano runs on the machine cannot touch their state files.
+their catalog as a file, as in every end-to-end test (tests/e2e/catalogs.py). The runs use a private Meltano
+system directory (tests/e2e/meltano_sysdir.py), so other Meltano runs on the machine cannot touch their state
+files.
 """
 
 from __future__ import annotations
@@ -76,24 +75,6 @@ def plugin_env() -> dict[str, str]:
         env[f"{prefix}_REQUEST_TIMEOUT"] = str(REQUEST_TIMEOUT)
         env[f"{prefix}_MAX_ATTEMPTS"] = str(MAX_ATTEMPTS)
     return env
-
-
-def catalogs(env: dict[str, str], workdir: Path) -> dict[str, str]:
-    """The taps' catalogs with the project's select rules, as Meltano would hand them to the taps."""
-    taps = ("tap-billbee", "tap-wemalo-shipments")
-    # The system database is new: create it once, or the two processes below race to migrate it.
-    subprocess.run([MELTANO, "upgrade", "database"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=180)
-    procs = {tap: subprocess.Popen([MELTANO, "invoke", "--dump=catalog", tap], cwd=ROOT, env=env, text=True,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE) for tap in taps}
-    out = {}
-    for tap, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=180)
-        assert proc.returncode == 0, stderr[-2000:]
-        json.loads(stdout)
-        path = workdir / f"{tap}.catalog.json"
-        path.write_text(stdout)
-        out[f"{tap.upper().replace('-', '_')}__CATALOG"] = str(path)
-    return out
 
 
 def set_faults(project: MeltanoProject, cycle: int, rate: float) -> None:
@@ -214,7 +195,6 @@ def test_chaos_cycles_heal_and_keep_every_invariant(project: MeltanoProject,
     world = World(control)
     world.start()
     env = {**project.env, **private_sys_dir(project.workdir), **plugin_env()}
-    env.update(catalogs(env, project.workdir))
     requests = RequestLog(control)
     kill_cycles = set(rng.sample(range(1, CYCLES + 1), round(CYCLES * KILL_SHARE)))
 
