@@ -32,6 +32,7 @@ class TapRun:
         self.records_emitted: Counter[str] = Counter()
         # A run restricted to these orders (setting order_ids): no products, no queries, bookmarks held.
         self.order_ids: tuple[int, ...] = tuple(dict.fromkeys(int(i) for i in config.get("order_ids") or []))
+        self.hint_skips = 0  # orders of order_ids not read: their webhooks showed nothing to do (tap_billbee.hints)
 
     @cached_property
     def mirror(self) -> StatusMirror:
@@ -59,4 +60,6 @@ class TapRun:
         report = RunReport(self.plugin, self.logger)
         report.counters.update({f"acknowledgements_{k}": v for k, v in self.ack_counts.items()})
         report.counters.update({f"{k}_extracted": v for k, v in self.records_emitted.items()})
+        if self.hint_skips:
+            report.counters["orders_not_read_by_hint"] = self.hint_skips
         report.finish(self.config.get("report_dir"))

@@ -17,6 +17,7 @@ from billbee_wemalo.http import NotFoundError, ProgressLog
 from billbee_wemalo.sdk.hooks import HeldBookmarkStream, advance_bookmark
 from tap_billbee import schemas
 from tap_billbee.acks import ERROR_SEEN_KEY, STUCK_SEEN_KEY, AckPhase, AckWriter
+from tap_billbee.hints import skip_read
 from tap_billbee.run import TapRun
 from tap_billbee.timefmt import normalise_order_times, to_billbee_query
 
@@ -223,7 +224,14 @@ class OrdersStream(HeldBookmarkStream, BillbeeStream):
         self.hold_bookmark = True
         tags = self.run.tags
         states = set(self.config.get("order_state_ids") or [])
+        hints = self.config.get("order_hints") or {}
+        stuck = self.stream_state.get(STUCK_SEEN_KEY) or {}
         for order_id in self.run.order_ids:
+            if skip_read(hints.get(str(order_id)), tags, states, str(order_id) in stuck):
+                self.logger.info("Order %s: its webhook shows nothing to do (wemalo has it, or outside this tap's "
+                                 "selection); not read", order_id)
+                self.run.hint_skips += 1
+                continue
             try:
                 order = self.client.get_order(order_id)  # Billbee's GET /orders/{id} throttle: the shared client
             except NotFoundError:

@@ -90,6 +90,12 @@ class TapBillbee(OrderedTap):
                                 "throttle), skip the products, and leave every bookmark where it is: a run "
                                 "triggered by webhooks (billbee-wemalo-events). The last run's acknowledgements "
                                 "are written as in every run. Empty (default): the normal incremental run."),
+        # Any JSON object: a hint that is not a list of {State, Tags} objects only makes the order read.
+        th.Property("order_hints", th.ObjectType(additional_properties=True), default={},
+                    title="Webhook hints of these orders",
+                    description="Per order id of order_ids, the State and Tags each webhook delivery showed (set by "
+                                "billbee-wemalo-events): an order is not read when every hint shows nothing to do "
+                                "(wemalo has it, or outside the selection). Empty (default): every order is read."),
         report_setting(" (acknowledgements written to Billbee: tags, messages; records extracted)"),
         *http_settings(),
     ).to_dict()

@@ -76,3 +76,23 @@ def test_an_order_outside_the_selection_is_not_emitted(sandbox: Sandbox) -> None
 def _all_orders(sandbox: Sandbox) -> list[dict[str, Any]]:
     messages, _ = run(sandbox, {}, orders_tag="", order_state_ids=[])
     return [m["record"] for m in messages if m["type"] == "RECORD" and m["stream"] == "orders"]
+
+
+def test_an_order_whose_webhooks_show_nothing_to_do_is_not_read(sandbox: Sandbox) -> None:
+    """Setting `order_hints`: the echo of the connector's own received tag costs no `GET /orders/{id}`; an order
+    whose hints leave any doubt (one hint eligible, a hint without tags, a stuck flag) is read as before."""
+    sandbox.control.reset()
+    sandbox.control.load_demo()
+    first, second, third, fourth = (o["BillBeeOrderId"] for o in eligible_orders(sandbox)[:4])
+    received = {"State": 3, "Tags": ["wemalo", "order_received_by_wemalo"]}
+    hints = {str(first): [received, received],
+             str(second): [received, {"State": 3, "Tags": ["wemalo"]}],  # one of its events may need the order
+             str(third): [{"State": 3}],  # no tags in the delivery (the id-only reading): read
+             str(fourth): [received]}
+    state = {"bookmarks": {"orders": {"stuck_modified_at": {str(fourth): "2024-01-01T00:00:00+00:00"}}}}
+    messages, requests = run(sandbox, state, order_ids=[first, second, third, fourth], order_hints=hints)
+    reads = {r["path"] for r in requests if r["method"] == "GET"}
+    assert f"/api/v1/orders/{first}" not in reads
+    assert {f"/api/v1/orders/{i}" for i in (second, third, fourth)} <= reads  # fourth: flagged stuck, may be fixed
+    records = {m["record"]["BillBeeOrderId"] for m in messages if m["type"] == "RECORD" and m["stream"] == "orders"}
+    assert records == {second, third, fourth}  # read, they are what Billbee holds: still eligible
