@@ -1,0 +1,82 @@
+"""wemalo goods order id -> Billbee order id: learnt from the deliveries that name both (status_update), per
+merchant."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+from billbee_wemalo_events.event_queue import EventQueue
+from billbee_wemalo_events.events import WEMALO_TO_BILLBEE, Event
+from billbee_wemalo_events.receiver import create_app
+from billbee_wemalo_events.settings import Settings
+from events.tests.conftest import SHOP_B_TOKEN, TOKEN
+
+
+def status_update(wemalo_id: str, order_id: str) -> tuple[Event, object]:
+    detail = {"wemalo_order_id": wemalo_id, "order_id": order_id}
+    return (Event("wemalo", "status_update", WEMALO_TO_BILLBEE, order_id, None, detail),
+            {"orderId": wemalo_id, "externalId": order_id})
+
+
+def tracking(wemalo_id: str, parcel: str) -> tuple[Event, object]:
+    detail = {"wemalo_order_id": wemalo_id, "parcel_id": parcel}
+    return (Event("wemalo", "trackingnumber_added", WEMALO_TO_BILLBEE, None, None, detail),
+            {"goodsOrderId": wemalo_id, "goodsOrderParcelId": parcel})
+
+
+def stock_change(wemalo_id: str, external: str) -> tuple[Event, object]:
+    return (Event("wemalo", "stock_change", WEMALO_TO_BILLBEE, None, None, {"wemalo_order_id": wemalo_id}),
+            {"type": "RETURNSHIPMENT", "orderId": wemalo_id, "externalId": external})
+
+
+# -- the table ------------------------------------------------------------------------------------------------
+
+
+def test_a_link_is_kept_per_merchant_and_the_latest_wins(queue: EventQueue) -> None:
+    queue.add("default", [status_update("17", "4711")], [("17", "4711")])
+    queue.add("shop-b", [status_update("17", "900")], [("17", "900")])
+    assert queue.linked_orders("default", ["17", "18"]) == {"17": "4711"}
+    assert queue.linked_orders("shop-b", ["17"]) == {"17": "900"}
+    assert queue.linked_orders("shop-c", ["17"]) == {}
+
+    queue.add("default", [status_update("17", "4712")], [("17", "4712")])  # an upsert, not a second row
+    assert queue.linked_orders("default", ["17"]) == {"17": "4712"}
+    assert queue.linked_orders("shop-b", ["17"]) == {"17": "900"}
+    assert queue.linked_orders("default", []) == {}
+
+
+def test_a_duplicate_delivery_still_teaches_its_link(queue: EventQueue) -> None:
+    item = status_update("5", "4711")
+    assert queue.add("default", [item]) == (1, 0)  # an older caller that passes no links: nothing learnt
+    assert queue.linked_orders("default", ["5"]) == {}
+    assert queue.add("default", [item], [("5", "4711")]) == (0, 1)
+    assert queue.linked_orders("default", ["5"]) == {"5": "4711"}
+
+
+# -- what the receiver learns ---------------------------------------------------------------------------------
+
+
+def test_the_receiver_learns_from_order_events_that_name_both_ids(settings: Settings, queue: EventQueue) -> None:
+    client = TestClient(create_app(settings, queue))
+    # status_update as documented (flat) and as wemalo's shop plugin reads it (eventData), JSON and form fields
+    assert client.post("/hooks/wemalo?event=status_update",
+                       json={"token": TOKEN, "orderId": 3, "externalId": "4711", "orderNumber": "A"}).status_code == 200
+    assert client.post("/hooks/wemalo?event=status_update", content=(
+        f"token={TOKEN}&eventData[orderId]=4&eventData[externalId]=4712&eventData[orderNumber]=B").encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"}).status_code == 200
+    # trackingnumber_added with the external id some readings add
+    assert client.post("/hooks/shop-b/wemalo?event=trackingnumber_added", json={
+        "token": SHOP_B_TOKEN, "eventData": {"goodsOrderId": 3, "goodsOrderParcelId": 9,
+                                             "goodsOrderExternalId": "800"}}).status_code == 200
+    # what teaches nothing: wemalo's ids only, a stock booking's ids (a goods receipt or return, not a goods
+    # order), a refused delivery
+    assert client.post("/hooks/wemalo?event=trackingnumber_added",
+                       json={"token": TOKEN, "goodsOrderId": 6, "goodsOrderParcelId": 10}).status_code == 200
+    assert client.post("/hooks/wemalo?event=stock_change",
+                       json={"token": TOKEN, "type": "RETURNSHIPMENT", "orderId": 7, "externalId": "R-1"}
+                       ).status_code == 200
+    assert client.post("/hooks/wemalo?event=status_update",
+                       json={"token": "wrong", "orderId": 8, "externalId": "4713"}).status_code == 401
+
+    assert queue.linked_orders("default", ["3", "4", "6", "7", "8"]) == {"3": "4711", "4": "4712"}
+    assert queue.linked_orders("shop-b", ["3"]) == {"3": "800"}
