@@ -1,7 +1,9 @@
-"""wemalo goods order id -> Billbee order id: learnt from the deliveries that name both (status_update), per
-merchant."""
+"""wemalo goods order id -> Billbee order id: learnt from the deliveries that name both (status_update), per merchant,
+and used when the worker plans the job of an event that names only wemalo's id (trackingnumber_added)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from starlette.testclient import TestClient
 
@@ -10,6 +12,7 @@ from billbee_wemalo_events.events import WEMALO_TO_BILLBEE, Event
 from billbee_wemalo_events.receiver import create_app
 from billbee_wemalo_events.settings import Settings
 from events.tests.conftest import SHOP_B_TOKEN, TOKEN
+from events.tests.test_worker import FakeRunner, worker
 
 
 def status_update(wemalo_id: str, order_id: str) -> tuple[Event, object]:
@@ -80,3 +83,76 @@ def test_the_receiver_learns_from_order_events_that_name_both_ids(settings: Sett
 
     assert queue.linked_orders("default", ["3", "4", "6", "7", "8"]) == {"3": "4711", "4": "4712"}
     assert queue.linked_orders("shop-b", ["3"]) == {"3": "800"}
+
+
+# -- the worker's plan ----------------------------------------------------------------------------------------
+
+
+def test_a_tracking_event_after_a_status_update_runs_restricted_to_its_billbee_order(
+        queue: EventQueue, settings: Settings) -> None:
+    runner = FakeRunner()
+    w, clock = worker(queue, settings, runner)
+    queue.add("default", [status_update("17", "4711")], [("17", "4711")])
+    clock.at += timedelta(seconds=60)
+    w.run_once()
+    queue.add("default", [tracking("17", "90")])  # later, in a batch of its own
+    clock.at += timedelta(seconds=60)
+    w.run_once()
+    assert [job.order_ids for job, _ in runner.jobs] == [("4711",), ("4711",)]
+    assert queue.counts() == {"received": 2, "handled": 2, "failed": 0, "pending": 0}
+    [row] = [r for r in queue.rows() if r["kind"] == "trackingnumber_added"]
+    assert row["order_id"] is None  # the queue keeps what wemalo said; the link is looked up per plan
+
+
+def test_a_status_update_arriving_after_the_tracking_event_in_the_same_window_restricts_the_job(
+        queue: EventQueue, settings: Settings) -> None:
+    runner = FakeRunner()
+    w, clock = worker(queue, settings, runner)
+    queue.add("default", [tracking("17", "90")])
+    queue.add("default", [tracking("18", "91")])
+    queue.add("default", [status_update("18", "4712")], [("18", "4712")])
+    queue.add("default", [status_update("17", "4711")], [("17", "4711")])
+    clock.at += timedelta(seconds=60)
+    w.run_once()
+    assert [(job.direction, job.order_ids) for job, _ in runner.jobs] == [(WEMALO_TO_BILLBEE, ("4711", "4712"))]
+    assert queue.counts()["handled"] == 4
+
+
+def test_an_unknown_wemalo_order_still_makes_a_run_for_all_orders(queue: EventQueue, settings: Settings) -> None:
+    runner = FakeRunner()
+    w, clock = worker(queue, settings, runner)
+    queue.add("shop-b", [status_update("17", "900")], [("17", "900")])  # another merchant's link
+    clock.at += timedelta(seconds=60)
+    w.run_once()
+    queue.add("default", [status_update("5", "4711")], [("5", "4711")])
+    queue.add("default", [tracking("17", "90")])  # not linked for this merchant
+    clock.at += timedelta(seconds=60)
+    w.run_once()
+    assert [(job.merchant, job.order_ids) for job, _ in runner.jobs] == [("shop-b", ("900",)), ("default", ())]
+    assert queue.counts() == {"received": 3, "handled": 3, "failed": 0, "pending": 0}
+
+
+def test_a_stock_change_is_never_resolved_to_an_order(queue: EventQueue, settings: Settings) -> None:
+    """Its orderId names a goods receipt or a return: even where that id is also a linked goods order id, the stock
+    needs a run for all orders."""
+    runner = FakeRunner()
+    w, clock = worker(queue, settings, runner)
+    queue.add("default", [status_update("17", "4711")], [("17", "4711")])
+    queue.add("default", [stock_change("17", "R-1")])
+    clock.at += timedelta(seconds=60)
+    w.run_once()
+    assert [job.order_ids for job, _ in runner.jobs] == [()]
+
+
+def test_a_failed_restricted_job_is_planned_again_with_the_link(queue: EventQueue, settings: Settings) -> None:
+    runner = FakeRunner(ok=False)
+    w, clock = worker(queue, settings, runner)
+    queue.add("default", [tracking("17", "90")])
+    queue.add("default", [status_update("17", "4711")], [("17", "4711")])
+    clock.at += timedelta(seconds=60)
+    w.run_once()
+    runner.ok = True
+    clock.at += timedelta(seconds=settings.retry_seconds + 1)
+    w.run_once()
+    assert [job.order_ids for job, _ in runner.jobs] == [("4711",), ("4711",)]
+    assert queue.counts()["handled"] == 2
