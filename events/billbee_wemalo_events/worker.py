@@ -86,11 +86,12 @@ class Worker:
         window = timedelta(seconds=self.settings.coalesce_seconds)
         if at - min(ev.received_at for ev in due) < window and all(ev.attempts == 0 for ev in due):
             return []
+        due = resolve(due, self.queue.linked_orders)  # before the claim: a failed lookup leaves the rows pending
         claimed = set(self.queue.claim([ev.id for ev in due]))
         events = [ev for ev in due if ev.id in claimed]
         attempts = {ev.id: ev.attempts for ev in events}
         done: list[tuple[Job, JobResult]] = []
-        for job, ids in plan(resolve(events, self.queue.linked_orders), self.settings.max_order_ids).items():
+        for job, ids in plan(events, self.settings.max_order_ids).items():
             merchant = self.settings.merchants.get(job.merchant)
             if merchant is None:
                 result = JobResult(False, f"merchant {job.merchant!r} is no longer configured")

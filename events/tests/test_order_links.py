@@ -3,8 +3,11 @@ and used when the worker plans the job of an event that names only wemalo's id (
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
+import pytest
+from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from billbee_wemalo_events.event_queue import EventQueue
@@ -156,3 +159,24 @@ def test_a_failed_restricted_job_is_planned_again_with_the_link(queue: EventQueu
     w.run_once()
     assert [job.order_ids for job, _ in runner.jobs] == [("4711",), ("4711",)]
     assert queue.counts()["handled"] == 2
+
+
+def test_a_failed_lookup_leaves_the_events_pending(queue: EventQueue, settings: Settings,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The links are read before the events are claimed: a database error there runs nothing and loses nothing."""
+    runner = FakeRunner()
+    w, clock = worker(queue, settings, runner)
+    queue.add("default", [tracking("17", "90")])
+
+    def unavailable(merchant: str, ids: Iterable[str]) -> dict[str, str]:
+        raise OperationalError("SELECT", {}, Exception("database away"))
+
+    monkeypatch.setattr(queue, "linked_orders", unavailable)
+    clock.at += timedelta(seconds=60)
+    with pytest.raises(OperationalError):
+        w.run_once()
+    assert runner.jobs == []
+    assert [ev.kind for ev in queue.due(clock())] == ["trackingnumber_added"]  # pending, not left running
+    monkeypatch.undo()
+    w.run_once()
+    assert [job.order_ids for job, _ in runner.jobs] == [()]
