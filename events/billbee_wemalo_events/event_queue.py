@@ -7,6 +7,10 @@
 * Rows go pending -> running -> handled, or back to pending with a later `next_attempt_at` when their job
   failed, and to failed after `max_attempts`. A worker that starts puts rows left running by a killed one
   back to pending (`recover`): one `serve` per queue.
+* Beside the events, the goods orders' links (table `billbee_wemalo_order_links`, ids only): which wemalo goods
+  order id belongs to which Billbee order id (wemalo's externalId), per merchant, learnt in the same transaction
+  from every accepted delivery that names both, so that the worker can restrict the job of an event that names only
+  wemalo's id (`trackingnumber_added`; docs/api-contract.md, "wemalo: webhooks").
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -62,6 +66,13 @@ events_table = Table(
 Index("billbee_wemalo_events_one_pending", events_table.c.dedup_key, unique=True,
       sqlite_where=events_table.c.status == PENDING, postgresql_where=events_table.c.status == PENDING)
 Index("billbee_wemalo_events_due", events_table.c.status, events_table.c.next_attempt_at)
+links_table = Table(
+    "billbee_wemalo_order_links", metadata,
+    Column("merchant", String(64), primary_key=True),
+    Column("wemalo_order_id", String(64), primary_key=True),  # wemalo's own goods order id
+    Column("order_id", String(64), nullable=False),  # the Billbee order id (= wemalo's externalId)
+    Column("learned_at", DateTime(timezone=True), nullable=False),
+)
 
 
 def default_url(env: Mapping[str, str]) -> str:
@@ -93,12 +104,14 @@ class QueuedEvent:
     order_id: str | None
     attempts: int
     received_at: datetime
+    detail: dict[str, Any] = field(default_factory=dict, compare=False)  # ids only (Event.detail)
 
     @classmethod
     def of(cls, row: Any) -> QueuedEvent:
         received = _utc(row.received_at)
         assert received is not None
-        return cls(row.id, row.merchant, row.source, row.kind, row.direction, row.order_id, row.attempts, received)
+        return cls(row.id, row.merchant, row.source, row.kind, row.direction, row.order_id, row.attempts, received,
+                   dict(row.detail or {}))
 
 
 class EventQueue:
@@ -124,19 +137,34 @@ class EventQueue:
             return engine
         return create_engine(url, pool_pre_ping=True)
 
+    def _dialect(self) -> Any:
+        return postgresql if self.engine.dialect.name == "postgresql" else sqlite
+
     def _insert(self) -> Any:
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        dialect = self._dialect()
         # RETURNING tells an inserted row from a duplicate on both databases (psycopg's rowcount is -1 with
         # RETURNING, which SQLAlchemy adds on PostgreSQL for the primary key).
         return dialect.insert(events_table).on_conflict_do_nothing(
             index_elements=[events_table.c.dedup_key], index_where=events_table.c.status == PENDING,
         ).returning(events_table.c.id)
 
-    def add(self, merchant: str, items: Iterable[tuple[Event, Any]]) -> tuple[int, int]:
-        """Queue the events of one delivery in one transaction; (queued, duplicates). Committed on return."""
+    def _upsert_link(self) -> Any:
+        statement = self._dialect().insert(links_table)
+        return statement.on_conflict_do_update(
+            index_elements=[links_table.c.merchant, links_table.c.wemalo_order_id],
+            set_={"order_id": statement.excluded.order_id, "learned_at": statement.excluded.learned_at})
+
+    def add(self, merchant: str, items: Iterable[tuple[Event, Any]],
+            links: Iterable[tuple[str, str]] = ()) -> tuple[int, int]:
+        """Queue the events of one delivery in one transaction; (queued, duplicates). Committed on return. `links`:
+        (wemalo goods order id, Billbee order id) pairs the delivery named, kept (the latest wins) in the same
+        transaction, also when its events are duplicates."""
         queued = duplicates = 0
         stamp = now()
         with self.engine.begin() as conn:
+            for wemalo_order_id, order_id in dict(links).items():
+                conn.execute(self._upsert_link().values(merchant=merchant, wemalo_order_id=wemalo_order_id,
+                                                        order_id=order_id, learned_at=stamp))
             for ev, content in items:
                 result = conn.execute(self._insert().values(
                     merchant=merchant, source=ev.source, kind=ev.kind, direction=ev.direction,
@@ -147,6 +175,18 @@ class EventQueue:
                 else:
                     duplicates += 1
         return queued, duplicates
+
+    def linked_orders(self, merchant: str, wemalo_order_ids: Iterable[str]) -> dict[str, str]:
+        """The Billbee order id of each of these wemalo goods order ids the merchant's deliveries named with it;
+        the ids never named are missing."""
+        wanted = sorted(set(wemalo_order_ids))
+        if not wanted:
+            return {}
+        c = links_table.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(c.wemalo_order_id, c.order_id)
+                                .where(c.merchant == merchant, c.wemalo_order_id.in_(wanted))).all()
+        return {wemalo_order_id: order_id for wemalo_order_id, order_id in rows}
 
     def recover(self) -> int:
         """Rows left running by a worker that was killed go back to pending (their job may not have finished)."""

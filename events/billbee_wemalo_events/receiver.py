@@ -103,7 +103,8 @@ class Receiver:
             return JSONResponse({"error": "queue unavailable, try again"}, status_code=503)
 
     async def _queue(self, merchant: Merchant, source: str, items: list[Any]) -> dict[str, int]:
-        queued, duplicates = await run_in_threadpool(self.queue.add, merchant.name, items)
+        links = wemalo_payloads.links(ev for ev, _ in items)  # only wemalo's order events name wemalo's ids
+        queued, duplicates = await run_in_threadpool(self.queue.add, merchant.name, items, links)
         log.info("%s delivery for merchant %s: %d event(s) queued, %d duplicate(s) (orders %s)", source,
                  merchant.name, queued, duplicates,
                  ", ".join(sorted({ev.order_id or "all" for ev, _ in items})) or "-")

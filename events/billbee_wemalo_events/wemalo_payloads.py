@@ -5,6 +5,11 @@ apidoc's `orderId, externalId, orderNumber`) or under `eventData` / `data` (what
 with the token at the top. The event name comes from the body (`event`) or, when the body does not say, from the
 URL the hook was registered with (`?event=...` or the path segment after `/wemalo/`): `register` gives each event
 its own URL.
+
+`status_update` names wemalo's goods order id and its externalId (the Billbee order id), `trackingnumber_added` as
+documented only wemalo's ids: `links` gives the queue the pairs to remember, `goods_order_id` the id the worker looks
+up for an event that names no Billbee order. `stock_change` is left out of both: its `orderId`/`externalId` name
+the booking's goods receipt or return, not a goods order.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -109,3 +114,15 @@ def parse(data: Any, hint: str | None) -> Iterator[tuple[Event, Any]]:
         delivery = _first(item, ("eventId", "deliveryId", "id")) if fields is not item else None
         yield Event("wemalo", name, WEMALO_TO_BILLBEE, external, delivery,
                     {k: v for k, v in {**detail, "order_id": external}.items() if v is not None}), content
+
+
+def goods_order_id(source: str, kind: str, detail: Mapping[str, Any]) -> str | None:
+    """wemalo's own goods order id an event names (`orderId`, `goodsOrderId`), for order events only."""
+    value = detail.get("wemalo_order_id") if source == "wemalo" and kind in ORDER_EVENTS else None
+    return str(value) if value else None
+
+
+def links(events: Iterable[Event]) -> list[tuple[str, str]]:
+    """(wemalo goods order id, Billbee order id) of each order event that names both."""
+    return [(wemalo_id, ev.order_id) for ev in events
+            if ev.order_id and (wemalo_id := goods_order_id(ev.source, ev.kind, ev.detail))]

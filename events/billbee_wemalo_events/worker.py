@@ -2,16 +2,22 @@
 merchant and direction: restricted to the events' orders, or unrestricted when one event named no order or
 there are more than `max_order_ids`. Events are marked handled only after their job succeeded; a failed job's
 events are tried again with exponential backoff (from `retry_seconds`, at most 15 minutes) and marked failed
-after `max_attempts` (the scheduled run still catches up on them)."""
+after `max_attempts` (the scheduled run still catches up on them).
+
+A wemalo event that names only wemalo's goods order id (`trackingnumber_added`) is looked up, when its job is
+planned, in the links the queue learnt from the merchant's deliveries (a `status_update` names both ids): found, it
+joins the restricted job of that Billbee order; not found, it makes the job unrestricted, as before."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from billbee_wemalo_events import wemalo_payloads
 from billbee_wemalo_events.event_queue import EventQueue, QueuedEvent, now
 from billbee_wemalo_events.events import Direction
 from billbee_wemalo_events.jobs import Job, JobResult, JobRunner
@@ -20,6 +26,28 @@ from billbee_wemalo_events.settings import Settings
 log = logging.getLogger("billbee_wemalo_events.worker")
 MAX_BACKOFF = timedelta(minutes=15)
 POLL_SECONDS = 0.5
+LinkedOrders = Callable[[str, Iterable[str]], dict[str, str]]  # EventQueue.linked_orders
+
+
+def resolve(events: list[QueuedEvent], linked_orders: LinkedOrders) -> list[QueuedEvent]:
+    """The events, those that name only wemalo's goods order id with the Billbee order id linked to it (at planning
+    time, not at receipt: the status_update that names both may arrive within the coalescing window)."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for ev in events:
+        if ev.order_id is None and (wemalo_id := wemalo_payloads.goods_order_id(ev.source, ev.kind, ev.detail)):
+            wanted[ev.merchant].add(wemalo_id)
+    if not wanted:
+        return events
+    found = {merchant: linked_orders(merchant, ids) for merchant, ids in wanted.items()}
+    out = []
+    for ev in events:
+        wemalo_id = wemalo_payloads.goods_order_id(ev.source, ev.kind, ev.detail) if ev.order_id is None else None
+        order_id = found[ev.merchant].get(wemalo_id) if wemalo_id else None
+        if wemalo_id:
+            log.info("%s for wemalo order %s (merchant %s): %s", ev.kind, wemalo_id, ev.merchant,
+                     f"Billbee order {order_id}" if order_id else "no Billbee order known, a run for all orders")
+        out.append(replace(ev, order_id=order_id) if order_id else ev)
+    return out
 
 
 def plan(events: list[QueuedEvent], max_order_ids: int) -> dict[Job, list[int]]:
@@ -58,6 +86,7 @@ class Worker:
         window = timedelta(seconds=self.settings.coalesce_seconds)
         if at - min(ev.received_at for ev in due) < window and all(ev.attempts == 0 for ev in due):
             return []
+        due = resolve(due, self.queue.linked_orders)  # before the claim: a failed lookup leaves the rows pending
         claimed = set(self.queue.claim([ev.id for ev in due]))
         events = [ev for ev in due if ev.id in claimed]
         attempts = {ev.id: ev.attempts for ev in events}

@@ -4,6 +4,7 @@ jobs through `meltano run`."""
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections import Counter
@@ -113,3 +114,18 @@ def tracking_numbers(control: SandboxControl, order_id: str) -> list[str]:
 def parcels(control: SandboxControl, order_id: str) -> list[str]:
     return [p["trackingNumber"] for o in control.wemalo_state()["orders"] if str(o["externalId"]) == order_id
             for p in o["parcels"] if p.get("trackingNumber")]
+
+
+def goods_order_id(control: SandboxControl, order_id: str) -> str:
+    """wemalo's own id of the goods order of the Billbee order `order_id` (what trackingnumber_added names)."""
+    return next(str(o["id"]) for o in control.wemalo_state()["orders"] if str(o["externalId"]) == order_id)
+
+
+def log_size(running: ReceiverProcess) -> int:
+    return len(running.log.read_text()) if running.log.exists() else 0
+
+
+def job_scopes(running: ReceiverProcess, job: str, since: int = 0) -> list[str]:
+    """The scope of each `job` the worker started after `since` (a log_size): "orders 1, 2" or "all orders"."""
+    pattern = re.compile(rf"Running {re.escape(job)} for merchant \S+ \(([^)]*)\)")
+    return pattern.findall(running.log.read_text()[since:])

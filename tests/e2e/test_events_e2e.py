@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from billbee_wemalo_events.accounts import wemalo_client
 from events.tests.receiver_process import ReceiverProcess
 from sandbox.runner import Sandbox
 from tests.conftest import MeltanoProject
@@ -47,8 +48,14 @@ def test_an_order_reaches_wemalo_and_its_tracking_number_billbee_within_seconds(
                              LATENCY_LIMIT, hooked.log)
     rig.wait_idle(hooked)
 
-    # The parcel is handed over: wemalo's status_update (and trackingnumber_added) -> wemalo-to-billbee.
     control.wemalo("POST", "/stock", {p["sku"]: 50 for p in control.wemalo_state()["products"]})
+    rig.wait_idle(hooked)  # the jobs of the orders the stock released (their status_update)
+
+    # The parcel is handed over: wemalo's status_updates (orderId + externalId) and trackingnumber_added (only
+    # wemalo's ids), in that order as the sandbox's literal reading sends them -> one wemalo-to-billbee run
+    # restricted to the order: the tracking event is linked to it through the status_updates' ids.
+    goods_order = rig.goods_order_id(control, order_id)
+    mark = rig.log_size(hooked)
     control.advance("SHIPPED", [order_id])
     [tracking] = rig.parcels(control, order_id)
     to_billbee = rig.wait_for("tracking number on the Billbee order",
@@ -56,11 +63,50 @@ def test_an_order_reaches_wemalo_and_its_tracking_number_billbee_within_seconds(
     rig.wait_idle(hooked)
     assert rig.goods_orders(control)[order_id] == 1
     assert rig.tracking_numbers(control, order_id).count(tracking) == 1
+    scopes = rig.job_scopes(hooked, "wemalo-to-billbee", since=mark)
+    assert scopes
+    assert set(scopes) == {f"orders {order_id}"}, scopes  # never "all orders"
+    [parcel_event] = [r for r in rig.queue_rows(hooked) if r["kind"] == "trackingnumber_added"
+                      and r["detail"].get("wemalo_order_id") == goods_order]
+    assert (parcel_event["order_id"], parcel_event["status"]) == (None, "handled")  # wemalo named only its own id
+    assert (f"trackingnumber_added for wemalo order {goods_order} (merchant default): Billbee order {order_id}"
+            in hooked.log.read_text()[mark:])
     counts = rig.queue_counts(hooked)
     assert counts["failed"] == 0
     assert counts["handled"] == counts["received"]
     assert control.violations() == {"billbee": [], "wemalo": []}
-    print(f"latency: order -> wemalo {to_wemalo:.1f} s, parcel -> Billbee {to_billbee:.1f} s")
+    print(f"latency: order -> wemalo {to_wemalo:.1f} s, parcel -> Billbee {to_billbee:.1f} s (restricted run)")
+
+
+def test_a_parcel_of_an_order_no_delivery_linked_still_reaches_billbee_with_a_run_for_all_orders(
+        project: MeltanoProject, hooked: ReceiverProcess) -> None:
+    """No status_update ever names the order (wemalo dropped that hook, as after 10 failed deliveries): its
+    trackingnumber_added names only wemalo's ids, cannot be linked, and makes an unrestricted run, as before."""
+    control = project.sandbox.control
+    wemalo = wemalo_client(hooked.env)
+    wemalo.delete_webhook("status_update")
+    wemalo.close()
+    order_id = rig.new_paid_tagged_order(control, rig.template_order(control), "E2E-NOLINK")
+    rig.wait_for("goods order in wemalo", lambda: rig.goods_orders(control)[order_id] == 1, LATENCY_LIMIT,
+                 hooked.log)
+    control.wemalo("POST", "/stock", {p["sku"]: 50 for p in control.wemalo_state()["products"]})
+    rig.wait_idle(hooked)
+
+    goods_order = rig.goods_order_id(control, order_id)
+    mark = rig.log_size(hooked)
+    control.advance("SHIPPED", [order_id])
+    [tracking] = rig.parcels(control, order_id)
+    to_billbee = rig.wait_for("tracking number on the Billbee order",
+                              lambda: tracking in rig.tracking_numbers(control, order_id), LATENCY_LIMIT, hooked.log)
+    rig.wait_idle(hooked)
+    assert rig.tracking_numbers(control, order_id).count(tracking) == 1
+    assert rig.job_scopes(hooked, "wemalo-to-billbee", since=mark) == ["all orders"]
+    assert (f"trackingnumber_added for wemalo order {goods_order} (merchant default): no Billbee order known"
+            in hooked.log.read_text()[mark:])
+    counts = rig.queue_counts(hooked)
+    assert (counts["failed"], counts["pending"]) == (0, 0)
+    assert control.violations() == {"billbee": [], "wemalo": []}
+    print(f"latency: parcel -> Billbee {to_billbee:.1f} s (unrestricted run)")
 
 
 def test_forged_and_unsigned_deliveries_are_refused_and_queue_nothing(
