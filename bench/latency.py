@@ -29,10 +29,12 @@ import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.measure import endpoint_of
 from sandbox.runner import ROOT, Sandbox, SandboxControl
 
 SCHEDULE_INTERVAL_S = 3600  # the hourly `sync` (meltano.yml schedules)
@@ -230,6 +232,9 @@ def latency_scenario(sandbox: Sandbox, args: argparse.Namespace, workdir: Path,
         running.stop()
     requests = {s: control.requests(s) for s in ("billbee", "wemalo")}
     result["billbee_calls"] = len(requests["billbee"])
+    # What the webhooks cost in Billbee calls, per endpoint: the event phases only (the log was cleared before
+    # the receiver started). README "Monthly Billbee calls" prices the webhook mode from these.
+    result["billbee_calls_by_endpoint"] = dict(Counter(endpoint_of(e) for e in requests["billbee"]).most_common())
     result["billbee_429"] = sum(1 for e in requests["billbee"] if e["status"] == 429)
     result["wemalo_calls"] = len(requests["wemalo"])
     result["violations"] = sum(len(v) for v in control.violations().values())
@@ -262,3 +267,5 @@ def print_latency(result: dict[str, Any]) -> None:
           f"queue {result.get('queue')}; "
           f"Billbee calls {result.get('billbee_calls')} ({result.get('billbee_429')} x 429), wemalo calls "
           f"{result.get('wemalo_calls')}")
+    for endpoint, calls in (result.get("billbee_calls_by_endpoint") or {}).items():
+        print(f"  Billbee {endpoint}: {calls}")

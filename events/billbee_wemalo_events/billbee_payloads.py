@@ -4,7 +4,8 @@ Accepted: the Microsoft ASP.NET WebHooks envelope `{"Id", "Attempt", "Properties
 ...}]}`, a list of notifications, or one bare event or order object. The order id is looked for in `OrderId`,
 `BillBeeOrderId` (any case, also snake case), `OrderIds`, the `Id` of an order object (under `Order`, `Data`,
 `Payload`, ... or an object that looks like an order), and in `Properties`. A notification without one becomes a
-full-sync event: nothing is dropped.
+full-sync event: nothing is dropped. Where a notification of one order shows its `State` and `Tags`, the event
+keeps them as a hint (`hint`): tags and a state, no names or addresses.
 """
 
 from __future__ import annotations
@@ -87,6 +88,23 @@ def _notifications(data: Any) -> tuple[list[Any], dict[str, Any], str | None]:
     raise Refused(400, "Billbee delivery is neither a JSON object nor a list")
 
 
+def hint(item: dict[str, Any], order_id: str) -> dict[str, Any] | None:
+    """The order's `State` and `Tags` as this notification shows them (beside `Action`, the library's merged
+    reading, or in an `Order`/`Data`/... object with this order's id): tap-billbee then need not read an order
+    whose every event shows nothing to do (tap_billbee/hints.py). None when the delivery does not show both."""
+    candidates = [item] + [v for k, v in item.items() if str(k).lower() in ORDER_CONTAINERS and isinstance(v, dict)]
+    for obj in candidates:
+        if "State" not in obj or "Tags" not in obj:
+            continue
+        named = order_ids({k: v for k, v in obj.items() if str(k).lower() != "properties"}, in_order=obj is not item)
+        if named == [order_id]:
+            found = {"State": obj["State"], "Tags": obj["Tags"]}
+            if obj.get("IsCancelationFor"):
+                found["IsCancelationFor"] = obj["IsCancelationFor"]
+            return found
+    return None
+
+
 def parse(body: bytes) -> Iterator[tuple[Event, Any]]:
     """(event, the content its duplicate key is made of) for each order a delivery names."""
     try:
@@ -101,4 +119,7 @@ def parse(body: bytes) -> Iterator[tuple[Event, Any]]:
         if not ids:
             yield Event("billbee", action, BILLBEE_TO_WEMALO, None, delivery, {"order_id": None}), item
         for ident in ids:
-            yield Event("billbee", action, BILLBEE_TO_WEMALO, ident, delivery, {"order_id": ident}), item
+            detail: dict[str, Any] = {"order_id": ident}
+            if len(ids) == 1 and (shown := hint(item, ident)) is not None:
+                detail["hint"] = shown
+            yield Event("billbee", action, BILLBEE_TO_WEMALO, ident, delivery, detail), item

@@ -22,7 +22,8 @@ class Event:
     direction: Direction
     order_id: str | None
     delivery_id: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)  # ids only: no names, addresses or secrets
+    # ids, and a Billbee order's state and tags (`hint`): no names, addresses or secrets
+    detail: dict[str, Any] = field(default_factory=dict)
 
     def dedup_key(self, merchant: str, content: Any) -> str:
         """Equal for a repeated delivery (same delivery id, or the same content without one); the queue keeps one

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +23,7 @@ log = logging.getLogger("billbee_wemalo_events.jobs")
 JOB_NAMES: dict[str, str] = {"billbee_to_wemalo": "billbee-to-wemalo", "wemalo_to_billbee": "wemalo-to-billbee"}
 ORDER_IDS_VARIABLE: dict[str, str] = {"billbee_to_wemalo": "TAP_BILLBEE_ORDER_IDS",
                                       "wemalo_to_billbee": "TAP_WEMALO_SHIPMENTS_ORDER_IDS"}
+ORDER_HINTS_VARIABLE = "TAP_BILLBEE_ORDER_HINTS"
 JOB_TIMEOUT_SECONDS = 3600.0
 
 
@@ -31,6 +32,9 @@ class Job:
     merchant: str
     direction: Direction
     order_ids: tuple[str, ...]  # empty: the whole direction, as the scheduled run does it
+    # billbee-to-wemalo: per order id, the State/Tags each of its events showed (None: one showed none), as JSON
+    # for tap-billbee's `order_hints` (tap_billbee/hints.py); "{}" reads every order
+    hints: str = field(default="{}", compare=False)
 
     def describe(self) -> str:
         scope = f"orders {', '.join(self.order_ids)}" if self.order_ids else "all orders"
@@ -76,8 +80,11 @@ class MeltanoRunner:
         return [find_meltano(self.executable, merchant.env), "run", *suffix, JOB_NAMES[job.direction]]
 
     def environment(self, job: Job, merchant: Merchant) -> dict[str, str]:
-        # Always set, also to []: an inherited restriction must never narrow a full run.
-        return {**merchant.env, ORDER_IDS_VARIABLE[job.direction]: order_ids_value(job)}
+        # Always set, also to [] and {}: an inherited restriction must never narrow a full run.
+        env = {**merchant.env, ORDER_IDS_VARIABLE[job.direction]: order_ids_value(job)}
+        if job.direction == BILLBEE_TO_WEMALO:
+            env[ORDER_HINTS_VARIABLE] = job.hints if job.order_ids else "{}"
+        return env
 
     def __call__(self, job: Job, merchant: Merchant) -> JobResult:
         env = self.environment(job, merchant)

@@ -10,12 +10,14 @@ joins the restricted job of that Billbee order; not found, it makes the job unre
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from billbee_wemalo_events import wemalo_payloads
 from billbee_wemalo_events.event_queue import EventQueue, QueuedEvent, now
@@ -60,8 +62,19 @@ def plan(events: list[QueuedEvent], max_order_ids: int) -> dict[Job, list[int]]:
         ids = sorted({ev.order_id for ev in group if ev.order_id is not None}, key=lambda i: (len(i), i))
         full = any(ev.order_id is None for ev in group) or len(ids) > max_order_ids
         direction_: Direction = "billbee_to_wemalo" if direction == "billbee_to_wemalo" else "wemalo_to_billbee"
-        jobs[Job(merchant, direction_, () if full else tuple(ids))] = [ev.id for ev in group]
+        hints = "{}" if full or direction_ != "billbee_to_wemalo" else order_hints(group)
+        jobs[Job(merchant, direction_, () if full else tuple(ids), hints)] = [ev.id for ev in group]
     return jobs
+
+
+def order_hints(group: list[QueuedEvent]) -> str:
+    """tap-billbee's `order_hints` (JSON): per order, the State/Tags each of its events showed, null for an event
+    that showed none, so the tap reads that order (tap_billbee/hints.py)."""
+    hints: dict[str, list[Any]] = defaultdict(list)
+    for ev in group:
+        if ev.order_id is not None:
+            hints[ev.order_id].append(ev.detail.get("hint"))
+    return json.dumps(hints, sort_keys=True, separators=(",", ":"))
 
 
 class Worker:

@@ -49,6 +49,38 @@ def test_a_billbee_delivery_without_an_order_id_becomes_a_full_sync(data: Any) -
     assert events[0][1] is None
 
 
+def billbee_hints(data: Any) -> list[tuple[str | None, Any]]:
+    return [(e.order_id, e.detail.get("hint")) for e, _ in billbee_payloads.parse(json.dumps(data).encode())]
+
+
+RECEIVED = ["wemalo", "order_received_by_wemalo"]
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    # merged (the library's NotificationDictionary, the simulator's default): the order's fields beside Action
+    ({"Id": "h1", "Notifications": [{"Action": "order.tagschanged", "OrderId": 7, "BillBeeOrderId": 7, "State": 3,
+                                     "Tags": RECEIVED, "InvoiceAddress": {"LastName": "X"}}]},
+     [("7", {"State": 3, "Tags": RECEIVED})]),  # state and tags only: no address reaches the queue
+    # nested: the order under Order
+    ({"Id": "h2", "Notifications": [{"Action": "order.updated", "OrderId": 8,
+                                     "Order": {"BillBeeOrderId": 8, "State": 4, "Tags": RECEIVED}}]},
+     [("8", {"State": 4, "Tags": RECEIVED})]),
+    ({"Action": "order.created", "OrderId": 9, "State": 3, "Tags": ["wemalo"], "IsCancelationFor": 5},
+     [("9", {"State": 3, "Tags": ["wemalo"], "IsCancelationFor": 5})]),
+    # id only: no hint, the order is read
+    ({"Id": "h3", "Notifications": [{"Action": "order.updated", "OrderId": 10}]}, [("10", None)]),
+    # only one of the two fields: no hint
+    ({"Action": "order.updated", "OrderId": 11, "State": 3}, [("11", None)]),
+    # an order object of ANOTHER order beside this order's id: its state is not this order's
+    ({"Action": "order.updated", "OrderId": 12, "Order": {"BillBeeOrderId": 99, "State": 3, "Tags": []}},
+     [("12", None), ("99", None)]),
+    # several orders in one notification: no hint for any
+    ({"Action": "order.updated", "OrderIds": [13, 14], "State": 3, "Tags": RECEIVED}, [("13", None), ("14", None)]),
+], ids=["merged", "nested", "bare-merged", "id-only", "state-without-tags", "other-order", "several-orders"])
+def test_billbee_hints_are_the_orders_own_state_and_tags(data: Any, expected: list[tuple[str, Any]]) -> None:
+    assert billbee_hints(data) == expected
+
+
 def wemalo(data: Any, hint: str | None = None) -> list[tuple[str, str | None, dict[str, Any]]]:
     return [(e.kind, e.order_id, e.detail) for e, _ in wemalo_payloads.parse(data, hint)]
 

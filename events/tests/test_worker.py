@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from billbee_wemalo_events.event_queue import EventQueue, now
@@ -148,3 +149,35 @@ def test_the_meltano_runner_runs_the_projects_job_with_the_order_ids_and_the_mer
     assert env["TAP_BILLBEE_USERNAME"] == "b@shop-b.example"
     assert "BILLBEE_WEMALO_EVENTS_WEMALO_HOOK_TOKEN" in env  # its own, from its env file
     assert env["BILLBEE_WEMALO_EVENTS_WEMALO_HOOK_TOKEN"] != default.env["BILLBEE_WEMALO_EVENTS_WEMALO_HOOK_TOKEN"]
+
+
+def test_the_billbee_events_hints_reach_tap_billbee_per_order_and_a_full_run_gets_none(
+        queue: EventQueue, settings: Settings) -> None:
+    """Each event's State/Tags hint (billbee_payloads.hint) goes to the job as `order_hints`; an event without one
+    adds null, so tap-billbee reads that order (tap_billbee/hints.py)."""
+    runner = FakeRunner()
+    w, clock = worker(queue, settings, runner)
+    echo = {"State": 3, "Tags": ["wemalo", "order_received_by_wemalo"]}
+    with_hint = Event("billbee", "order.tagschanged", BILLBEE_TO_WEMALO, "5", "d1", {"order_id": "5", "hint": echo})
+    queue.add("default", [(with_hint, {"a": 1}), billbee("7", "d2")])
+    queue.add("default", [(Event("billbee", "order.updated", BILLBEE_TO_WEMALO, "5", "d3",
+                                 {"order_id": "5", "hint": {**echo, "State": 4}}), {"a": 2})])
+    clock.at += timedelta(seconds=60)
+    w.run_once()
+    [(job, _)] = runner.jobs
+    assert job.order_ids == ("5", "7")
+    assert json.loads(job.hints) == {"5": [echo, {**echo, "State": 4}], "7": [None]}
+    env = MeltanoRunner("meltano").environment(job, settings.merchants["default"])
+    assert json.loads(env["TAP_BILLBEE_ORDER_HINTS"]) == json.loads(job.hints)
+
+    queue.add("default", [(with_hint, {"a": 3}), billbee(None, "d4")])  # one event names no order: a full run
+    clock.at += timedelta(seconds=60)
+    w.run_once()
+    full = runner.jobs[-1][0]
+    assert full.order_ids == ()
+    assert full.hints == "{}"
+    env = MeltanoRunner("meltano").environment(full, settings.merchants["default"])
+    assert env["TAP_BILLBEE_ORDER_HINTS"] == "{}"
+    wemalo_job = Job("default", WEMALO_TO_BILLBEE, ("5",))
+    assert "TAP_BILLBEE_ORDER_HINTS" not in MeltanoRunner("meltano").environment(wemalo_job,
+                                                                                 settings.merchants["default"])
