@@ -53,7 +53,7 @@ lint: setup  ## ruff, then mypy (strict; what it checks: [tool.mypy] in pyprojec
 sandbox: setup  ## the simulated Billbee and wemalo APIs with demo data, until Ctrl-C
 	$(BIN)/python -m sandbox --demo
 
-bench: setup  ## benchmark against the throttled sandbox, ~45 min (BENCH_ARGS=--quick: a few minutes); not part of test
+bench: setup  ## benchmark against the throttled sandbox, ~65 min (BENCH_ARGS=--quick: a few minutes); not part of test
 	$(BIN)/python -m pip install -q -r bench/requirements.txt
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 

@@ -64,6 +64,13 @@ Monthly Billbee calls per merchant profile (P articles, O orders a day, hourly r
                                                      s = Billbee calls per shipped order (w2b_shipments)
 
 The column "every run" sets H_p = H_v = 1 (both intervals 0: the behaviour before them).
+
+With webhooks (`billbee-wemalo-events serve`; the hourly runs stay):
+
+    month     + 30 * O * e                           e = the latency scenario's Billbee calls per order beyond
+                                                     what the hourly path spends on it anyway: (its calls - N *
+                                                     (a + 3)) / N for N orders of one parcel each (ack tag; the
+                                                     order read, shipment and state)
 """
 
 from __future__ import annotations
@@ -103,7 +110,7 @@ BENCH = Path(__file__).resolve().parent
 PAGE = 250  # Billbee's largest page, which the client always asks for
 STOCK_CHUNK = 100
 WAIT_DAYS = 1.0  # assumption: a paid order waits about a day in state 3 (with its tag) until it is shipped
-GOAL_RSS_MB = 200
+GOAL_RSS_MB = 150  # issue 17 (issue 6: 200)
 GOAL_UTILISATION = 0.9
 PROFILES = ((1_000, 50), (20_000, 500), (100_000, 5_000))
 # Installed plugins are shared with the project; run files (catalog, state.json, configs) are private per work
@@ -463,6 +470,20 @@ def print_summary(runs: list[dict[str, Any]]) -> None:
               f"{bb['429'] + wm['429']} | {util} | {spans} | {rss} | {pct(run.get('cpu_busy'))} |")
 
 
+def webhook_estimate(results: dict[str, Any]) -> None:
+    """Add the monthly calls with webhooks to `results["estimate"]` from the latency scenario (module doc)."""
+    est, lat = results.get("estimate"), results.get("latency")
+    if not est or not lat or not lat.get("events"):
+        return
+    orders = lat["events"]
+    hourly_path = orders * (est["coefficients"]["a"] + 3)
+    extra = round((lat["billbee_calls"] - hourly_path) / orders, 2)
+    est["webhooks"] = {"orders": orders, "billbee_calls": lat["billbee_calls"], "hourly_path_calls": hourly_path,
+                       "e": extra, "by_endpoint": lat.get("billbee_calls_by_endpoint", {})}
+    for row in est["profiles"]:
+        row["calls_per_month_with_webhooks"] = round(row["calls_per_month"] + 30 * row["orders_per_day"] * extra)
+
+
 def print_estimate(est: dict[str, Any]) -> None:
     print("\n## Monthly Billbee API calls, hourly schedule (720 runs/month)\n")
     print(f"coefficients (measured): {est['coefficients']}\n")
@@ -473,6 +494,13 @@ def print_estimate(est: dict[str, Any]) -> None:
         print(f"| {row['products']:,} | {row['orders_per_day']:,} | {row['calls_per_run']:,} | "
               f"{row['order_calls_per_day']:,} | {row['calls_per_month']:,} | "
               f"{row.get('calls_per_month_every_run', 0):,} | {row['billbee_s_per_run']} s |")
+    if "webhooks" in est:
+        hooks = est["webhooks"]
+        print(f"\nwith webhooks: e = {hooks['e']} Billbee calls per order beyond the hourly path's "
+              f"({hooks['billbee_calls']} calls for {hooks['orders']} orders in the latency scenario, the hourly "
+              f"path {hooks['hourly_path_calls']:.0f}); per month: "
+              + ", ".join(f"{r['products']:,}/{r['orders_per_day']:,}: {r['calls_per_month_with_webhooks']:,}"
+                          for r in est["profiles"]))
 
 
 def plot(points: list[dict[str, Any]], path: Path) -> str | None:
@@ -531,8 +559,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--memory-products", type=int, default=100_000)
     ap.add_argument("--memory-orders", type=int, default=200)
     lat = ap.add_mutually_exclusive_group()
-    lat.add_argument("--latency", action="store_true",
-                     help="also the webhook latency scenario (bench/latency.py), after the main-size scenarios")
+    lat.add_argument("--skip-latency", action="store_true",
+                     help="no webhook latency scenario (bench/latency.py; by default after the main-size scenarios)")
     lat.add_argument("--latency-only", action="store_true", help="only the latency scenario (results: latency.json)")
     ap.add_argument("--latency-events", type=int, help="events per path (100; --quick 20)")
     ap.add_argument("--latency-size", help="articles/orders of the latency scenario's catalogue (2000/200)")
@@ -635,6 +663,7 @@ def main(argv: list[str] | None = None) -> int:
             runs = results["scenarios"]
             results["steady_state"] = [steady_check(r) for r in runs if r["label"] in STEADY_RUNS]
             results["estimate"] = estimate({**results["main"], "runs": runs}, results["main"]["products"])
+            webhook_estimate(results)
         all_runs = results.get("scenarios", []) + results.get("scaling_runs", []) \
             + [results["memory"][k] for k in ("run", "second_run") if k in results.get("memory", {})]
         results["bottlenecks"] = bottlenecks([r for r in all_runs if not r["label"].startswith("memory_")])
@@ -670,8 +699,9 @@ def main(argv: list[str] | None = None) -> int:
                 points.append({"products": size[0], "orders": size[1], **point})
                 results["scaling_runs"] += point["runs"]
                 derive(results, args, points)
-            if args.latency:
+            if not args.skip_latency:
                 results["latency"] = latency.latency_scenario(sandbox, args, workdir, Project, load)
+                webhook_estimate(results)
                 derive(results, args, points)
         if args.memory or not (args.skip_memory or args.quick or args.latency_only):
             results["memory"] = memory_scenario(sandbox, args, workdir)

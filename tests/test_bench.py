@@ -157,3 +157,19 @@ def test_latency_percentiles_worker_runs_and_paced_events(monkeypatch: pytest.Mo
     assert missed == ["never"]
     assert all(0.05 <= s < 0.3 for s in seen.values())
     assert acted["b"] - acted["a"] >= 0.015  # paced, not all at once
+
+
+def test_the_monthly_estimate_with_webhooks_adds_the_calls_per_order_beyond_the_hourly_path() -> None:
+    from bench.run import webhook_estimate
+
+    results = {"estimate": {"coefficients": {"a": 1.0},
+                            "profiles": [{"products": 20_000, "orders_per_day": 500, "calls_per_month": 85_000}]},
+               "latency": {"events": 100, "billbee_calls": 460, "billbee_calls_by_endpoint": {"GET /orders/<id>": 160}}}
+    webhook_estimate(results)
+    hooks = results["estimate"]["webhooks"]
+    assert hooks["hourly_path_calls"] == 400  # per order: its ack tag, the order read, shipment and state
+    assert hooks["e"] == 0.6
+    assert results["estimate"]["profiles"][0]["calls_per_month_with_webhooks"] == 85_000 + 30 * 500 * 0.6
+    without = {"estimate": {"coefficients": {"a": 1.0}, "profiles": [{"orders_per_day": 1, "calls_per_month": 1}]}}
+    webhook_estimate(without)  # no latency scenario: nothing added
+    assert "webhooks" not in without["estimate"]
