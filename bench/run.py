@@ -70,7 +70,8 @@ With webhooks (`billbee-wemalo-events serve`; the hourly runs stay):
     month     + 30 * O * e                           e = the latency scenario's Billbee calls per order beyond
                                                      what the hourly path spends on it anyway: (its calls - N *
                                                      (a + 3)) / N for N orders of one parcel each (ack tag; the
-                                                     order read, shipment and state)
+                                                     order read, shipment and state); the hooks' registration
+                                                     (once per receiver) not counted
 """
 
 from __future__ import annotations
@@ -476,10 +477,13 @@ def webhook_estimate(results: dict[str, Any]) -> None:
     if not est or not lat or not lat.get("events"):
         return
     orders = lat["events"]
+    by_endpoint = lat.get("billbee_calls_by_endpoint", {})
+    # `register` (list, filters, create) is made once per receiver, not per order
+    calls = lat["billbee_calls"] - sum(n for ep, n in by_endpoint.items() if ep.split(" ")[-1].startswith("/webhooks"))
     hourly_path = orders * (est["coefficients"]["a"] + 3)
-    extra = round((lat["billbee_calls"] - hourly_path) / orders, 2)
-    est["webhooks"] = {"orders": orders, "billbee_calls": lat["billbee_calls"], "hourly_path_calls": hourly_path,
-                       "e": extra, "by_endpoint": lat.get("billbee_calls_by_endpoint", {})}
+    extra = round((calls - hourly_path) / orders, 2)
+    est["webhooks"] = {"orders": orders, "billbee_calls": calls, "hourly_path_calls": hourly_path,
+                       "e": extra, "by_endpoint": by_endpoint}
     for row in est["profiles"]:
         row["calls_per_month_with_webhooks"] = round(row["calls_per_month"] + 30 * row["orders_per_day"] * extra)
 
