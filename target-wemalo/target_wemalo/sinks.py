@@ -21,7 +21,7 @@ from billbee_wemalo.wemalo import CANCELLABLE_STATUSES, CHANGEABLE_STATUSES
 from target_wemalo.address import MAX_LINE
 from target_wemalo.announce import AnnounceError, map_announcement, order_label
 from target_wemalo.orders import OrderError, map_goods_order
-from target_wemalo.products import ProductPlanner
+from target_wemalo.products import ARTICLE_FIELDS, ProductPlanner
 from target_wemalo.run import WemaloRun
 
 ADD_MULTIPLE_CHUNK = 100
@@ -48,6 +48,11 @@ class ProductsSink(WemaloSink, BatchSink):
     @property
     def planner(self) -> ProductPlanner:
         return self.run.catalogue
+
+    @override
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        """Batched as the SDK does, but only the fields the planner reads (products.ARTICLE_FIELDS)."""
+        super().process_record({key: record[key] for key in ARTICLE_FIELDS if key in record}, context)
 
     @override
     def process_batch(self, context: dict[str, Any]) -> None:
