@@ -126,6 +126,7 @@ class Decision:
     payload: dict[str, Any] | None = None
     reason: str = ""
     changed: list[str] = field(default_factory=list)
+    kept_sku: str | None = None  # "unchanged": the SKU as the planner keeps it (the report shares that string)
 
 
 class ProductPlanner:
@@ -245,7 +246,7 @@ class ProductPlanner:
             if key not in merged:
                 merged[key] = value
         if not changed:
-            return Decision("unchanged")
+            return Decision("unchanged", kept_sku=existing.get("sku"))
         merged["externalId"] = wanted_ext
         self._claim(ext, merged)
         return Decision("update", merged, changed=changed)

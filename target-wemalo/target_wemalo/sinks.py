@@ -64,7 +64,9 @@ class ProductsSink(WemaloSink, BatchSink):
             if decision.action in {"create", "update"}:
                 to_send.append((decision.action, decision.payload or {}))
             elif decision.action == "unchanged":
-                report.add("products", record_id, "unchanged")
+                # the same text; the planner's string object, so that the report keeps no second copy per article
+                same = decision.kept_sku if decision.kept_sku == record_id else record_id
+                report.add("products", same, "unchanged")
             else:
                 report.add("products", f"{record_id} (Billbee id {article.get('Id')})",
                            "skipped" if decision.action == "skip" else "rejected", decision.reason)
