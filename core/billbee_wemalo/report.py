@@ -24,7 +24,7 @@ SUCCESS = frozenset({"created", "updated", "unchanged", "written", "cancelled"})
 WRITES = SUCCESS - {"unchanged"}  # the outcomes a dry run marks: written only as far as a dry run writes
 
 
-@dataclass
+@dataclass(slots=True)  # one per record: 100,000 at a full catalogue
 class Outcome:
     stream: str
     record_id: str

@@ -26,6 +26,11 @@ COMPARED_FIELDS = ("sku", "ean", "name", "productGroup", "isActive", "producerNa
 KEPT_FIELDS = frozenset({"externalId", *EAN_FIELDS, *COMPARED_FIELDS})
 # What the planner keeps per wemalo product: these fields' values as a tuple (a dict of them costs 3x the memory).
 ROW_FIELDS = tuple(sorted(KEPT_FIELDS - {"externalId"}))
+# What the planner and the products sink read of a Billbee article (map_product, decide, the report's record id):
+# the sink's batch keeps only these. A whole parsed article is ~12 KB; 2,000 of them were the target's largest
+# allocation at 100,000 articles.
+ARTICLE_FIELDS = ("Id", "SKU", "EAN", "Type", "Category1", "Title", "IsDeactivated", "LengthCm", "WidthCm",
+                  "HeightCm", "Weight", "WeightNet", "Manufacturer", "TaricNumber", "CountryOfOrigin")
 _MISSING = object()  # a field wemalo did not return (unlike one it returned as null)
 _FEW_VALUES = frozenset({"productGroup", "producerName", "originCountry"})  # one string object per distinct value
 
@@ -121,6 +126,7 @@ class Decision:
     payload: dict[str, Any] | None = None
     reason: str = ""
     changed: list[str] = field(default_factory=list)
+    kept_sku: str | None = None  # "unchanged": the SKU as the planner keeps it (the report shares that string)
 
 
 class ProductPlanner:
@@ -240,7 +246,7 @@ class ProductPlanner:
             if key not in merged:
                 merged[key] = value
         if not changed:
-            return Decision("unchanged")
+            return Decision("unchanged", kept_sku=existing.get("sku"))
         merged["externalId"] = wanted_ext
         self._claim(ext, merged)
         return Decision("update", merged, changed=changed)

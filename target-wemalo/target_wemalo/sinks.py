@@ -21,7 +21,7 @@ from billbee_wemalo.wemalo import CANCELLABLE_STATUSES, CHANGEABLE_STATUSES
 from target_wemalo.address import MAX_LINE
 from target_wemalo.announce import AnnounceError, map_announcement, order_label
 from target_wemalo.orders import OrderError, map_goods_order
-from target_wemalo.products import ProductPlanner
+from target_wemalo.products import ARTICLE_FIELDS, ProductPlanner
 from target_wemalo.run import WemaloRun
 
 ADD_MULTIPLE_CHUNK = 100
@@ -50,6 +50,11 @@ class ProductsSink(WemaloSink, BatchSink):
         return self.run.catalogue
 
     @override
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        """Batched as the SDK does, but only the fields the planner reads (products.ARTICLE_FIELDS)."""
+        super().process_record({key: record[key] for key in ARTICLE_FIELDS if key in record}, context)
+
+    @override
     def process_batch(self, context: dict[str, Any]) -> None:
         report = self.run.report
         to_send: list[tuple[str, dict[str, Any]]] = []
@@ -59,7 +64,9 @@ class ProductsSink(WemaloSink, BatchSink):
             if decision.action in {"create", "update"}:
                 to_send.append((decision.action, decision.payload or {}))
             elif decision.action == "unchanged":
-                report.add("products", record_id, "unchanged")
+                # the same text; the planner's string object, so that the report keeps no second copy per article
+                same = decision.kept_sku if decision.kept_sku == record_id else record_id
+                report.add("products", same, "unchanged")
             else:
                 report.add("products", f"{record_id} (Billbee id {article.get('Id')})",
                            "skipped" if decision.action == "skip" else "rejected", decision.reason)
