@@ -9,6 +9,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,24 @@ def job_scopes(running: ReceiverProcess, job: str, since: int = 0) -> list[str]:
     """The scope of each `job` the worker started after `since` (a log_size): "orders 1, 2" or "all orders"."""
     pattern = re.compile(rf"Running {re.escape(job)} for merchant \S+ \(([^)]*)\)")
     return pattern.findall(running.log.read_text()[since:])
+
+
+@dataclass(frozen=True)
+class Handover:
+    goods_order: str  # wemalo's own id of the goods order
+    mark: int  # the receiver log's size before the handover (for job_scopes)
+    tracking: str
+    seconds: float  # until the tracking number was on the Billbee order
+
+
+def hand_over(control: SandboxControl, running: ReceiverProcess, order_id: str, timeout: float) -> Handover:
+    """The simulated warehouse ships the order's one parcel; wait for its tracking number in Billbee and for the
+    queue to be idle again."""
+    goods_order = goods_order_id(control, order_id)
+    mark = log_size(running)
+    control.advance("SHIPPED", [order_id])
+    [tracking] = parcels(control, order_id)
+    seconds = wait_for("tracking number on the Billbee order",
+                       lambda: tracking in tracking_numbers(control, order_id), timeout, running.log)
+    wait_idle(running)
+    return Handover(goods_order, mark, tracking, seconds)

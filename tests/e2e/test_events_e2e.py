@@ -54,13 +54,8 @@ def test_an_order_reaches_wemalo_and_its_tracking_number_billbee_within_seconds(
     # The parcel is handed over: wemalo's status_updates (orderId + externalId) and trackingnumber_added (only
     # wemalo's ids), in that order as the sandbox's literal reading sends them -> one wemalo-to-billbee run
     # restricted to the order: the tracking event is linked to it through the status_updates' ids.
-    goods_order = rig.goods_order_id(control, order_id)
-    mark = rig.log_size(hooked)
-    control.advance("SHIPPED", [order_id])
-    [tracking] = rig.parcels(control, order_id)
-    to_billbee = rig.wait_for("tracking number on the Billbee order",
-                              lambda: tracking in rig.tracking_numbers(control, order_id), LATENCY_LIMIT, hooked.log)
-    rig.wait_idle(hooked)
+    shipped = rig.hand_over(control, hooked, order_id, LATENCY_LIMIT)
+    goods_order, mark, tracking, to_billbee = shipped.goods_order, shipped.mark, shipped.tracking, shipped.seconds
     assert rig.goods_orders(control)[order_id] == 1
     assert rig.tracking_numbers(control, order_id).count(tracking) == 1
     scopes = rig.job_scopes(hooked, "wemalo-to-billbee", since=mark)
@@ -103,13 +98,8 @@ def test_a_parcel_of_an_order_no_delivery_linked_still_reaches_billbee_with_a_ru
     control.wemalo("POST", "/stock", {p["sku"]: 50 for p in control.wemalo_state()["products"]})
     rig.wait_idle(hooked)
 
-    goods_order = rig.goods_order_id(control, order_id)
-    mark = rig.log_size(hooked)
-    control.advance("SHIPPED", [order_id])
-    [tracking] = rig.parcels(control, order_id)
-    to_billbee = rig.wait_for("tracking number on the Billbee order",
-                              lambda: tracking in rig.tracking_numbers(control, order_id), LATENCY_LIMIT, hooked.log)
-    rig.wait_idle(hooked)
+    shipped = rig.hand_over(control, hooked, order_id, LATENCY_LIMIT)
+    goods_order, mark, tracking, to_billbee = shipped.goods_order, shipped.mark, shipped.tracking, shipped.seconds
     assert rig.tracking_numbers(control, order_id).count(tracking) == 1
     assert rig.job_scopes(hooked, "wemalo-to-billbee", since=mark) == ["all orders"]
     assert (f"trackingnumber_added for wemalo order {goods_order} (merchant default): no Billbee order known"
