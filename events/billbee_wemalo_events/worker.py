@@ -34,16 +34,18 @@ LinkedOrders = Callable[[str, Iterable[str]], dict[str, str]]  # EventQueue.link
 def resolve(events: list[QueuedEvent], linked_orders: LinkedOrders) -> list[QueuedEvent]:
     """The events, those that name only wemalo's goods order id with the Billbee order id linked to it (at planning
     time, not at receipt: the status_update that names both may arrive within the coalescing window)."""
+    named = {ev.id: wemalo_id for ev in events
+             if ev.order_id is None and (wemalo_id := wemalo_payloads.goods_order_id(ev.source, ev.kind, ev.detail))}
+    if not named:
+        return events
     wanted: dict[str, set[str]] = defaultdict(set)
     for ev in events:
-        if ev.order_id is None and (wemalo_id := wemalo_payloads.goods_order_id(ev.source, ev.kind, ev.detail)):
-            wanted[ev.merchant].add(wemalo_id)
-    if not wanted:
-        return events
+        if ev.id in named:
+            wanted[ev.merchant].add(named[ev.id])
     found = {merchant: linked_orders(merchant, ids) for merchant, ids in wanted.items()}
     out = []
     for ev in events:
-        wemalo_id = wemalo_payloads.goods_order_id(ev.source, ev.kind, ev.detail) if ev.order_id is None else None
+        wemalo_id = named.get(ev.id)
         order_id = found[ev.merchant].get(wemalo_id) if wemalo_id else None
         if wemalo_id:
             log.info("%s for wemalo order %s (merchant %s): %s", ev.kind, wemalo_id, ev.merchant,

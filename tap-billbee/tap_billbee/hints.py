@@ -24,16 +24,22 @@ def usable(hint: Any) -> bool:
             and isinstance(hint.get("Tags"), list) and all(isinstance(t, str) for t in hint["Tags"]))
 
 
+def selected(state: Any, order_tags: list[str] | None, tags: ConnectorTags, states: Collection[int]) -> bool:
+    """Would one of the normal orders queries return it: the orders tag and a configured (or cancelled) state, or
+    cancelled after wemalo received it. A restricted run keeps only such orders (`OrdersStream._by_id`)."""
+    if state in CANCELLED_STATES:
+        return has_tag(order_tags, tags.orders_tag) or has_tag(order_tags, tags.received)
+    return has_tag(order_tags, tags.orders_tag) and (not states or state in states)
+
+
 def nothing_to_do(hint: Mapping[str, Any], tags: ConnectorTags, states: Collection[int], stuck_flagged: bool) -> bool:
     """Would the run skip an order in this state with these tags, whatever else it holds?"""
     state, order_tags = hint["State"], hint["Tags"]
     if hint.get("IsCancelationFor"):
         return True  # a cancellation credit order is never an order for the warehouse
-    if state in CANCELLED_STATES:
-        return not has_tag(order_tags, tags.received) and not has_tag(order_tags, tags.orders_tag)
-    if not has_tag(order_tags, tags.orders_tag) or (states and state not in states):
-        return True  # outside the selection: the hourly query would not return it either
-    return has_tag(order_tags, tags.received) and not stuck_flagged
+    if not selected(state, order_tags, tags, states):
+        return True  # the hourly query would not return it either
+    return state not in CANCELLED_STATES and has_tag(order_tags, tags.received) and not stuck_flagged
 
 
 def skip_read(hints: Any, tags: ConnectorTags | None, states: Collection[int], stuck_flagged: bool) -> bool:

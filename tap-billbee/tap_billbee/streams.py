@@ -17,7 +17,7 @@ from billbee_wemalo.http import NotFoundError, ProgressLog
 from billbee_wemalo.sdk.hooks import HeldBookmarkStream, advance_bookmark
 from tap_billbee import schemas
 from tap_billbee.acks import ERROR_SEEN_KEY, STUCK_SEEN_KEY, AckPhase, AckWriter
-from tap_billbee.hints import skip_read
+from tap_billbee.hints import selected, skip_read
 from tap_billbee.run import TapRun
 from tap_billbee.timefmt import normalise_order_times, to_billbee_query
 
@@ -237,13 +237,9 @@ class OrdersStream(HeldBookmarkStream, BillbeeStream):
             except NotFoundError:
                 self.logger.info("Order %s: not found in Billbee (deleted?); skipped", order_id)
                 continue
-            state, order_tags = order.get("State"), order.get("Tags")
-            if tags is None:
-                wanted = not states or state in states
-            else:
-                wanted = (has_tag(order_tags, tags.orders_tag)
-                          and (not states or state in states or state in CANCELLED_STATES)) or (
-                    state in CANCELLED_STATES and has_tag(order_tags, tags.received))
+            state = order.get("State")
+            wanted = (not states or state in states) if tags is None else selected(state, order.get("Tags"), tags,
+                                                                                    states)
             if wanted:
                 yield order
             else:
