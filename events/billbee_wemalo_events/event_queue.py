@@ -44,6 +44,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    inspect,
     or_,
     select,
     update,
@@ -168,11 +169,15 @@ class EventQueue:
         self._migrate()
 
     def _migrate(self) -> None:
-        """The indexes pruning reads by, on tables made before it (`create_all` skips existing tables). IF NOT
+        """The indexes pruning reads by, on tables made before it (`create_all` skips existing tables). Only the
+        missing ones (CREATE INDEX takes a lock that holds writes even when the index exists), with IF NOT
         EXISTS on both databases, so a receiver and a `status` opening the queue at once do not collide."""
         with self.engine.begin() as conn:
+            schema = inspect(conn)
             for index in (events_done_index, links_learned_index):
-                conn.execute(CreateIndex(index, if_not_exists=True))
+                assert isinstance(index.table, Table)
+                if index.name not in {i["name"] for i in schema.get_indexes(index.table.name)}:
+                    conn.execute(CreateIndex(index, if_not_exists=True))
 
     @staticmethod
     def _engine(url: str) -> Engine:
@@ -302,7 +307,8 @@ class EventQueue:
             return _utc(conn.execute(query).scalar())
 
     def counts(self, merchant: str | None = None) -> dict[str, int]:
-        """received (every row), and per status: pending (running included), handled, failed."""
+        """received (every row still kept: see `prune`), and per status: pending (running included), handled,
+        failed."""
         c = events_table.c
         query = select(c.status, func.count()).group_by(c.status)
         if merchant is not None:
