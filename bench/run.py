@@ -27,6 +27,9 @@ orders), in this order:
                       equal to the last written are trusted (the hourly cost between scans and comparisons)
   w2b_shipments       `run wemalo-to-billbee` after the warehouse shipped 500 orders (20 % in two parcels) and
                       5,000 stock levels changed
+  standalone_tap      tap-billbee alone (its executable, no Meltano, no catalog: every stream), right after the
+                      data is loaded: GET /products against the bound from the process's start, start-up
+                      included, and from its first page
   memory (separate)   `run billbee-to-wemalo` twice (first sync, then the everyday run) with 100,000 articles
                       and 200 orders, the simulator's throttle off (the connector's own limiter cannot be
                       switched off: it still paces itself at 2/s)
@@ -233,6 +236,7 @@ def main_size(sandbox: Sandbox, args: argparse.Namespace, n_products: int, n_ord
     control, rng = sandbox.control, random.Random(args.seed)
     scenario, load_s = load(sandbox, args.seed, n_products, n_orders)
     log(f"main size {n_products}/{n_orders}: data loaded in {load_s} s")
+    alone = standalone_tap(sandbox, workdir / "standalone")
     project = Project(sandbox, workdir / f"main-{n_products}")
     runs = first_syncs(project, n_products)
 
@@ -272,7 +276,36 @@ def main_size(sandbox: Sandbox, args: argparse.Namespace, n_products: int, n_ord
     return {"runs": runs, "load_s": load_s, "shipped_orders": len(ship), "two_parcel_orders": len(two),
             "stock_changes": len(moved), "changed_products": len(changed), "new_orders": len(fresh),
             "skus_per_order": round(lines / len(billbee["orders"]), 2), "open_orders_before_shipping": len(open_ids),
-            "held_orders_quiet": held}
+            "held_orders_quiet": held, "standalone_tap": alone}
+
+
+def standalone_tap(sandbox: Sandbox, workdir: Path) -> dict[str, Any]:
+    """tap-billbee's executable on its own (products first, then every other stream): how close its product
+    pages come to Billbee's bound (2/s), counted from the process's start (its start-up included) and from the
+    first page. The last page's slot (0.5 s) belongs to the bound, so a run at exactly 2/s shows 100 %."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "config.json"
+    config.write_text(json.dumps({**sandbox.billbee_config(), "report_dir": str(workdir / "reports")}))
+    tap = ROOT / ".meltano" / "extractors" / "tap-billbee" / "venv" / "bin" / "tap-billbee"
+    sandbox.control.billbee("DELETE", "/requests")
+    log("standalone_tap: tap-billbee --config (no Meltano)")
+    started = time.time()
+    done = subprocess.run([str(tap), "--config", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, check=False, timeout=3600)
+    wall = time.time() - started
+    calls = sandbox.control.requests("billbee")
+    pages = sorted(r["ts"] for r in calls if r["method"] == "GET" and r["route"].endswith("/products"))
+    slot = 1 / ENDPOINT_RATE
+    result: dict[str, Any] = {"exit_code": done.returncode, "wall_s": round(wall, 1), "pages": len(pages),
+                              "429": sum(r["status"] == 429 for r in calls)}
+    if pages:
+        result.update({
+            "first_page_after_s": round(pages[0] - started, 2), "last_page_after_s": round(pages[-1] - started, 2),
+            "utilisation_with_startup": round(len(pages) * slot / (pages[-1] - started + slot), 3),
+            "utilisation_from_first_page": round(len(pages) * slot / (pages[-1] - pages[0] + slot), 3)})
+    if done.returncode:
+        result["stderr_tail"] = done.stderr[-500:]
+    return result
 
 
 def held_orders(orders: list[dict[str, Any]]) -> int:
@@ -663,6 +696,14 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
             print(f"{check['scenario']}: writes {check['writes'] or 'none'}; Billbee reads {check['billbee_reads']} "
                   f"(allowed {check['allowed_reads']}, excess {check['excess_reads']}: {check['extra']}); "
                   f"orders queries {check['orders_queries']}")
+    alone = results.get("main", {}).get("standalone_tap")
+    if alone:
+        print(f"\n## tap-billbee alone ({alone['pages']} product pages)\n")
+        print(f"first page {alone.get('first_page_after_s')} s after the start, the last after "
+              f"{alone.get('last_page_after_s')} s: GET /products at "
+              f"{pct(alone.get('utilisation_with_startup'))} of the bound with the start-up, "
+              f"{pct(alone.get('utilisation_from_first_page'))} from the first page; {alone['429']} x 429; "
+              f"exit {alone['exit_code']}")
     if "estimate" in results:
         print_estimate(results["estimate"])
     print_summary(results.get("scenarios", []) + results.get("scaling_runs", [])
