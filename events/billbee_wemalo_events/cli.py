@@ -1,5 +1,8 @@
 """`billbee-wemalo-events serve|register|unregister|status` (also `meltano invoke billbee-wemalo-events:<command>`).
 
+`status` counts the events still in the queue: the worker prunes handled ones after `retention_days`, failed
+ones after three times as long (event_queue.Retention); it prints how far back that is.
+
 Exit codes: 0 fine; 1 `status` found a hook missing, paused or pointing elsewhere, or failed events, or
 `register --ensure` had to register a dropped hook again (one line on stderr names them); 2 a setting is wrong or
 an API refused (one line on stderr, never a secret).
@@ -18,7 +21,7 @@ from typing import Any
 
 from billbee_wemalo.http import ApiError
 from billbee_wemalo_events import accounts, registration
-from billbee_wemalo_events.event_queue import EventQueue, queue_from_env
+from billbee_wemalo_events.event_queue import EventQueue, Retention, queue_from_env
 from billbee_wemalo_events.jobs import MeltanoRunner
 from billbee_wemalo_events.registration import HookStatus
 from billbee_wemalo_events.settings import Merchant, Settings, SettingsError, _list
@@ -108,14 +111,21 @@ def status(settings: Settings, merchant: Merchant, queue: EventQueue, as_json: b
         billbee.close()
         wemalo.close()
     counts = queue.counts(merchant.name)
+    retention = Retention(settings.retention_days)
+    oldest = queue.oldest_received(merchant.name)
     if not as_json:
         _print(merchant, hooks)
         print("  events: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        # The counts are of the rows still in the queue: say how far back that is.
+        print(f"  the queue keeps {retention.describe()}"
+              + (f"; oldest kept received {oldest:%Y-%m-%d %H:%M} UTC" if oldest is not None else ""))
         for hook in hooks:
             if hook.state != "ok":
                 print(f"  ! {hook.system} hook {hook.name} is {hook.state}: run `{PROG} register --ensure`")
     bad = any(h.state != "ok" for h in hooks) or counts["failed"] > 0
     return (ATTENTION if bad else OK), {"merchant": merchant.name, "events": counts,
+                                        "retention": retention.as_dict(),
+                                        "oldest_received": oldest.isoformat() if oldest is not None else None,
                                         "hooks": [h.__dict__ for h in hooks]}
 
 

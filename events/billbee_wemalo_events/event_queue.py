@@ -11,6 +11,11 @@
   order id belongs to which Billbee order id (wemalo's externalId), per merchant, learnt in the same transaction
   from every accepted delivery that names both, so that the worker can restrict the job of an event that names only
   wemalo's id (`trackingnumber_added`; docs/api-contract.md, "wemalo: webhooks").
+* Pruning (`prune`, the worker calls it about once an hour): handled events whose `handled_at` is older than the
+  retention go, failed ones only after `FAILED_RETENTION_FACTOR` times as long (by their last attempt, which
+  `next_attempt_at` keeps to within the 15-minute backoff), pending and running ones never; links whose
+  `learned_at` (the last delivery that named them: the upsert renews it) is older than the retention go. One
+  DELETE per table, on an index; a database made before pruning gets the two indexes when a queue opens it.
 """
 
 from __future__ import annotations
@@ -27,23 +32,32 @@ from sqlalchemy import (
     JSON,
     Column,
     DateTime,
+    Delete,
     Engine,
     Index,
     Integer,
     MetaData,
     String,
     Table,
+    and_,
     create_engine,
+    delete,
     event,
     func,
+    inspect,
+    or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.schema import CreateIndex
 
 from billbee_wemalo_events.events import Event
 
 PENDING, RUNNING, HANDLED, FAILED = "pending", "running", "handled", "failed"
+# Failed events are what an operator investigates (`status` exits 1 while there are any): kept this many times
+# the retention (90 days at the default 30), long enough to outlast a holiday or a monthly look.
+FAILED_RETENTION_FACTOR = 3
 metadata = MetaData()
 events_table = Table(
     "billbee_wemalo_events", metadata,
@@ -65,7 +79,9 @@ events_table = Table(
 )
 Index("billbee_wemalo_events_one_pending", events_table.c.dedup_key, unique=True,
       sqlite_where=events_table.c.status == PENDING, postgresql_where=events_table.c.status == PENDING)
-Index("billbee_wemalo_events_due", events_table.c.status, events_table.c.next_attempt_at)
+Index("billbee_wemalo_events_due", events_table.c.status, events_table.c.next_attempt_at)  # also: prune failed
+# Added with pruning: `create_all` makes them for new tables only, `EventQueue._migrate` on older databases.
+events_done_index = Index("billbee_wemalo_events_done", events_table.c.status, events_table.c.handled_at)
 links_table = Table(
     "billbee_wemalo_order_links", metadata,
     Column("merchant", String(64), primary_key=True),
@@ -73,6 +89,7 @@ links_table = Table(
     Column("order_id", String(64), nullable=False),  # the Billbee order id (= wemalo's externalId)
     Column("learned_at", DateTime(timezone=True), nullable=False),
 )
+links_learned_index = Index("billbee_wemalo_order_links_learned", links_table.c.learned_at)
 
 
 def default_url(env: Mapping[str, str]) -> str:
@@ -92,6 +109,36 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long the queue keeps what is done: handled events and links `days`, failed events
+    `FAILED_RETENTION_FACTOR` times as long; 0 = forever (no pruning)."""
+    days: int
+
+    @property
+    def failed_days(self) -> int:
+        return self.days * FAILED_RETENTION_FACTOR
+
+    def describe(self) -> str:
+        """What the queue still holds (the `status` line and the worker's log)."""
+        if self.days <= 0:
+            return "every event and order link (retention_days 0: nothing is pruned)"
+        return (f"handled events and order links of the last {self.days} days, failed events of the last "
+                f"{self.failed_days} days, pending ones however old")
+
+    def as_dict(self) -> dict[str, int | None]:
+        """Days per kind of row; None = kept forever."""
+        keep = self.days > 0
+        return {"handled_days": self.days if keep else None, "failed_days": self.failed_days if keep else None,
+                "links_days": self.days if keep else None}
+
+
+@dataclass(frozen=True)
+class Pruned:
+    events: int
+    links: int
 
 
 @dataclass(frozen=True)
@@ -119,6 +166,18 @@ class EventQueue:
         self.url = url
         self.engine = self._engine(url)
         metadata.create_all(self.engine)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """The indexes pruning reads by, on tables made before it (`create_all` skips existing tables). Only the
+        missing ones (CREATE INDEX takes a lock that holds writes even when the index exists), with IF NOT
+        EXISTS on both databases, so a receiver and a `status` opening the queue at once do not collide."""
+        with self.engine.begin() as conn:
+            schema = inspect(conn)
+            for index in (events_done_index, links_learned_index):
+                assert isinstance(index.table, Table)
+                if index.name not in {i["name"] for i in schema.get_indexes(index.table.name)}:
+                    conn.execute(CreateIndex(index, if_not_exists=True))
 
     @staticmethod
     def _engine(url: str) -> Engine:
@@ -229,8 +288,27 @@ class EventQueue:
             conn.execute(update(events_table).where(c.id.in_(ids), c.attempts >= max_attempts)
                          .values(status=FAILED))
 
+    def prune(self, retention: Retention, at: datetime | None = None) -> Pruned:
+        """Delete handled events and links older than the retention, failed events older than its failed
+        retention; pending and running events never. One DELETE per table (`prune_statements`)."""
+        if retention.days <= 0:
+            return Pruned(0, 0)
+        events, links = prune_statements(retention, at or now())
+        with self.engine.begin() as conn:
+            return Pruned(conn.execute(events).rowcount, conn.execute(links).rowcount)
+
+    def oldest_received(self, merchant: str | None = None) -> datetime | None:
+        """When the oldest event still in the queue arrived (None: the queue is empty)."""
+        c = events_table.c
+        query = select(func.min(c.received_at))
+        if merchant is not None:
+            query = query.where(c.merchant == merchant)
+        with self.engine.connect() as conn:
+            return _utc(conn.execute(query).scalar())
+
     def counts(self, merchant: str | None = None) -> dict[str, int]:
-        """received (every row), and per status: pending (running included), handled, failed."""
+        """received (every row still kept: see `prune`), and per status: pending (running included), handled,
+        failed."""
         c = events_table.c
         query = select(c.status, func.count()).group_by(c.status)
         if merchant is not None:
@@ -250,6 +328,16 @@ class EventQueue:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def prune_statements(retention: Retention, at: datetime) -> tuple[Delete, Delete]:
+    """The two DELETEs of `EventQueue.prune`: events on the indexes (status, handled_at) and (status,
+    next_attempt_at), links on (learned_at)."""
+    cutoff, failed_cutoff = at - timedelta(days=retention.days), at - timedelta(days=retention.failed_days)
+    c = events_table.c
+    done = or_(and_(c.status == HANDLED, c.handled_at < cutoff),
+               and_(c.status == FAILED, c.next_attempt_at < failed_cutoff))
+    return delete(events_table).where(done), delete(links_table).where(links_table.c.learned_at < cutoff)
 
 
 def queue_from_env(env: Mapping[str, str] | None = None) -> EventQueue:

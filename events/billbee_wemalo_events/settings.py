@@ -53,6 +53,13 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"setting {name} must be a number, not {raw!r}") from None
 
 
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    days = _number(env, name, default)
+    if days < 0 or days != int(days):
+        raise SettingsError(f"setting {name} must be a whole number of days, 0 or more, not {days:g}")
+    return int(days)
+
+
 def _list(value: str) -> tuple[str, ...]:
     value = value.strip()
     items = json.loads(value) if value.startswith("[") else value.split(",")
@@ -110,6 +117,7 @@ class Settings:
     max_order_ids: int
     retry_seconds: float
     max_attempts: int
+    retention_days: int
     notify_email: str
     meltano_executable: str
     merchants: dict[str, Merchant]
@@ -128,6 +136,7 @@ class Settings:
             max_order_ids=int(_number(env, "max_order_ids", 100)),
             retry_seconds=_number(env, "retry_seconds", 30.0),
             max_attempts=int(_number(env, "max_attempts", 10)),
+            retention_days=_days(env, "retention_days", 30),
             notify_email=_get(env, "notify_email"),
             meltano_executable=_get(env, "meltano_executable", "meltano"),
             merchants=load_merchants(env),

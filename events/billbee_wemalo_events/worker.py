@@ -4,6 +4,9 @@ there are more than `max_order_ids`. Events are marked handled only after their 
 events are tried again with exponential backoff (from `retry_seconds`, at most 15 minutes) and marked failed
 after `max_attempts` (the scheduled run still catches up on them).
 
+About once an hour (and when it starts) the worker loop prunes the queue of what is done (`EventQueue.prune`,
+`retention_days`): not on every event, and one DELETE per table.
+
 A wemalo event that names only wemalo's goods order id (`trackingnumber_added`) is looked up, when its job is
 planned, in the links the queue learnt from the merchant's deliveries (a `status_update` names both ids): found, it
 joins the restricted job of that Billbee order; not found, it makes the job unrestricted, as before."""
@@ -20,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from billbee_wemalo_events import wemalo_payloads
-from billbee_wemalo_events.event_queue import EventQueue, QueuedEvent, now
+from billbee_wemalo_events.event_queue import EventQueue, Pruned, QueuedEvent, Retention, now
 from billbee_wemalo_events.events import Direction
 from billbee_wemalo_events.jobs import Job, JobResult, JobRunner
 from billbee_wemalo_events.settings import Settings
@@ -28,6 +31,7 @@ from billbee_wemalo_events.settings import Settings
 log = logging.getLogger("billbee_wemalo_events.worker")
 MAX_BACKOFF = timedelta(minutes=15)
 POLL_SECONDS = 0.5
+PRUNE_EVERY = timedelta(hours=1)
 LinkedOrders = Callable[[str, Iterable[str]], dict[str, str]]  # EventQueue.linked_orders
 
 
@@ -88,6 +92,22 @@ class Worker:
         self.clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pruned_at: datetime | None = None
+
+    def maybe_prune(self) -> Pruned | None:
+        """Prune the queue if it was not pruned in the last `PRUNE_EVERY` (the first call always prunes); None
+        when it was not due. The time is taken first, so a failing prune is tried again an hour later, not on
+        every round."""
+        at = self.clock()
+        if self._pruned_at is not None and at - self._pruned_at < PRUNE_EVERY:
+            return None
+        self._pruned_at = at
+        retention = Retention(self.settings.retention_days)
+        pruned = self.queue.prune(retention, at)
+        if pruned.events or pruned.links:
+            log.info("Pruned %d event(s) and %d order link(s): the queue keeps %s", pruned.events, pruned.links,
+                     retention.describe())
+        return pruned
 
     def backoff(self, attempts: int) -> timedelta:
         return min(timedelta(seconds=self.settings.retry_seconds * 2 ** max(attempts, 0)), MAX_BACKOFF)
@@ -133,6 +153,10 @@ class Worker:
         if recovered:
             log.info("%d event(s) left running by a stopped worker are pending again", recovered)
         while not self._stop.wait(POLL_SECONDS):
+            try:
+                self.maybe_prune()
+            except Exception:  # a failed prune must not keep the events waiting; it is tried again in an hour
+                log.exception("Pruning the queue failed; trying again in %s", PRUNE_EVERY)
             try:
                 self.run_once()
             except Exception:  # e.g. the database away for a moment: log, keep going
