@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billbee_wemalo.http import AmbiguousWriteError, ApiSession, RetryPolicy, TransientError, json_parse
-from billbee_wemalo.http.json_parse import UNREADABLE, ItemsHook, parse_stream
+from billbee_wemalo.http.json_parse import DROP, UNREADABLE, ItemsHook, parse_stream
 
 
 class Raw:
@@ -229,3 +229,26 @@ def test_connection_dropped_in_the_body_is_ambiguous_on_a_write(server: str) -> 
     with pytest.raises(AmbiguousWriteError, match="connection dropped in the answer"):
         session(server, delays).request("POST", "/drop-length", idempotent=False, items=("products", tagged))
     assert delays == []
+
+
+def test_dropped_items_are_not_kept_and_opened_is_called_as_the_list_opens() -> None:
+    """A `shrink` that consumes the items (returns DROP) and its `opened`: called whenever the named list opens,
+    so that a second `p` (json.loads keeps the last) starts afresh, as the answer to a retried request does."""
+    body = b'{"p": [{"sku": "1"}, "junk", {"sku": "2"}], "status": 200, "q": [{"sku": "x"}], "p": [{"sku": "3"}, 4]}'
+    taken: list[str] = []
+    events: list[str] = []
+
+    def take(obj: dict[str, Any]) -> Any:
+        taken.append(obj["sku"])
+        events.append(obj["sku"])
+        return DROP
+
+    def opened() -> None:
+        taken.clear()
+        events.append("opened")
+
+    assert parse(body, 4, ("p", take, opened)) == {"p": [4], "status": 200, "q": [{"sku": "x"}]}
+    assert taken == ["3"]
+    assert events == ["opened", "1", "2", "opened", "3"]
+    assert parse(b'{"q": [{"sku": "x"}], "p": null}', 3, ("p", take, opened)) == {"q": [{"sku": "x"}], "p": None}
+    assert events[-1] == "3"  # no `p` list: never opened

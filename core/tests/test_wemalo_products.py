@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from billbee_wemalo.http import ClientError, RetryPolicy
+from billbee_wemalo.http.json_parse import DROP
 from billbee_wemalo.wemalo import WemaloClient
 
 PRODUCTS = [
@@ -74,3 +75,20 @@ def test_body_status_decides_in_the_streamed_parse(wemalo: tuple[WemaloClient, l
     Handler.answers = [{"Success": False, "status": 400, "message": "fromDate malformed"}]
     with pytest.raises(ClientError, match="fromDate malformed"):
         client.list_products(compact=lambda p: p)
+
+
+def test_a_consuming_compact_starts_afresh_on_a_retried_answer(wemalo: tuple[WemaloClient, list[float]]) -> None:
+    """A throttled answer that listed products first (the body's `status` comes after them): what `compact` took
+    of it is void, `restart` says so before the retried answer's products come."""
+    client, delays = wemalo
+    Handler.answers = [{"products": [PRODUCTS[1], PRODUCTS[0]], "Success": False, "status": 419},
+                       {"products": [PRODUCTS[0], "junk", PRODUCTS[1]], "status": 200}]
+    taken: list[str] = []
+
+    def take(product: dict[str, Any]) -> Any:
+        taken.append(product["externalId"])
+        return DROP
+
+    assert client.list_products(compact=take, restart=taken.clear) == ["junk"]
+    assert taken == ["A", "B"]
+    assert len(delays) == 1

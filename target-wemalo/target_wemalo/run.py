@@ -24,7 +24,7 @@ from billbee_wemalo.sdk.run import TargetRun
 from billbee_wemalo.sdk.settings import wemalo_client
 from billbee_wemalo.wemalo import WemaloClient
 from target_wemalo.announce import AnnouncementLedger
-from target_wemalo.products import ProductPlanner, pack
+from target_wemalo.products import ProductPlanner
 from target_wemalo.warehouse import WATCH_CHECKED_KEY, WATCH_KEY, CheckResult, WarehouseWatch, watch_list
 
 # bookmarks.orders.sent_positions: Billbee order id -> [fingerprint of the positions sent to wemalo, date sent].
@@ -61,11 +61,12 @@ class WemaloRun(TargetRun):
     @cached_property
     def catalogue(self) -> ProductPlanner:
         """wemalo's products, read once per run; the products sink plans against it, orders check SKUs in it."""
-        return ProductPlanner(
-            self.client.list_products(compact=pack),  # each product shrunk while the answer is parsed
-            default_group=self.config.get("product_group") or "default",
-            update_dimensions=bool(self.config.get("update_dimensions")),
-        )
+        planner = ProductPlanner(default_group=self.config.get("product_group") or "default",
+                                 update_dimensions=bool(self.config.get("update_dimensions")))
+        # Each product is indexed while the answer is parsed, in the list's order: wemalo's list never exists
+        # as a whole. What is left in it is what the planner skips anyway (malformed entries that are no object).
+        self.client.list_products(compact=planner.take, restart=planner.restart)
+        return planner
 
     @cached_property
     def profile_match_ids(self) -> dict[str, str]:

@@ -66,7 +66,7 @@ class ProductsSink(WemaloSink, BatchSink):
             elif decision.action == "unchanged":
                 # the same text; the planner's string object, so that the report keeps no second copy per article
                 same = decision.kept_sku if decision.kept_sku == record_id else record_id
-                report.add("products", same, "unchanged")
+                report.add_unchanged("products", same)  # its id only, not an Outcome (100,000 on everyday runs)
             else:
                 report.add("products", f"{record_id} (Billbee id {article.get('Id')})",
                            "skipped" if decision.action == "skip" else "rejected", decision.reason)

@@ -67,7 +67,7 @@ def replay(sandbox: Sandbox, case: str, *, state: dict[str, Any] | None = None,
 
 
 def outcomes(target: TargetWemalo) -> dict[str, tuple[str, str]]:
-    return {o.record_id: (o.outcome, o.reason) for o in target.run.report.outcomes}
+    return {o.record_id: (o.outcome, o.reason) for o in target.run.report.records()}
 
 
 def acks(state: dict[str, Any]) -> dict[str, dict[str, Any]]:

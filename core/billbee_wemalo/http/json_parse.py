@@ -17,9 +17,13 @@ try:
 except ImportError:
     _ijson = ijson  # the best backend there is (pure Python at worst): the same events, slower
 
-ItemsHook = tuple[str, Callable[[dict[str, Any]], Any]]  # (a top-level key of the answer, what keeps each item)
+# (a top-level key of the answer, what keeps each item[, what is called each time that key's list opens]): the
+# third, optional, lets a `shrink` that consumes items (returns DROP) start afresh on a retried request's answer.
+Shrink = Callable[[dict[str, Any]], Any]
+ItemsHook = tuple[str, Shrink] | tuple[str, Shrink, Callable[[], None]]
 
 UNREADABLE: Any = object()  # a body that is not JSON (an HTML error page, a truncated answer)
+DROP: Any = object()  # what a `shrink` returns for an item it consumed: the item is not kept in the list
 
 
 def content_type(resp: requests.Response) -> str:
@@ -39,7 +43,9 @@ def parse_json(resp: requests.Response) -> Any:
 def parse_stream(resp: requests.Response, items: ItemsHook | None = None) -> Any:
     """`json.loads(body, parse_float=Decimal)`, but the body is parsed by ijson while it arrives and never exists
     whole, and with `items=(key, shrink)` each item of the top-level `key` list is replaced by `shrink(item)` as
-    soon as it closes, so a 100,000-product list is built of what `shrink` keeps. None for an empty body.
+    soon as it closes, so a 100,000-product list is built of what `shrink` keeps (nothing of an item for which it
+    returns DROP). `items=(key, shrink, opened)`: `opened()` is called first whenever that list opens, so that a
+    `shrink` that consumes items knows that what it consumed of an earlier answer is void. None for an empty body.
 
     A connection dropped in the body raises requests' own exception (the caller decides on a retry)."""
     body = _Body(resp.iter_content(STREAM_CHUNK))
@@ -72,9 +78,11 @@ class _Body:
         return b""
 
 
-def _build_shrinking(events: Iterable[tuple[str, Any]], key: str, shrink: Callable[[dict[str, Any]], Any]) -> Any:
+def _build_shrinking(events: Iterable[tuple[str, Any]], key: str, shrink: Callable[[dict[str, Any]], Any],
+                     opened: Callable[[], None] | None = None) -> Any:
     """The document of ijson's basic_parse `events`, built by ijson's ObjectBuilder, except that each object in
-    the top-level object's `key` list is replaced by `shrink(object)` as soon as it closes.
+    the top-level object's `key` list is replaced by `shrink(object)` as soon as it closes (removed when that is
+    DROP); `opened()`, if given, is called when that list opens.
 
     Not `ijson.items(body, f"{key}.item")`: that would drop the answer's other keys (e.g. wemalo's `status`), and
     its dotted prefixes cannot tell that list from a `key` object with an `item` key or a key with a dot in it;
@@ -92,10 +100,16 @@ def _build_shrinking(events: Iterable[tuple[str, Any]], key: str, shrink: Callab
             depth += 1
             if depth == 2 and event == "start_array" and top_key == key:
                 shrinking = builder.value[key]
+                if opened is not None:
+                    opened()
         elif event == "end_map" or event == "end_array":
             depth -= 1
             if depth == 2 and event == "end_map" and shrinking is not None:
-                shrinking[-1] = shrink(shrinking[-1])  # the object that just closed: the list's last item
+                kept = shrink(shrinking[-1])  # the object that just closed: the list's last item
+                if kept is DROP:
+                    shrinking.pop()
+                else:
+                    shrinking[-1] = kept
             elif depth == 1:
                 shrinking = None
     return builder.value

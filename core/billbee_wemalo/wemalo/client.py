@@ -31,6 +31,7 @@ from billbee_wemalo.http import (
     RetryPolicy,
     check_base_url,
 )
+from billbee_wemalo.http.json_parse import ItemsHook
 from billbee_wemalo.http.session import ApiResponse
 
 DEFAULT_API_URL = "https://connect.wemalo.com/v1"
@@ -150,14 +151,21 @@ class WemaloClient:
             return None
 
     def list_products(self, changed_since: datetime | None = None,
-                      compact: Callable[[dict[str, Any]], Any] | None = None) -> list[Any]:
+                      compact: Callable[[dict[str, Any]], Any] | None = None, *,
+                      restart: Callable[[], None] | None = None) -> list[Any]:
         """All products (or those changed since an hour): one call.
 
         `compact` turns each product into what the caller keeps while the answer is parsed, so that a large
-        catalogue never exists as full dicts (100,000 products: ~170 MB as dicts)."""
+        catalogue never exists as full dicts (100,000 products: ~170 MB as dicts). A `compact` that consumes each
+        product itself (an index built while the answer arrives) returns json_parse.DROP, so the list keeps
+        nothing of it, and gives `restart`: called each time an answer's product list opens, so that what it
+        consumed of an answer that was then retried (throttled, dropped) is forgotten."""
         since = changed_since or datetime(2000, 1, 1)
+        items: ItemsHook | None = None
+        if compact is not None:
+            items = ("products", compact) if restart is None else ("products", compact, restart)
         data = self._call("GET", "/product/getAll", "/product/getAll", params={"fromDate": wemalo_hour(since)},
-                          items=("products", compact) if compact is not None else None).data
+                          items=items).data
         return (data or {}).get("products") or []
 
     def add_products(self, products: list[dict[str, Any]]) -> dict[str, Any]:
