@@ -236,6 +236,7 @@ def latency_scenario(sandbox: Sandbox, args: argparse.Namespace, workdir: Path,
     # the receiver started). README "Monthly Billbee calls" prices the webhook mode from these.
     result["billbee_calls_by_endpoint"] = dict(Counter(endpoint_of(e) for e in requests["billbee"]).most_common())
     result["billbee_429"] = sum(1 for e in requests["billbee"] if e["status"] == 429)
+    result["billbee_429_detail"] = throttled_detail(requests["billbee"])
     result["wemalo_calls"] = len(requests["wemalo"])
     result["violations"] = sum(len(v) for v in control.violations().values())
     result["sync_s"] = sync_s
@@ -248,6 +249,21 @@ def latency_scenario(sandbox: Sandbox, args: argparse.Namespace, workdir: Path,
 def fmt(stats: dict[str, Any]) -> str:
     return (f"{stats['count']} events ({stats['missed']} missed), p50 {stats['p50_s']} s, p95 {stats['p95_s']} s, "
             f"max {stats['max_s']} s")
+
+
+def throttled_detail(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each 429 with what came before it: the same endpoint's requests in the second before (the 2/s limit) and
+    the same path's in the minute before (Billbee's per-order limit of GET /orders/{id})."""
+    out = []
+    for entry in (e for e in log if e["status"] == 429):
+        ts = entry["ts"]
+        endpoint = endpoint_of(entry)
+        out.append({"endpoint": endpoint, "path": entry["path"], "ts": ts,
+                    "same_endpoint_1s": [(round(e["ts"] - ts, 3), e["path"], e["status"]) for e in log
+                                         if e is not entry and endpoint_of(e) == endpoint and 0 <= ts - e["ts"] <= 1.1],
+                    "same_path_60s": [(round(e["ts"] - ts, 3), e["status"]) for e in log
+                                      if e is not entry and e["path"] == entry["path"] and 0 <= ts - e["ts"] <= 60]})
+    return out
 
 
 def print_latency(result: dict[str, Any]) -> None:
