@@ -153,6 +153,9 @@ class ShipmentsSink(WorkerSink):
                                                        f"übergeben ({', '.join(profiles)})"
                                                        + (f". {serials}" if serials else ""))
         self.run.client.set_order_state(int(order_id), OrderState.SHIPPED)
+        self.run.stock_left_unfulfilled.update(
+            str((item.get("Product") or {}).get("SKU") or "").strip().casefold()
+            for item in order.get("OrderItems") or [] if isinstance(item, dict))
         report.add("orders", order_id, "updated", "state set to 4 (Versendet)")
         report.counters["orders_marked_shipped"] += 1
 
