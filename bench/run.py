@@ -22,11 +22,14 @@ orders), in this order:
   changes_sync        `run sync` after 1 % of the articles got a new title and 50 new paid, tagged orders came
   changes_ack_sync    `run sync` again: the tags of those 50 orders
   steady_sync_defaults
-                      `run sync` with the project's defaults (products_full_scan_hours 4, stock_verify_hours 24),
+                      `run sync` with the project's defaults (products_full_scan_hours 6, stock_verify_hours 24),
                       after one such run that did the full scan: only new articles are asked for and stock values
                       equal to the last written are trusted (the hourly cost between scans and comparisons)
   w2b_shipments       `run wemalo-to-billbee` after the warehouse shipped 500 orders (20 % in two parcels) and
                       5,000 stock levels changed
+  standalone_tap      tap-billbee alone (its executable, no Meltano, no catalog: every stream), right after the
+                      data is loaded: GET /products against the bound from the process's start, start-up
+                      included, and from its first page
   memory (separate)   `run billbee-to-wemalo` twice (first sync, then the everyday run) with 100,000 articles
                       and 200 orders, the simulator's throttle off (the connector's own limiter cannot be
                       switched off: it still paces itself at 2/s)
@@ -42,7 +45,7 @@ id) and copy only the page a list request asks for, so their time per request st
 Monthly Billbee calls per merchant profile (P articles, O orders a day, hourly runs = 24 x 30 = 720 a month):
 
     per run   = k_p * ceil(P / 250) / H_p            tap-billbee's full product scan every H_p hours
-                                                     (products_full_scan_hours, default 4; k_p = measured pages
+                                                     (products_full_scan_hours, default 6; k_p = measured pages
                                                      / expected pages, steady_sync)
               + n * (1 - 1 / H_p)                    the new-articles call of the runs in between (measured,
                                                      steady_sync_defaults)
@@ -54,10 +57,14 @@ Monthly Billbee calls per merchant profile (P articles, O orders a day, hourly r
               + c * ceil(max(1, w) / 250)            eligibility check, w = O * WAIT_DAYS paid tagged orders;
                                                      c = 1 if the steady run made it, else 1/24 (the daily
                                                      safety net once tag writes are seen to bump LastModifiedAt)
-              + f                                    other Billbee reads of a quiet run (measured,
-                                                     steady_sync_defaults: target-billbee's held and cancelled
-                                                     orders queries, the stock locations)
-              + p                                    shipping providers, read once per run with parcels
+              + f + ceil(max(1, w) / 250)            other Billbee reads of a quiet run: f measured
+                                                     (steady_sync_defaults: target-billbee's cancelled orders
+                                                     query, the stock locations) without target-billbee's query of
+                                                     the orders wemalo holds, counted for the profile's w held
+                                                     orders (the bench's main size holds h of them; h recorded)
+              + p / H_s                              shipping providers, read once per H_s hours
+                                                     (shipping_providers_cache_hours, default 24) in runs with
+                                                     parcels (p = their reads in w2b_shipments)
               + ceil(s_c * min(P, O/24 * lines))     stock writes (s_c = calls per changed stock value,
                                                      lines = order lines per order in the demo data)
     month     = 720 * per run + 30 * O * (a + s)     a = ack calls per new order (changes_ack_sync),
@@ -105,6 +112,7 @@ from bench.measure import (
     phase,
     plugin_spans,
 )
+from billbee_wemalo.billbee import ConnectorTags, OrderState
 from sandbox.runner import ROOT, Sandbox
 
 BENCH = Path(__file__).resolve().parent
@@ -122,7 +130,8 @@ ACK_ENDPOINTS = {"POST /orders/<id>/tags", "PUT /orders/<id>/tags", "POST /order
 SHIP_ENDPOINTS = {"GET /orders/<id>", "POST /orders/<id>/shipment", "PUT /orders/<id>/orderstate"}
 STEADY_RUNS = ("steady_b2w", "steady_sync_every_run", "steady_sync", "steady_sync_defaults")
 # The project's defaults (meltano.yml); the bench runs the dev environment, which scans the products every run.
-DEFAULT_SCAN_HOURS = 4  # tap-billbee products_full_scan_hours
+DEFAULT_SCAN_HOURS = 6  # tap-billbee products_full_scan_hours
+DEFAULT_PROVIDER_HOURS = 24  # target-billbee shipping_providers_cache_hours
 DEFAULT_VERIFY_HOURS = 24  # target-billbee stock_verify_hours
 DEFAULTS_ENV = {"TAP_BILLBEE_PRODUCTS_FULL_SCAN_HOURS": str(DEFAULT_SCAN_HOURS),
                 "TARGET_BILLBEE_STOCK_VERIFY_HOURS": str(DEFAULT_VERIFY_HOURS)}
@@ -227,6 +236,7 @@ def main_size(sandbox: Sandbox, args: argparse.Namespace, n_products: int, n_ord
     control, rng = sandbox.control, random.Random(args.seed)
     scenario, load_s = load(sandbox, args.seed, n_products, n_orders)
     log(f"main size {n_products}/{n_orders}: data loaded in {load_s} s")
+    alone = standalone_tap(sandbox, workdir / "standalone")
     project = Project(sandbox, workdir / f"main-{n_products}")
     runs = first_syncs(project, n_products)
 
@@ -247,6 +257,7 @@ def main_size(sandbox: Sandbox, args: argparse.Namespace, n_products: int, n_ord
     # The hourly run with the project's defaults: the first one scans and records the highest Id, the next reads
     # only new articles (none here) and trusts the stock values it wrote.
     project.run("defaults_scan", "sync", n_products, env=DEFAULTS_ENV)
+    held = held_orders(control.billbee_state()["orders"])
     runs.append(project.run("steady_sync_defaults", "sync", n_products, env=DEFAULTS_ENV))
 
     wemalo = control.wemalo_state()
@@ -264,7 +275,43 @@ def main_size(sandbox: Sandbox, args: argparse.Namespace, n_products: int, n_ord
     lines = sum(len({(i.get("Product") or {}).get("SKU") for i in o["OrderItems"]}) for o in billbee["orders"])
     return {"runs": runs, "load_s": load_s, "shipped_orders": len(ship), "two_parcel_orders": len(two),
             "stock_changes": len(moved), "changed_products": len(changed), "new_orders": len(fresh),
-            "skus_per_order": round(lines / len(billbee["orders"]), 2), "open_orders_before_shipping": len(open_ids)}
+            "skus_per_order": round(lines / len(billbee["orders"]), 2), "open_orders_before_shipping": len(open_ids),
+            "held_orders_quiet": held, "standalone_tap": alone}
+
+
+def standalone_tap(sandbox: Sandbox, workdir: Path) -> dict[str, Any]:
+    """tap-billbee's executable on its own (products first, then every other stream): how close its product
+    pages come to Billbee's bound (2/s), counted from the process's start (its start-up included) and from the
+    first page. The last page's slot (0.5 s) belongs to the bound, so a run at exactly 2/s shows 100 %."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "config.json"
+    config.write_text(json.dumps({**sandbox.billbee_config(), "report_dir": str(workdir / "reports")}))
+    tap = ROOT / ".meltano" / "extractors" / "tap-billbee" / "venv" / "bin" / "tap-billbee"
+    sandbox.control.billbee("DELETE", "/requests")
+    log("standalone_tap: tap-billbee --config (no Meltano)")
+    started = time.time()
+    done = subprocess.run([str(tap), "--config", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, check=False, timeout=3600)
+    wall = time.time() - started
+    calls = sandbox.control.requests("billbee")
+    pages = sorted(r["ts"] for r in calls if r["method"] == "GET" and r["route"].endswith("/products"))
+    slot = 1 / ENDPOINT_RATE
+    result: dict[str, Any] = {"exit_code": done.returncode, "wall_s": round(wall, 1), "pages": len(pages),
+                              "429": sum(r["status"] == 429 for r in calls)}
+    if pages:
+        result.update({
+            "first_page_after_s": round(pages[0] - started, 2), "last_page_after_s": round(pages[-1] - started, 2),
+            "utilisation_with_startup": round(len(pages) * slot / (pages[-1] - started + slot), 3),
+            "utilisation_from_first_page": round(len(pages) * slot / (pages[-1] - pages[0] + slot), 3)})
+    if done.returncode:
+        result["stderr_tail"] = done.stderr[-500:]
+    return result
+
+
+def held_orders(orders: list[dict[str, Any]]) -> int:
+    """Orders target-billbee's held query finds (state 3 with the received tag: the project's defaults)."""
+    received = ConnectorTags("wemalo").received
+    return sum(1 for o in orders if o.get("State") == OrderState.PAID and received in (o.get("Tags") or []))
 
 
 def scaling_point(sandbox: Sandbox, args: argparse.Namespace, n_products: int, n_orders: int,
@@ -382,6 +429,9 @@ def estimate(main: dict[str, Any], n_products: int) -> dict[str, Any]:
     eps = quiet["systems"]["billbee"]["endpoints"]
     tap_orders = _by_plugin(quiet, "GET /orders", "tap-billbee")
     fixed = quiet["systems"]["billbee"]["calls"] - eps.get("GET /products", {}).get("calls", 0) - tap_orders
+    held = main.get("held_orders_quiet")  # None in results before it was recorded: f kept whole
+    if held is not None:
+        fixed -= math.ceil(max(1, held) / PAGE)
     checks = 1.0 if steady["orders_queries"].get("check_queries") else 1 / 24
     ack_calls = (ack["ack_phase"] or {}).get("calls", 0) / max(1, main["new_orders"])
     w_eps = w2b["systems"]["billbee"]["endpoints"]
@@ -392,7 +442,8 @@ def estimate(main: dict[str, Any], n_products: int) -> dict[str, Any]:
     per_value = stock_calls / max(1, w2b["stock_values_written"])
     lines = main["skus_per_order"]
     coeff = {"k_p": round(k_p, 3), "n": new_article_calls, "k_v": round(k_v, 3), "H_p": DEFAULT_SCAN_HOURS,
-             "H_v": DEFAULT_VERIFY_HOURS, "c": round(checks, 3), "f": fixed, "p": providers,
+             "H_v": DEFAULT_VERIFY_HOURS, "c": round(checks, 3), "f": fixed, "h": held, "p": providers,
+             "H_s": DEFAULT_PROVIDER_HOURS,
              "s_c": round(per_value, 4), "lines": lines, "a": round(ack_calls, 2), "s": round(ship_calls, 2),
              "WAIT_DAYS": WAIT_DAYS, "ship_busiest_endpoint_per_order": round(ship_bound, 2)}
 
@@ -406,8 +457,9 @@ def estimate(main: dict[str, Any], n_products: int) -> dict[str, Any]:
         w = orders * WAIT_DAYS
         stock_values = min(products, orders / 24 * lines)
         pages = math.ceil(products / PAGE)
-        rest = (math.ceil(max(1, m) / PAGE) + checks * math.ceil(max(1, w) / PAGE) + fixed + providers
-                + math.ceil(stock_values * per_value))
+        held_pages = math.ceil(max(1, w) / PAGE) if held is not None else 0
+        rest = (math.ceil(max(1, m) / PAGE) + checks * math.ceil(max(1, w) / PAGE) + fixed + held_pages
+                + providers / DEFAULT_PROVIDER_HOURS + math.ceil(stock_values * per_value))
         per_day = orders * (ack_calls + ship_calls)
         per_run = product_calls(pages, DEFAULT_SCAN_HOURS, DEFAULT_VERIFY_HOURS) + rest
         per_run_every = product_calls(pages, 1, 1) + rest
@@ -644,6 +696,14 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
             print(f"{check['scenario']}: writes {check['writes'] or 'none'}; Billbee reads {check['billbee_reads']} "
                   f"(allowed {check['allowed_reads']}, excess {check['excess_reads']}: {check['extra']}); "
                   f"orders queries {check['orders_queries']}")
+    alone = results.get("main", {}).get("standalone_tap")
+    if alone:
+        print(f"\n## tap-billbee alone ({alone['pages']} product pages)\n")
+        print(f"first page {alone.get('first_page_after_s')} s after the start, the last after "
+              f"{alone.get('last_page_after_s')} s: GET /products at "
+              f"{pct(alone.get('utilisation_with_startup'))} of the bound with the start-up, "
+              f"{pct(alone.get('utilisation_from_first_page'))} from the first page; {alone['429']} x 429; "
+              f"exit {alone['exit_code']}")
     if "estimate" in results:
         print_estimate(results["estimate"])
     print_summary(results.get("scenarios", []) + results.get("scaling_runs", [])

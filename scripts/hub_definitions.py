@@ -54,7 +54,7 @@ PROJECT_VALUES = {
     ("tap-billbee", "report_dir"): "reports go to the project's output/ folder",
     ("tap-billbee", "orders_tag"): "this project runs tap-billbee as the fulfilment tap; its defaults are plain ELT",
     ("tap-billbee", "order_state_ids"): "the fulfilment tap reads paid orders (3); its default is every state",
-    ("tap-billbee", "products_full_scan_hours"): "the connector scans the catalogue every 4 hours (Billbee's monthly "
+    ("tap-billbee", "products_full_scan_hours"): "the connector scans the catalogue every 6 hours (Billbee's monthly "
                                                  "allowance, README Performance); alone the tap scans every run",
     ("tap-wemalo-shipments", "sync_returns"): "this project writes returns to Billbee; alone the tap reads none",
 }

@@ -105,6 +105,16 @@ def test_steady_state_check_estimate_and_bottlenecks() -> None:
     # priced its daily-scan variant from the main size's stock comparison pages, above its hourly figure)
     assert all(row["calls_per_month"] < row["calls_per_month_every_run"] for row in est["profiles"])
 
+    # The held orders query counted for each profile's held orders, not the bench's: 1,000 held (4 pages) in
+    # the quiet run; the middle profile holds 500 (2 pages), so 2 calls less per run.
+    quiet = scenario("steady_sync_defaults", [*at_rate(0, 4, 2.0, "GET", "/products"),
+                                              call(3, "GET", "/orders", query={"modifiedAtMin": ["x"]}),
+                                              *at_rate(300, 4, 2.0, "GET", "/orders")])  # target-billbee's
+    kept = run.estimate({**main, "runs": [*main["runs"], quiet]}, 1000)
+    held = run.estimate({**main, "runs": [*main["runs"], quiet], "held_orders_quiet": 1000}, 1000)
+    assert (kept["coefficients"]["f"], held["coefficients"]["f"]) == (4, 0)
+    assert kept["profiles"][1]["calls_per_run"] - held["profiles"][1]["calls_per_run"] == pytest.approx(2)
+
     slow = scenario("slow", at_rate(0, 20, 1.0, "GET", "/products"))
     found = run.bottlenecks([slow, ship])
     assert [(b["scenario"], b["endpoint"]) for b in found] == [("slow", "GET /products")]

@@ -49,6 +49,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # API is listed there: Name = its SenderName, FromCustomer false, Created when it was written (the order's
     # timestamp format), a new Id; internal ones too ("All"). | False: API messages are not listed in Comments
     "messages_in_comments": True,
+    # A shipment naming a ShippingProviderId / ShippingProviderProductId the account does not have (a product the
+    # merchant removed): not documented. "refuse" = 400 InvalidData | "accept": stored as sent
+    "unknown_shipping_product": "refuse",
     # Webhooks (sandbox.billbee.store.webhooks; docs/api-contract.md "Billbee: webhooks"). Billbee documents the
     # routes and the WebHookApiModel only; the defaults follow Microsoft ASP.NET WebHooks, the library whose model
     # the spec named (Microsoft.AspNet.WebHooks.WebHook) and whose `?noecho` convention it quotes.
@@ -77,7 +80,8 @@ PROFILES: dict[str, dict[str, Any]] = {
                 "total_cost_includes_shipping": True, "order_web_url": False,
                 "unfulfilled_states": [1, 2, 3, 13, 16], "dont_adjust_stock_reserves": False,
                 "autosubtract_below_zero": False, "restock_on_cancel": True,
-                "messages_in_comments": False, "webhook_filters": ["order.created"], "webhook_filters_shape": "list",
+                "messages_in_comments": False, "unknown_shipping_product": "accept",
+                "webhook_filters": ["order.created"], "webhook_filters_shape": "list",
                 "webhook_secret_rule": "required", "webhook_create_status": 201, "webhook_echo": "post",
                 "webhook_noecho_in": "request", "webhook_empty_filters": "none", "webhook_format": "bare",
                 "webhook_payload": "id_only", "webhook_signature_hex": "upper"},

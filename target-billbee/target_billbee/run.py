@@ -17,7 +17,7 @@ from billbee_wemalo.protocol import PENDING_RETURN_ACKS_KEY
 from billbee_wemalo.sdk.run import TargetRun
 from billbee_wemalo.sdk.settings import billbee_client
 from billbee_wemalo.state import hold_back_bookmark
-from target_billbee.carriers import CarrierMatcher
+from target_billbee.carriers import PROVIDERS_KEY, RECHECK_UNMATCHED, CarrierMatcher, KnownProviders, ShipmentRoute
 from target_billbee.stock import BreakerLimits, held_quantities
 from target_billbee.verify import StockMemory, to_check, verify_due
 
@@ -39,6 +39,12 @@ class BillbeeRun(TargetRun):
         self.returns_written: dict[str, str] = {}  # wemalo return booking id -> Billbee order id, for marking
         self.comments_listed: bool | None = None  # does Billbee list API messages in Comments (asked once)
         self._unmatched_profiles: set[str] = set()
+        # Billbee's shipping providers: as the state had them (carriers.py), and whether this run read them.
+        self.providers_cache_hours = int(config.get("shipping_providers_cache_hours", 24) or 0)
+        self.known_providers: KnownProviders | None = None
+        self.providers_read = False
+        self._carriers: CarrierMatcher | None = None
+        self._state_seen = False
         # Stock values Billbee has from earlier runs (carried in the state), and those written in this run.
         self.stock_known: dict[str, int] | None = None
         self.stock_written: dict[str, int] = {}
@@ -54,6 +60,9 @@ class BillbeeRun(TargetRun):
         self.stock_in_flight: set[str] = set()  # SKUs of the stock write under way (announced before it)
         self.stock_settled: set[str] = set()  # SKUs whose Billbee value this run wrote or read
         self.stock_unsure: set[str] = set()  # SKUs whose write failed: Billbee may or may not have the value
+        # SKUs (casefolded) of the orders this run set to "Versendet": they left Billbee's unfulfilled amount, which
+        # the last write of their SKUs subtracted (the stock work runs after the shipments, in the same worker)
+        self.stock_left_unfulfilled: set[str] = set()
         self.emit_state: Callable[[], None] | None = None  # set by the target: write a STATE message now
         self._workers: dict[str, ThreadPoolExecutor] = {}
         self._pending: list[Future[None]] = []
@@ -85,10 +94,47 @@ class BillbeeRun(TargetRun):
             worker.shutdown()
 
     # -- read once per run -----------------------------------------------------------------------------
-    @cached_property
+    @property
     def carriers(self) -> CarrierMatcher:
-        """Billbee's shipping providers, read once per run (only when parcels come)."""
-        return CarrierMatcher(self.client.shipping_providers(), self.config.get("shipping_provider_map"))
+        """Billbee's shipping providers: from the state while younger than `shipping_providers_cache_hours`,
+        else read (once per run, only when parcels come)."""
+        if self._carriers is None:
+            known, hours = self.known_providers, self.providers_cache_hours
+            if known is not None and hours > 0 and known.age(datetime.now(UTC)) < timedelta(hours=hours):
+                self._carriers = self._matcher(known)
+            else:
+                self._read_providers()
+        assert self._carriers is not None
+        return self._carriers
+
+    def route(self, profile_name: str | None, carrier: str | None) -> ShipmentRoute:
+        """The shipment's provider/product/carrier. A profile no name from the state matches reads the providers
+        again when the state's are older than RECHECK_UNMATCHED: the merchant may have named one alike since."""
+        matcher = self.carriers
+        if not matcher.knows(profile_name) and self._may_reread(RECHECK_UNMATCHED):
+            self._read_providers()
+            matcher = self.carriers
+        return matcher.route(profile_name, carrier)
+
+    def reread_providers(self) -> bool:
+        """After Billbee refused a shipment whose route came from the state (a provider product removed since?):
+        read the providers now. False when this run has read them already (nothing new to learn)."""
+        if not self._may_reread(timedelta(0)):
+            return False
+        self._read_providers()
+        return True
+
+    def _may_reread(self, older_than: timedelta) -> bool:
+        known = self.known_providers
+        return not self.providers_read and known is not None and known.age(datetime.now(UTC)) >= older_than
+
+    def _read_providers(self) -> None:
+        self.known_providers = KnownProviders.read(self.client.shipping_providers(), datetime.now(UTC))
+        self.providers_read = True
+        self._carriers = self._matcher(self.known_providers)
+
+    def _matcher(self, known: KnownProviders) -> CarrierMatcher:
+        return CarrierMatcher(known.providers, self.config.get("shipping_provider_map"))
 
     @cached_property
     def standard_stock_id(self) -> int | None:
@@ -140,6 +186,9 @@ class BillbeeRun(TargetRun):
             self.stock_verified = True
             return equal
         check = to_check(equal, self.stock_memory, self.stock_held_now, cancelled)
+        # An order can be held and leave in between two stock runs without either seeing it held (sent to wemalo
+        # and acknowledged after one run's stock write, shipped in the next run): compare its SKUs too.
+        check += [sku for sku in equal if sku.casefold() in self.stock_left_unfulfilled and sku not in check]
         self.report.counters["stock_values_trusted"] += len(equal) - len(check)
         return check
 
@@ -190,7 +239,12 @@ class BillbeeRun(TargetRun):
     # -- state -----------------------------------------------------------------------------------------
     @override
     def read_state(self, state: Mapping[str, Any]) -> None:
-        """The tap's first STATE message carries the stock values the last run wrote."""
+        """The tap's first STATE message carries the stock values the last run wrote and the shipping providers
+        it knew."""
+        if not self._state_seen:
+            self._state_seen = True
+            shipments = state.get("bookmarks", {}).get("shipments") or {}
+            self.known_providers = KnownProviders.from_state(shipments.get(PROVIDERS_KEY))
         if self.stock_known is None:
             stock = state.get("bookmarks", {}).get("stock_levels", {})
             self.stock_bookmark_before = stock.get("replication_key_value")
@@ -214,6 +268,9 @@ class BillbeeRun(TargetRun):
             stock[STOCK_LOCATION_KEY] = self.storage_location_id
         if not self.dry_run:
             self._add_stock_memory(state)
+        if self.known_providers is not None:  # a read, not a write: kept in a dry run too
+            shipments = state.setdefault("bookmarks", {}).setdefault("shipments", {})
+            shipments[PROVIDERS_KEY] = self.known_providers.to_state()
         if self.returns_written and not self.dry_run:
             returns = state.setdefault("bookmarks", {}).setdefault("returns", {})
             returns[PENDING_RETURN_ACKS_KEY] = {**(returns.get(PENDING_RETURN_ACKS_KEY) or {}), **self.returns_written}

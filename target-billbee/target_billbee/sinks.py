@@ -77,22 +77,8 @@ class ShipmentsSink(WorkerSink):
                 report.add("shipments", record_id, "unchanged")
                 continue
             self._serial_numbers(int(order_id), order, parcel)  # before the shipment: a replay stops at the above
-            route = self.run.carriers.route(parcel.get("profile_name"), parcel.get("carrier"))
-            if not route.matched:
-                self.run.note_unmatched_profile(parcel.get("profile_name"))
-            body = {"ShippingId": tracking, "ShipmentType": 0,
-                    "Comment": f"wemalo parcel {parcel.get('parcel_id') or tracking}"}
-            for key, value in (("ShippingProviderId", route.provider_id),
-                               ("ShippingProviderProductId", route.product_id), ("CarrierId", route.carrier_id)):
-                if value is not None:
-                    body[key] = value
             try:
-                client.add_shipment(int(order_id), body)
-            except AmbiguousWriteError:
-                # The answer was lost: look before writing again, a shipment must not appear twice.
-                refreshed = client.get_order(int(order_id))
-                if tracking not in {str(s.get("ShippingId")) for s in refreshed.get("ShippingIds") or []}:
-                    raise
+                self._add_shipment(int(order_id), parcel, tracking)
             except ClientError as exc:
                 report.add("shipments", record_id, "rejected", str(exc))
                 continue
@@ -100,6 +86,32 @@ class ShipmentsSink(WorkerSink):
             report.add("shipments", record_id, "written")
             report.counters["tracking_numbers_written"] += 1
         self._mark_shipped(order_id, order, parcels, on_order)
+
+    def _add_shipment(self, order_id: int, parcel: dict[str, Any], tracking: str) -> None:
+        """One tracking number with its provider/product/carrier. Refused while the route came from the state's
+        shipping providers: once more with them read again (a provider product the merchant removed)."""
+        for attempt in (1, 2):
+            route = self.run.route(parcel.get("profile_name"), parcel.get("carrier"))
+            if not route.matched:
+                self.run.note_unmatched_profile(parcel.get("profile_name"))
+            body: dict[str, Any] = {"ShippingId": tracking, "ShipmentType": 0,
+                                    "Comment": f"wemalo parcel {parcel.get('parcel_id') or tracking}"}
+            for key, value in (("ShippingProviderId", route.provider_id),
+                               ("ShippingProviderProductId", route.product_id), ("CarrierId", route.carrier_id)):
+                if value is not None:
+                    body[key] = value
+            try:
+                self.run.client.add_shipment(order_id, body)
+            except AmbiguousWriteError:
+                # The answer was lost: look before writing again, a shipment must not appear twice.
+                refreshed = self.run.client.get_order(order_id)
+                if tracking not in {str(s.get("ShippingId")) for s in refreshed.get("ShippingIds") or []}:
+                    raise
+            except ClientError:
+                if attempt == 1 and "ShippingProviderProductId" in body and self.run.reread_providers():
+                    continue
+                raise
+            return
 
     def _serial_numbers(self, order_id: int, order: dict[str, Any], parcel: dict[str, Any]) -> None:
         """The serial numbers wemalo booked for the parcel, as one order message (Billbee's API has no documented
@@ -141,6 +153,9 @@ class ShipmentsSink(WorkerSink):
                                                        f"übergeben ({', '.join(profiles)})"
                                                        + (f". {serials}" if serials else ""))
         self.run.client.set_order_state(int(order_id), OrderState.SHIPPED)
+        self.run.stock_left_unfulfilled.update(
+            str((item.get("Product") or {}).get("SKU") or "").strip().casefold()
+            for item in order.get("OrderItems") or [] if isinstance(item, dict))
         report.add("orders", order_id, "updated", "state set to 4 (Versendet)")
         report.counters["orders_marked_shipped"] += 1
 

@@ -35,6 +35,11 @@ class TargetBillbee(RunTarget):
                     description="wemalo profile name -> Billbee provider_id/product_id/carrier_id (carrier_id "
                                 "overrides the product's carrier). Without an entry, the Billbee shipping provider "
                                 "product named like the profile is used."),
+        th.Property("shipping_providers_cache_hours", th.IntegerType, default=24,
+                    title="Shipping providers kept (h)",
+                    description="Billbee's shipping providers are kept in the state and read again after this many "
+                                "hours; sooner for a wemalo profile no known name matches (after an hour) and "
+                                "after a shipment Billbee refused. 0 = read in every run with parcels."),
         th.Property("held_order_state_ids", th.ArrayType(th.IntegerType), default=[3],
                     title="States of orders wemalo holds",
                     description="Billbee states in which orders with the received tag wait for shipping. Their "

@@ -97,6 +97,19 @@ def test_sync_moves_products_orders_and_parcels_both_ways(project: MeltanoProjec
     # Everything the connector sent conformed to the simulators' schemas of the vendor specs.
     assert control.violations() == {"billbee": [], "wemalo": []}
 
+    # The next parcel's run takes Billbee's shipping providers from the state Meltano kept (the tap passes the
+    # target's entry on): no read, the same route as the first parcels got.
+    reads = [r for r in control.requests("billbee") if r["route"].endswith("/shipment/shippingproviders")]
+    assert len(reads) == 1
+    control.advance("SHIPPED", open_ids[-1:])
+    mark = max(r["id"] for r in control.requests("billbee"))
+    project.run("run", "wemalo-to-billbee")
+    run = [r for r in control.requests("billbee") if r["id"] > mark]
+    assert not [r for r in run if r["route"].endswith("/shipment/shippingproviders")]
+    shipped = [r["body"] for r in run if r["route"].endswith("/shipment")]
+    assert len(shipped) == 1
+    assert shipped[0].get("ShippingProviderProductId") is not None, shipped
+
 
 @pytest.mark.parametrize("semantics", ["available", "on_hand"])
 def test_stock_without_oversell_or_double_subtraction(project: MeltanoProject, semantics: str) -> None:

@@ -261,6 +261,23 @@ def test_shipment_appended_and_invalid_refused() -> None:
     assert len(get_order(client, 1)["ShippingIds"]) == 1
 
 
+@pytest.mark.parametrize("reading", ["refuse", "accept"])
+def test_a_shipment_naming_a_shipping_product_the_account_lacks(reading: str) -> None:
+    client = make([order(1)], throttle=False, unknown_shipping_product=reading)
+    body = {"ShippingId": "00340434161234567891", "ShippingProviderId": 5001, "ShippingProviderProductId": 6999,
+            "ShipmentType": 0}
+    resp = call(client, "POST", f"/orders/{ORDER_BASE + 1}/shipment", body)
+    shipments = get_order(client, 1).get("ShippingIds") or []
+    if reading == "refuse":
+        assert resp.status_code == 400
+        assert "6999" in resp.get_json()["ErrorMessage"]
+        assert shipments == []
+    else:
+        assert resp.status_code == 200
+        assert [(s["ShippingId"], s["ShippingProviderProductId"]) for s in shipments] == [
+            ("00340434161234567891", 6999)]
+
+
 def test_message_stored_per_order() -> None:
     client = make([order(1)], throttle=False)
     resp = call(client, "POST", f"/orders/{ORDER_BASE + 1}/message",

@@ -79,7 +79,7 @@ def register(app: Flask, store: BillbeeStore) -> None:
         if not store.has_order(id):
             return order_missing()
         problem = _shipment_problem(body)
-        if problem is None and isinstance(body, dict):
+        if problem is None and isinstance(body, dict) and setting("unknown_shipping_product") == "refuse":
             problem = store.provider_problem(body)
         if problem is not None or not isinstance(body, dict):
             return envelope(None, code=INVALID_DATA, message=problem or "Invalid request body", status=400)
