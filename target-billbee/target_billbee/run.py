@@ -60,8 +60,9 @@ class BillbeeRun(TargetRun):
         self.stock_in_flight: set[str] = set()  # SKUs of the stock write under way (announced before it)
         self.stock_settled: set[str] = set()  # SKUs whose Billbee value this run wrote or read
         self.stock_unsure: set[str] = set()  # SKUs whose write failed: Billbee may or may not have the value
-        # SKUs (casefolded) of the orders this run set to "Versendet": they left Billbee's unfulfilled amount, which
-        # the last write of their SKUs subtracted (the stock work runs after the shipments, in the same worker)
+        # SKUs (casefolded) of the orders this run set to "Versendet", or found so with their last parcel (a replay):
+        # they left Billbee's unfulfilled amount, which the last write of their SKUs subtracted (the stock work runs
+        # after the shipments, in the same worker)
         self.stock_left_unfulfilled: set[str] = set()
         self.emit_state: Callable[[], None] | None = None  # set by the target: write a STATE message now
         self._workers: dict[str, ThreadPoolExecutor] = {}

@@ -130,6 +130,8 @@ class ShipmentsSink(WorkerSink):
         if not any(p.get("order_completely_shipped") for p in parcels):
             return  # a partial shipment: tracking numbers added, state left alone
         if order.get("State") == OrderState.SHIPPED:
+            # Shipped by hand or by a run killed before its stock write: the stock comparison still looks at its SKUs
+            self._left_unfulfilled(order)
             return
         if order.get("State") in NOT_SHIPPABLE_STATES:
             report.add("orders", order_id, "rejected", f"shipped by wemalo but state {order.get('State')} in Billbee")
@@ -153,11 +155,15 @@ class ShipmentsSink(WorkerSink):
                                                        f"übergeben ({', '.join(profiles)})"
                                                        + (f". {serials}" if serials else ""))
         self.run.client.set_order_state(int(order_id), OrderState.SHIPPED)
+        self._left_unfulfilled(order)
+        report.add("orders", order_id, "updated", "state set to 4 (Versendet)")
+        report.counters["orders_marked_shipped"] += 1
+
+    def _left_unfulfilled(self, order: dict[str, Any]) -> None:
+        """The order's SKUs left Billbee's unfulfilled amount, which the last stock write subtracted: compare them."""
         self.run.stock_left_unfulfilled.update(
             str((item.get("Product") or {}).get("SKU") or "").strip().casefold()
             for item in order.get("OrderItems") or [] if isinstance(item, dict))
-        report.add("orders", order_id, "updated", "state set to 4 (Versendet)")
-        report.counters["orders_marked_shipped"] += 1
 
 
 def serial_numbers_text(parcel: dict[str, Any]) -> str:
