@@ -186,10 +186,8 @@ class BillbeeRun(TargetRun):
         if verify_due(self.stock_memory.verified_at, hours, self.started):
             self.stock_verified = True
             return equal
-        check = to_check(equal, self.stock_memory, self.stock_held_now, cancelled)
-        # An order can be held and leave in between two stock runs without either seeing it held (sent to wemalo
-        # and acknowledged after one run's stock write, shipped in the next run): compare its SKUs too.
-        check += [sku for sku in equal if sku.casefold() in self.stock_left_unfulfilled and sku not in check]
+        left = None if cancelled is None else cancelled | self.stock_left_unfulfilled
+        check = to_check(equal, self.stock_memory, self.stock_held_now, left)
         self.report.counters["stock_values_trusted"] += len(equal) - len(check)
         return check
 

@@ -8,7 +8,9 @@ neither moves what a write of the same `NewQuantity` would leave. What can make 
 * an order that left Billbee's unfulfilled amount without lowering wemalo's figure by as much: a held order
   cancelled or shipped while goods came in (the SKU's held quantity differs from the last run's), or a cancelled
   or deleted order of any kind (Billbee may or may not give its stock back): the orders in states 6/8 created in
-  the last `cancel_check_days` that the last run had not seen;
+  the last `cancel_check_days` that the last run had not seen; an order this run ships (sets to "Versendet", or
+  finds so with its last parcel): one sent to wemalo after a stock run and acknowledged and shipped before the
+  next was never seen held, so its held quantity never moved;
 * a write whose result the state does not hold: an ambiguous failure, or a run killed between its write and its
   last STATE (the STATE emitted before the write lists the SKUs about to be written as `unsettled`);
 * anything the connector cannot see (an edit in Billbee, another app writing stock): found by the full comparison
@@ -63,18 +65,19 @@ class StockMemory:
 
 
 def to_check(equal: Collection[str], memory: StockMemory, held_now: Mapping[str, int] | None,
-             cancelled_skus: Collection[str] | None) -> list[str]:
+             left_skus: Collection[str] | None) -> list[str]:
     """The SKUs among `equal` (planned = last written) that must be compared with Billbee between full comparisons.
 
-    `held_now`: this run's held quantities (None when not read: figures on-hand); `cancelled_skus`: SKUs (casefolded)
-    of orders cancelled or deleted since the last run (None when that is not known: then every SKU is checked)."""
-    if cancelled_skus is None or (held_now is not None and memory.held is None):
+    `held_now`: this run's held quantities (None when not read: figures on-hand); `left_skus`: SKUs (casefolded) of
+    the orders that left Billbee's unfulfilled amount otherwise than through the held quantities: cancelled or
+    deleted since the last run, or shipped by this run (None when that is not known: then every SKU is checked)."""
+    if left_skus is None or (held_now is not None and memory.held is None):
         return list(equal)
     before = memory.held or {}
     out = []
     for sku in equal:
         key = sku.casefold()
         moved = held_now is not None and held_now.get(key, 0) != before.get(key, 0)
-        if moved or key in cancelled_skus or sku in memory.unsettled:
+        if moved or key in left_skus or sku in memory.unsettled:
             out.append(sku)
     return out

@@ -20,10 +20,10 @@ def test_verify_due() -> None:
 def test_to_check_only_what_may_have_moved() -> None:
     memory = StockMemory(verified_at=NOW.isoformat(), held={"a": 2, "b": 1}, unsettled={"C"}, cancelled_seen=set())
     equal = ["A", "B", "C", "D", "E"]
-    # A: held quantity moved; B: same; C: unsettled; D: in a new cancelled order; E: nothing known
+    # A: held quantity moved; B: same; C: unsettled; D: on a new cancelled order (or one the run ships); E: nothing
     assert to_check(equal, memory, {"a": 1, "b": 1}, {"d"}) == ["A", "C", "D"]
     assert to_check(equal, memory, None, set()) == ["C"]  # on-hand figures: no held quantities read
-    assert to_check(equal, memory, {"a": 2}, None) == equal  # cancellations unknown: everything
+    assert to_check(equal, memory, {"a": 2}, None) == equal  # orders that left unknown: everything
     assert to_check(equal, StockMemory(), {"a": 2}, set()) == equal  # no held quantities recorded last time
 
 
