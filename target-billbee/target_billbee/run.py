@@ -19,7 +19,7 @@ from billbee_wemalo.sdk.settings import billbee_client
 from billbee_wemalo.state import hold_back_bookmark
 from target_billbee.carriers import PROVIDERS_KEY, RECHECK_UNMATCHED, CarrierMatcher, KnownProviders, ShipmentRoute
 from target_billbee.stock import BreakerLimits, held_quantities
-from target_billbee.verify import StockMemory, to_check, verify_due
+from target_billbee.verify import StockMemory, casefolded, to_check, verify_due
 
 STOCK_KEY = "written"  # bookmarks.stock_levels.written: SKU -> the quantity last written to Billbee
 STOCK_LOCATION_KEY = "written_stock_id"  # ... into this Billbee stock id
@@ -60,9 +60,9 @@ class BillbeeRun(TargetRun):
         self.stock_in_flight: set[str] = set()  # SKUs of the stock write under way (announced before it)
         self.stock_settled: set[str] = set()  # SKUs whose Billbee value this run wrote or read
         self.stock_unsure: set[str] = set()  # SKUs whose write failed: Billbee may or may not have the value
-        # SKUs (casefolded) of the orders this run set to "Versendet", or found so with their last parcel (a replay):
-        # they left Billbee's unfulfilled amount, which the last write of their SKUs subtracted (the stock work runs
-        # after the shipments, in the same worker)
+        # SKUs (casefolded, no bundles) of the orders this run set to "Versendet", or found so with their last parcel
+        # (a replay): they left Billbee's unfulfilled amount, which the last write of their SKUs subtracted (the stock
+        # work runs after the shipments, in the same worker); kept as unsettled in the state until compared
         self.stock_left_unfulfilled: set[str] = set()
         self.emit_state: Callable[[], None] | None = None  # set by the target: write a STATE message now
         self._workers: dict[str, ThreadPoolExecutor] = {}
@@ -279,8 +279,10 @@ class BillbeeRun(TargetRun):
         """verified_at, held, cancelled_seen and unsettled (verify.py) into the stock bookmark, when this run has
         anything to say about them."""
         memory = self.stock_memory
-        unsettled = (memory.unsettled | self.stock_in_flight | self.stock_unsure) - (self.stock_settled
-                                                                                      - self.stock_unsure)
+        unsure = casefolded(self.stock_unsure)
+        # The shipped orders' SKUs stay unsettled until a run compares them: wemalo may report them only later
+        unsettled = (memory.unsettled | casefolded(self.stock_in_flight) | unsure | self.stock_left_unfulfilled) \
+            - (casefolded(self.stock_settled) - unsure)
         news = {"verified_at": self.started.isoformat() if self.stock_verified else None,
                 "held": None if self.stock_held_now is None else dict(sorted(self.stock_held_now.items())),
                 "cancelled_seen": None if self.stock_cancelled_now is None else sorted(self.stock_cancelled_now),

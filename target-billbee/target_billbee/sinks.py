@@ -17,7 +17,7 @@ from billbee_wemalo.protocol import UNTRACKED_PREFIX
 from billbee_wemalo.sdk.run import run_of
 from billbee_wemalo.sdk.sinks import RuleCheckedSink
 from target_billbee.run import BillbeeRun
-from target_billbee.stock import billbee_has, breaker_verdict, new_quantity, stock_entry
+from target_billbee.stock import billbee_has, breaker_verdict, held_quantities, new_quantity, stock_entry
 from target_billbee.worker_sink import WorkerSink
 
 STOCK_CHUNK = 100
@@ -161,9 +161,8 @@ class ShipmentsSink(WorkerSink):
 
     def _left_unfulfilled(self, order: dict[str, Any]) -> None:
         """The order's SKUs left Billbee's unfulfilled amount, which the last stock write subtracted: compare them."""
-        self.run.stock_left_unfulfilled.update(
-            str((item.get("Product") or {}).get("SKU") or "").strip().casefold()
-            for item in order.get("OrderItems") or [] if isinstance(item, dict))
+        skus, _ = held_quantities([order])  # casefolded, bundle lines left out (wemalo has their components)
+        self.run.stock_left_unfulfilled.update(skus)
 
 
 def serial_numbers_text(parcel: dict[str, Any]) -> str:

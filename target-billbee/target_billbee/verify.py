@@ -12,7 +12,9 @@ neither moves what a write of the same `NewQuantity` would leave. What can make 
   finds so with its last parcel): one sent to wemalo after a stock run and acknowledged and shipped before the
   next was never seen held, so its held quantity never moved;
 * a write whose result the state does not hold: an ambiguous failure, or a run killed between its write and its
-  last STATE (the STATE emitted before the write lists the SKUs about to be written as `unsettled`);
+  last STATE (the STATE emitted before the write lists the SKUs about to be written as `unsettled`); likewise the
+  SKUs of an order a run shipped, until a run compares them (wemalo may not report them in the shipping run, or
+  the run may be killed before its stock work);
 * anything the connector cannot see (an edit in Billbee, another app writing stock): found by the full comparison
   every `stock_verify_hours` (0 = every run, as before this setting).
 
@@ -21,7 +23,7 @@ Every other value equal to the last written is trusted without reading Billbee.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -41,13 +43,17 @@ def verify_due(verified_at: str | None, hours: float, now: datetime) -> bool:
     return now - last >= timedelta(hours=hours) - SCHEDULE_SLACK
 
 
+def casefolded(skus: Iterable[str]) -> set[str]:
+    return {sku.casefold() for sku in skus}
+
+
 @dataclass
 class StockMemory:
     """What the last runs left in `bookmarks.stock_levels` about Billbee's side (besides the written values)."""
 
     verified_at: str | None = None
     held: dict[str, int] | None = None  # SKU (casefolded) -> quantity of the orders wemalo held; None: not recorded
-    unsettled: set[str] = field(default_factory=set)  # SKUs whose Billbee value the state does not know
+    unsettled: set[str] = field(default_factory=set)  # SKUs (casefolded) whose Billbee value the state does not know
     cancelled_seen: set[int] | None = None  # cancelled/deleted orders (ids) seen; None: not recorded
 
     @classmethod
@@ -59,7 +65,7 @@ class StockMemory:
         return cls(
             verified_at=verified if isinstance(verified, str) else None,
             held={str(k): int(v) for k, v in held.items()} if isinstance(held, dict) else None,
-            unsettled={str(s) for s in unsettled} if isinstance(unsettled, list) else set(),
+            unsettled={str(s).casefold() for s in unsettled} if isinstance(unsettled, list) else set(),
             cancelled_seen={int(i) for i in seen} if isinstance(seen, list) else None,
         )
 
@@ -78,6 +84,6 @@ def to_check(equal: Collection[str], memory: StockMemory, held_now: Mapping[str,
     for sku in equal:
         key = sku.casefold()
         moved = held_now is not None and held_now.get(key, 0) != before.get(key, 0)
-        if moved or key in left_skus or sku in memory.unsettled:
+        if moved or key in left_skus or key in memory.unsettled:
             out.append(sku)
     return out

@@ -18,7 +18,7 @@ def test_verify_due() -> None:
 
 
 def test_to_check_only_what_may_have_moved() -> None:
-    memory = StockMemory(verified_at=NOW.isoformat(), held={"a": 2, "b": 1}, unsettled={"C"}, cancelled_seen=set())
+    memory = StockMemory(verified_at=NOW.isoformat(), held={"a": 2, "b": 1}, unsettled={"c"}, cancelled_seen=set())
     equal = ["A", "B", "C", "D", "E"]
     # A: held quantity moved; B: same; C: unsettled; D: on a new cancelled order (or one the run ships); E: nothing
     assert to_check(equal, memory, {"a": 1, "b": 1}, {"d"}) == ["A", "C", "D"]
@@ -29,5 +29,5 @@ def test_to_check_only_what_may_have_moved() -> None:
 
 def test_memory_from_state() -> None:
     memory = StockMemory.from_state({"verified_at": "x", "held": {"a": "2"}, "unsettled": ["S"], "cancelled_seen": [5]})
-    assert memory == StockMemory(verified_at="x", held={"a": 2}, unsettled={"S"}, cancelled_seen={5})
+    assert memory == StockMemory(verified_at="x", held={"a": 2}, unsettled={"s"}, cancelled_seen={5})  # casefolded
     assert StockMemory.from_state({}) == StockMemory()
