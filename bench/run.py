@@ -457,8 +457,9 @@ def estimate(main: dict[str, Any], n_products: int) -> dict[str, Any]:
         w = orders * WAIT_DAYS
         stock_values = min(products, orders / 24 * lines)
         pages = math.ceil(products / PAGE)
-        held_pages = math.ceil(max(1, w) / PAGE) if held is not None else 0
-        rest = (math.ceil(max(1, m) / PAGE) + checks * math.ceil(max(1, w) / PAGE) + fixed + held_pages
+        w_pages = math.ceil(max(1, w) / PAGE)  # the eligibility check's, and target-billbee's held orders query
+        held_pages = w_pages if held is not None else 0
+        rest = (math.ceil(max(1, m) / PAGE) + checks * w_pages + fixed + held_pages
                 + providers / DEFAULT_PROVIDER_HOURS + math.ceil(stock_values * per_value))
         per_day = orders * (ack_calls + ship_calls)
         per_run = product_calls(pages, DEFAULT_SCAN_HOURS, DEFAULT_VERIFY_HOURS) + rest

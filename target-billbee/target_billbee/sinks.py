@@ -18,6 +18,7 @@ from billbee_wemalo.sdk.run import run_of
 from billbee_wemalo.sdk.sinks import RuleCheckedSink
 from target_billbee.run import BillbeeRun
 from target_billbee.stock import billbee_has, breaker_verdict, held_quantities, new_quantity, stock_entry
+from target_billbee.verify import casefolded
 from target_billbee.worker_sink import WorkerSink
 
 STOCK_CHUNK = 100
@@ -270,7 +271,7 @@ class StockLevelsSink(RuleCheckedSink, BatchSink):
         fewer calls than the catalogue's pages (`catalogue`: SKUs the state knows), else Billbee's article pages
         until every SKU asked for was seen. A read failure is no reason to skip anything: what was not read is
         written."""
-        wanted = {sku.casefold() for sku in skus}
+        wanted = casefolded(skus)
         found: dict[str, Any] = {}
         if not wanted:
             return found

@@ -65,7 +65,7 @@ class StockMemory:
         return cls(
             verified_at=verified if isinstance(verified, str) else None,
             held={str(k): int(v) for k, v in held.items()} if isinstance(held, dict) else None,
-            unsettled={str(s).casefold() for s in unsettled} if isinstance(unsettled, list) else set(),
+            unsettled=casefolded(str(s) for s in unsettled) if isinstance(unsettled, list) else set(),
             cancelled_seen={int(i) for i in seen} if isinstance(seen, list) else None,
         )
 
